@@ -1,0 +1,62 @@
+//! The per-run response cache: one AWS call per question, however many checks ask it.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+
+use super::AwsError;
+
+type Answer = Result<Arc<dyn Any + Send + Sync>, AwsError>;
+
+/// Answers keyed by action and parameters. Concurrent askers of the same question wait for
+/// the first one's call instead of making their own.
+#[derive(Default)]
+pub struct Cache {
+    entries: Mutex<HashMap<String, Arc<OnceCell<Answer>>>>,
+}
+
+impl Cache {
+    pub(crate) async fn get_or_fetch<T, F, Fut>(&self, fresh: bool, key: String, fetch: F) -> Result<Arc<T>, AwsError>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
+        let cell = {
+            let mut entries = self.entries.lock().expect("cache lock");
+            if fresh {
+                entries.remove(&key);
+            }
+            entries.entry(key).or_default().clone()
+        };
+        let answer = cell.get_or_init(|| async { fetch().await.map(|v| Arc::new(v) as Arc<dyn Any + Send + Sync>) }).await;
+        match answer {
+            Ok(value) => Ok(value.clone().downcast::<T>().expect("one cache key always holds one type")),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn concurrent_askers_share_one_call_and_fresh_refetches() {
+        let cache = Cache::default();
+        let calls = AtomicUsize::new(0);
+        let fetch = || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            Ok::<u32, AwsError>(7)
+        };
+        let (a, b) = tokio::join!(cache.get_or_fetch(false, "k".into(), fetch), cache.get_or_fetch(false, "k".into(), fetch));
+        assert_eq!((*a.unwrap(), *b.unwrap()), (7, 7));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        cache.get_or_fetch(true, "k".into(), fetch).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+}

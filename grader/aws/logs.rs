@@ -1,0 +1,68 @@
+//! CloudWatch Logs questions: the lab's log group and its streams.
+
+use std::sync::Arc;
+
+use super::{Aws, AwsError, AwsErrorKind};
+
+/// A log group: its name and retention (`None` = never expire).
+#[derive(Debug, Clone)]
+pub struct LogGroupInfo {
+    pub name: String,
+    pub retention_days: Option<i32>,
+}
+
+/// A log stream: its name and whether it has received events.
+#[derive(Debug, Clone)]
+pub struct LogStreamInfo {
+    pub name: String,
+    pub has_events: bool,
+}
+
+impl Aws {
+    /// Log groups whose names start with `prefix`.
+    pub async fn log_groups(&self, region: &str, prefix: &str) -> Result<Arc<Vec<LogGroupInfo>>, AwsError> {
+        self.cached(false, "logs:DescribeLogGroups", format!("{region} {prefix}"), || async {
+            let out = self
+                .logs(region)
+                .describe_log_groups()
+                .log_group_name_prefix(prefix)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", e))?;
+            Ok(out
+                .log_groups()
+                .iter()
+                .map(|g| LogGroupInfo { name: g.log_group_name().unwrap_or_default().to_string(), retention_days: g.retention_in_days() })
+                .collect())
+        })
+        .await
+    }
+
+    /// The exact log group, or `None`.
+    pub async fn log_group(&self, region: &str, name: &str) -> Result<Option<LogGroupInfo>, AwsError> {
+        Ok(self.log_groups(region, name).await?.iter().find(|g| g.name == name).cloned())
+    }
+
+    /// Streams of a group whose names start with `prefix`, or `None` when the group is gone.
+    pub async fn log_streams(&self, region: &str, group: &str, prefix: &str, fresh: bool) -> Result<Arc<Option<Vec<LogStreamInfo>>>, AwsError> {
+        self.cached(fresh, "logs:DescribeLogStreams", format!("{region} {group} {prefix}"), || async {
+            let result = self.logs(region).describe_log_streams().log_group_name(group).log_stream_name_prefix(prefix).send().await;
+            match result {
+                Ok(out) => Ok(Some(
+                    out.log_streams()
+                        .iter()
+                        .map(|s| LogStreamInfo {
+                            name: s.log_stream_name().unwrap_or_default().to_string(),
+                            has_events: s.last_event_timestamp().is_some() || s.last_ingestion_time().is_some(),
+                        })
+                        .collect(),
+                )),
+                Err(e) => {
+                    let e = AwsError::from_sdk("logs:DescribeLogStreams", e);
+                    if e.kind == AwsErrorKind::NotFound { Ok(None) } else { Err(e) }
+                }
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,178 @@
+//! Talking to AWS: one SDK configuration, per-region clients, and a per-run response cache
+//! so that two checks needing the same answer make one call.
+
+mod cache;
+pub mod ec2;
+pub mod ecs;
+mod error;
+pub mod iam;
+pub mod logs;
+mod regions;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+pub use cache::Cache;
+pub use ec2::{Eni, SecurityGroupInfo};
+pub use ecs::ServiceTasks;
+pub use error::{AwsError, AwsErrorKind};
+pub use regions::{KNOWN_REGIONS, check_region_name};
+
+use crate::exit::Failure;
+
+/// How to reach AWS, from the command line and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Log each AWS call (service, action, region, time) on stderr. Never credentials.
+    pub verbose: bool,
+    /// Region used when neither the flag nor the AWS configuration names one.
+    pub fallback_region: String,
+}
+
+/// Clients for one region.
+struct RegionClients {
+    ecs: aws_sdk_ecs::Client,
+    ec2: aws_sdk_ec2::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+/// The grader's view of one AWS account for one run.
+pub struct Aws {
+    config: SdkConfig,
+    /// The region checks run in.
+    pub region: String,
+    clients: Mutex<HashMap<String, Arc<RegionClients>>>,
+    iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+    pub cache: Cache,
+    pub http: reqwest::Client,
+    verbose: bool,
+}
+
+/// Loads the SDK configuration: credentials chain, region, endpoint, retries and timeouts.
+pub async fn load_config(opts: &AwsOptions) -> Result<SdkConfig, Failure> {
+    let fallback = Region::new(opts.fallback_region.clone());
+    let region = RegionProviderChain::first_try(opts.region.clone().map(Region::new)).or_default_provider().or_else(fallback);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(region)
+        // Throttling is retried with backoff by the SDK; five attempts keep a flaky account
+        // from turning into `error` verdicts without waiting for minutes.
+        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        .timeout_config(TimeoutConfig::builder().connect_timeout(Duration::from_secs(3)).operation_attempt_timeout(Duration::from_secs(20)).build());
+    if let Some(profile) = &opts.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+    let region = config.region().map(|r| r.to_string()).unwrap_or_default();
+    if opts.endpoint_url.is_none() {
+        check_region_name(&region).map_err(Failure::aws_setup)?;
+    }
+    Ok(config)
+}
+
+impl Aws {
+    pub fn new(config: SdkConfig, verbose: bool) -> Aws {
+        let region = config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(6))
+            .no_proxy()
+            .build()
+            .expect("a plain HTTP client with timeouts always builds");
+        Aws {
+            iam: aws_sdk_iam::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
+            config,
+            region,
+            clients: Mutex::new(HashMap::new()),
+            cache: Cache::default(),
+            http,
+            verbose,
+        }
+    }
+
+    fn clients(&self, region: &str) -> Arc<RegionClients> {
+        let mut clients = self.clients.lock().expect("client map lock");
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let r = Region::new(region.to_string());
+                Arc::new(RegionClients {
+                    ecs: aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(&self.config).region(r.clone()).build()),
+                    ec2: aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&self.config).region(r.clone()).build()),
+                    logs: aws_sdk_cloudwatchlogs::Client::from_conf(aws_sdk_cloudwatchlogs::config::Builder::from(&self.config).region(r).build()),
+                })
+            })
+            .clone()
+    }
+
+    pub(crate) fn ecs(&self, region: &str) -> aws_sdk_ecs::Client {
+        self.clients(region).ecs.clone()
+    }
+    pub(crate) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        self.clients(region).ec2.clone()
+    }
+    pub(crate) fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
+        self.clients(region).logs.clone()
+    }
+
+    /// Runs `call` unless an answer for `key` is already cached (or being fetched by another
+    /// check). `fresh` forces a new call, for retries of waiting checks.
+    pub(crate) async fn cached<T, F, Fut>(&self, fresh: bool, action: &'static str, key: String, call: F) -> Result<Arc<T>, AwsError>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
+        let verbose = self.verbose;
+        self.cache
+            .get_or_fetch(fresh, format!("{action} {key}"), || async move {
+                let started = std::time::Instant::now();
+                let result = call().await;
+                if verbose {
+                    let outcome = match &result {
+                        Ok(_) => "ok".to_string(),
+                        Err(e) => e.code.clone().unwrap_or_else(|| format!("{:?}", e.kind)),
+                    };
+                    eprintln!("aws: {action} {key} -> {outcome} in {} ms", started.elapsed().as_millis());
+                }
+                result
+            })
+            .await
+    }
+
+    /// The caller's account and ARN (`sts:GetCallerIdentity`).
+    pub async fn caller_identity(&self) -> Result<Arc<(String, String)>, AwsError> {
+        self.cached(false, "sts:GetCallerIdentity", String::new(), || async {
+            let out = self.sts.get_caller_identity().send().await.map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", e))?;
+            Ok((out.account().unwrap_or_default().to_string(), out.arn().unwrap_or_default().to_string()))
+        })
+        .await
+    }
+
+    /// The regions enabled for this account (`ec2:DescribeRegions`), the configured region first.
+    pub async fn enabled_regions(&self) -> Result<Arc<Vec<String>>, AwsError> {
+        let region = self.region.clone();
+        self.cached(false, "ec2:DescribeRegions", String::new(), || async move {
+            let out = self.ec2(&region).describe_regions().send().await.map_err(|e| AwsError::from_sdk("ec2:DescribeRegions", e))?;
+            let mut names: Vec<String> = out.regions().iter().filter_map(|r| r.region_name().map(str::to_string)).collect();
+            names.sort();
+            names.retain(|r| *r != region);
+            names.insert(0, region);
+            Ok(names)
+        })
+        .await
+    }
+}

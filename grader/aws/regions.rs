@@ -1,0 +1,45 @@
+//! Region names, so a typo fails fast with a suggestion instead of a DNS error.
+
+use crate::lab::did_you_mean;
+
+/// Commercial, GovCloud and China regions AWS had published as of 2026.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+    "ca-central-1", "ca-west-1", "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
+    "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
+    "sa-east-1", "us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+];
+
+/// Refuses a region name AWS does not have, suggesting the closest one. Names of the
+/// usual shape that we do not know yet are let through: AWS opens new regions.
+pub fn check_region_name(region: &str) -> Result<(), String> {
+    if region.is_empty() {
+        return Err("no AWS region is configured; pass `--region us-east-1`, set AWS_REGION, or run `aws configure`".into());
+    }
+    if KNOWN_REGIONS.contains(&region) {
+        return Ok(());
+    }
+    let shaped = {
+        let parts: Vec<&str> = region.split('-').collect();
+        parts.len() >= 3 && parts[0].len() == 2 && parts.last().is_some_and(|n| n.parse::<u8>().is_ok())
+    };
+    match did_you_mean(region, KNOWN_REGIONS.iter().copied()) {
+        Some(s) => Err(format!("unknown AWS region `{region}`; did you mean `{s}`?")),
+        None if shaped => Ok(()),
+        None => Err(format!("unknown AWS region `{region}`; regions look like `us-east-1` or `eu-west-2`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_are_caught_with_a_suggestion() {
+        assert!(check_region_name("us-east-1").is_ok());
+        assert!(check_region_name("us-east-9").unwrap_err().contains("did you mean"));
+        assert!(check_region_name("moon").is_err());
+        assert!(check_region_name("").unwrap_err().contains("--region"));
+    }
+}

@@ -1,0 +1,340 @@
+//! The cleanup kinds: each lab resource is gone from every enabled region.
+//!
+//! ECS keeps deleted clusters and services visible as INACTIVE for a while, and keeps
+//! deregistered task definitions INACTIVE forever; none of that is a leftover. What still
+//! runs, costs or blocks deletion is, and each leftover comes with its cost and the commands
+//! that remove it.
+
+use aws_sdk_ecs::types::DesiredStatus;
+use futures::future::join_all;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Ctx, Kind, Leftover, Verdict};
+use crate::aws::AwsError;
+use crate::aws::ecs::{arn_name, task_eni};
+use crate::pricing::{PUBLIC_IPV4_HOUR, fargate_task_per_hour};
+
+/// Where a cleanup check looks.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Regions {
+    /// Every region enabled for the account (learners often build in the wrong one).
+    #[default]
+    All,
+    /// Only the region of the run.
+    Lab,
+}
+
+async fn regions(ctx: &Ctx<'_>, scope: Regions) -> Result<Vec<String>, AwsError> {
+    Ok(match scope {
+        Regions::All => ctx.aws.enabled_regions().await?.as_ref().clone(),
+        Regions::Lab => vec![ctx.region.to_string()],
+    })
+}
+
+/// Runs `find` in every region concurrently and gathers the leftovers.
+async fn scan<'a, F, Fut>(ctx: &'a Ctx<'_>, scope: Regions, find: F) -> Result<Vec<Leftover>, AwsError>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<Vec<Leftover>, AwsError>> + 'a,
+{
+    let regions = regions(ctx, scope).await?;
+    let found = join_all(regions.into_iter().map(find)).await;
+    let mut all = Vec::new();
+    for f in found {
+        all.extend(f?);
+    }
+    Ok(all)
+}
+
+/// The verdict on a scan: pass when nothing is left, else a fail naming each leftover and
+/// the command to remove it.
+fn verdict(what: &str, leftovers: Vec<Leftover>, regions: Regions) -> Verdict {
+    let scope = match regions {
+        Regions::All => "in any enabled region",
+        Regions::Lab => "in this region",
+    };
+    if leftovers.is_empty() {
+        return Verdict::pass(format!("no {what} left {scope}"));
+    }
+    let names: Vec<String> = leftovers.iter().map(|l| format!("{} `{}` in {}", l.resource.replace('_', " "), l.name, l.region)).collect();
+    let commands: Vec<String> = leftovers.iter().flat_map(|l| l.teardown.clone()).collect();
+    let cost: f64 = leftovers.iter().filter_map(|l| l.usd_per_hour).sum();
+    let mut message = format!("left behind: {}", names.join(", "));
+    if cost > 0.0 {
+        message.push_str(&format!(" (about ${cost:.4}/hour)"));
+    }
+    message.push_str(&format!("; remove with: {}", commands.join(" && ")));
+    let mut v = Verdict::fail(message).expected(format!("no {what}")).found(names.join(", "));
+    v.leftovers = leftovers;
+    v
+}
+
+/// Whether the cluster is ACTIVE in a region: only then can it hold services and tasks.
+async fn cluster_active(ctx: &Ctx<'_>, region: &str, cluster: &str) -> Result<bool, AwsError> {
+    Ok(ctx.aws.cluster(region, cluster, ctx.fresh).await?.as_ref().as_ref().is_some_and(|c| c.status() == Some("ACTIVE")))
+}
+
+/// The lab's ECS service is deleted (INACTIVE or gone) in every region.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceAbsent {
+    pub cluster: String,
+    pub service: String,
+    #[serde(default)]
+    pub regions: Regions,
+}
+
+impl Kind for ServiceAbsent {
+    const NAME: &'static str = "service_absent";
+    const SUMMARY: &'static str = "Cleanup: the ECS service is deleted in every enabled region; INACTIVE counts as deleted, DRAINING does not yet.";
+    const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "ecs:DescribeClusters", "ecs:DescribeServices"];
+
+    async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
+        let leftovers = scan(ctx, self.regions, |region| async move {
+            if !cluster_active(ctx, &region, &self.cluster).await? {
+                return Ok(vec![]);
+            }
+            let service = ctx.aws.service(&region, &self.cluster, &self.service, ctx.fresh).await?;
+            Ok(match service.as_ref() {
+                Some(s) if s.status() != Some("INACTIVE") => vec![Leftover {
+                    resource: "ecs_service".into(),
+                    name: self.service.clone(),
+                    region: region.clone(),
+                    usd_per_hour: None,
+                    teardown: vec![
+                        format!("aws ecs update-service --cluster {} --service {} --desired-count 0 --region {region}", self.cluster, self.service),
+                        format!("aws ecs delete-service --cluster {} --service {} --force --region {region}", self.cluster, self.service),
+                    ],
+                }],
+                _ => vec![],
+            })
+        })
+        .await?;
+        Ok(verdict("ECS service", leftovers, self.regions))
+    }
+}
+
+/// The lab's ECS cluster is deleted (INACTIVE or gone) in every region.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterAbsent {
+    pub cluster: String,
+    #[serde(default)]
+    pub regions: Regions,
+}
+
+impl Kind for ClusterAbsent {
+    const NAME: &'static str = "cluster_absent";
+    const SUMMARY: &'static str = "Cleanup: the ECS cluster is deleted in every enabled region; INACTIVE counts as deleted.";
+    const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "ecs:DescribeClusters"];
+
+    async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
+        let leftovers = scan(ctx, self.regions, |region| async move {
+            Ok(if cluster_active(ctx, &region, &self.cluster).await? {
+                vec![Leftover {
+                    resource: "ecs_cluster".into(),
+                    name: self.cluster.clone(),
+                    region: region.clone(),
+                    usd_per_hour: None,
+                    teardown: vec![format!("aws ecs delete-cluster --cluster {} --region {region}", self.cluster)],
+                }]
+            } else {
+                vec![]
+            })
+        })
+        .await?;
+        Ok(verdict("ECS cluster", leftovers, self.regions))
+    }
+}
+
+/// No task of the lab's cluster is still running, in any region.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TasksStopped {
+    pub cluster: String,
+    #[serde(default)]
+    pub regions: Regions,
+}
+
+impl Kind for TasksStopped {
+    const NAME: &'static str = "tasks_stopped";
+    const SUMMARY: &'static str = "Cleanup: no task runs in the lab's cluster in any enabled region; each one found is priced by its size and public IP.";
+    const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "ecs:DescribeClusters", "ecs:ListTasks", "ecs:DescribeTasks", "ec2:DescribeNetworkInterfaces"];
+
+    async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
+        let leftovers = scan(ctx, self.regions, |region| async move {
+            if !cluster_active(ctx, &region, &self.cluster).await? {
+                return Ok(vec![]);
+            }
+            let tasks = ctx.aws.tasks(&region, &self.cluster, None, DesiredStatus::Running, ctx.fresh).await?;
+            let eni_ids: Vec<String> = tasks.iter().filter_map(task_eni).collect();
+            let enis = ctx.aws.enis(&region, &eni_ids, ctx.fresh).await?;
+            Ok(tasks
+                .iter()
+                .map(|t| {
+                    let id = arn_name(t.task_arn().unwrap_or_default()).to_string();
+                    let public = task_eni(t).is_some_and(|e| enis.iter().any(|n| n.id == e && n.public_ip.is_some()));
+                    let stop = match t.group().and_then(|g| g.strip_prefix("service:")) {
+                        Some(service) => format!("aws ecs update-service --cluster {} --service {service} --desired-count 0 --region {region}", self.cluster),
+                        None => format!("aws ecs stop-task --cluster {} --task {id} --region {region}", self.cluster),
+                    };
+                    Leftover {
+                        resource: "ecs_task".into(),
+                        name: id,
+                        region: region.clone(),
+                        usd_per_hour: fargate_task_per_hour(t.cpu().unwrap_or("0"), t.memory().unwrap_or("0"), public),
+                        teardown: vec![stop],
+                    }
+                })
+                .collect())
+        })
+        .await?;
+        Ok(verdict("running task", leftovers, self.regions))
+    }
+}
+
+/// The lab's log group is deleted in every region.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogGroupAbsent {
+    pub log_group: String,
+    #[serde(default)]
+    pub regions: Regions,
+}
+
+impl Kind for LogGroupAbsent {
+    const NAME: &'static str = "log_group_absent";
+    const SUMMARY: &'static str = "Cleanup: the CloudWatch Logs group is deleted in every enabled region.";
+    const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "logs:DescribeLogGroups"];
+
+    async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
+        let leftovers = scan(ctx, self.regions, |region| async move {
+            Ok(match ctx.aws.log_group(&region, &self.log_group).await? {
+                Some(_) => vec![Leftover {
+                    resource: "log_group".into(),
+                    name: self.log_group.clone(),
+                    region: region.clone(),
+                    usd_per_hour: None,
+                    teardown: vec![format!("aws logs delete-log-group --log-group-name {} --region {region}", self.log_group)],
+                }],
+                None => vec![],
+            })
+        })
+        .await?;
+        Ok(verdict("log group", leftovers, self.regions))
+    }
+}
+
+/// The lab's security group is deleted in every region.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroupAbsent {
+    pub group_name: String,
+    #[serde(default)]
+    pub regions: Regions,
+}
+
+impl Kind for SecurityGroupAbsent {
+    const NAME: &'static str = "security_group_absent";
+    const SUMMARY: &'static str = "Cleanup: the security group is deleted in every enabled region.";
+    const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "ec2:DescribeSecurityGroups"];
+
+    async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
+        let leftovers = scan(ctx, self.regions, |region| async move {
+            Ok(ctx
+                .aws
+                .security_groups_named(&region, &self.group_name)
+                .await?
+                .iter()
+                .map(|g| Leftover {
+                    resource: "security_group".into(),
+                    name: format!("{} ({})", g.name, g.id),
+                    region: region.clone(),
+                    usd_per_hour: None,
+                    teardown: vec![format!("aws ec2 delete-security-group --group-id {} --region {region}", g.id)],
+                })
+                .collect())
+        })
+        .await?;
+        Ok(verdict("security group", leftovers, self.regions))
+    }
+}
+
+/// No network interface still uses the lab's security group (a task's ENI outlives the
+/// task for a short while and blocks deleting the group).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnisReleased {
+    pub group_name: String,
+    #[serde(default)]
+    pub regions: Regions,
+}
+
+impl Kind for EnisReleased {
+    const NAME: &'static str = "enis_released";
+    const SUMMARY: &'static str = "Cleanup: no network interface still uses the lab's security group in any enabled region; public IPs on them are priced.";
+    const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces"];
+
+    async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
+        let leftovers = scan(ctx, self.regions, |region| async move {
+            let groups = ctx.aws.security_groups_named(&region, &self.group_name).await?;
+            let mut found = Vec::new();
+            for group in groups.iter() {
+                for eni in ctx.aws.enis_in_group(&region, &group.id).await?.iter() {
+                    found.push(Leftover {
+                        resource: "network_interface".into(),
+                        name: eni.id.clone(),
+                        region: region.clone(),
+                        usd_per_hour: eni.public_ip.as_ref().map(|_| PUBLIC_IPV4_HOUR),
+                        teardown: vec![format!(
+                            "aws ec2 describe-network-interfaces --network-interface-ids {} --region {region} --query 'NetworkInterfaces[0].Description'  # stop the task that owns it; ECS then releases it",
+                            eni.id
+                        )],
+                    });
+                }
+            }
+            Ok(found)
+        })
+        .await?;
+        Ok(verdict("network interface using the lab's security group", leftovers, self.regions))
+    }
+}
+
+/// The lab's IAM role is deleted; with `optional: true` a remaining role is reported but
+/// passes, because the role is often shared with other work in the account.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleAbsent {
+    pub role: String,
+    #[serde(default)]
+    pub optional: bool,
+}
+
+impl Kind for RoleAbsent {
+    const NAME: &'static str = "role_absent";
+    const SUMMARY: &'static str = "Cleanup: the IAM role is deleted; when optional, a remaining role is reported but passes.";
+    const ACTIONS: &'static [&'static str] = &["iam:GetRole", "iam:ListAttachedRolePolicies"];
+
+    async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
+        let Some(role) = ctx.aws.role(&self.role).await?.as_ref().clone() else {
+            return Ok(Verdict::pass(format!("IAM role `{}` is deleted", self.role)));
+        };
+        let mut teardown: Vec<String> =
+            role.attached_policy_arns.iter().map(|p| format!("aws iam detach-role-policy --role-name {} --policy-arn {p}", self.role)).collect();
+        teardown.push(format!("aws iam delete-role --role-name {}", self.role));
+        if self.optional {
+            return Ok(Verdict::pass(format!(
+                "IAM role `{}` still exists; that is fine if other work uses it, otherwise remove it with: {}",
+                self.role,
+                teardown.join(" && ")
+            )));
+        }
+        Ok(verdict(
+            "IAM role",
+            vec![Leftover { resource: "iam_role".into(), name: self.role.clone(), region: "global".into(), usd_per_hour: None, teardown }],
+            Regions::Lab,
+        ))
+    }
+}

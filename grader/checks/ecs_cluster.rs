@@ -1,0 +1,36 @@
+//! `ecs_cluster`: the lab's cluster exists and is ACTIVE.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Ctx, Kind, Verdict, nearby};
+use crate::aws::AwsError;
+
+/// An ECS cluster by name is ACTIVE (a deleted one stays visible as INACTIVE for a while).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EcsCluster {
+    /// The cluster's name.
+    pub cluster: String,
+}
+
+impl Kind for EcsCluster {
+    const NAME: &'static str = "ecs_cluster";
+    const SUMMARY: &'static str = "An ECS cluster by name exists and is ACTIVE; an INACTIVE (deleted) cluster does not count.";
+    const ACTIONS: &'static [&'static str] = &["ecs:DescribeClusters", "ecs:ListClusters", "ec2:DescribeRegions"];
+
+    async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
+        let cluster = ctx.aws.cluster(ctx.region, &self.cluster, ctx.fresh).await?;
+        let status = cluster.as_ref().as_ref().and_then(|c| c.status().map(str::to_string));
+        match status.as_deref() {
+            Some("ACTIVE") => Ok(Verdict::pass(format!("cluster `{}` is ACTIVE in {}", self.cluster, ctx.region))),
+            Some(other) => Ok(Verdict::fail(format!("cluster `{}` is {other}: it was deleted", self.cluster))
+                .expected("ACTIVE")
+                .found(other.to_string())),
+            None => Ok(Verdict::fail(format!("no cluster `{}` in {}", self.cluster, ctx.region))
+                .expected(format!("cluster `{}` ACTIVE", self.cluster))
+                .found("none")
+                .also(nearby::cluster(ctx, &self.cluster).await)),
+        }
+    }
+}

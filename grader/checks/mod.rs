@@ -1,0 +1,215 @@
+//! Check kinds: the registry, the verdict type, and one file per kind.
+//!
+//! Adding a kind = one new file here + one line in the `kinds!` list below. The list
+//! generates the lab file's `kind:` enum, the registry the book, `grader policy` and the
+//! tests loop over, and the dispatch from a parsed check to its code.
+
+mod absent;
+mod caller_identity;
+mod default_vpc;
+mod ecs_cluster;
+mod ecs_service;
+mod http_get;
+mod iam_role;
+mod log_group;
+mod log_streams;
+mod nearby;
+mod security_group;
+mod task_definition;
+mod task_public_ip;
+
+use std::future::Future;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::aws::{Aws, AwsError};
+
+/// What one check decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// The check could not decide (API error, missing permission, throttled past retries).
+    Error,
+    /// Not run, because a check it depends on did not pass.
+    Skip,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+/// A resource left behind after the lab, with what it costs and how to remove it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Leftover {
+    /// What kind of resource: `ecs_service`, `ecs_cluster`, `ecs_task`, `log_group`,
+    /// `security_group`, `network_interface`, `iam_role`.
+    pub resource: String,
+    pub name: String,
+    pub region: String,
+    /// Estimated on-demand cost per hour in USD, when it costs anything by the hour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd_per_hour: Option<f64>,
+    /// The AWS CLI commands that remove it, in order.
+    pub teardown: Vec<String>,
+}
+
+/// A check's decision with the evidence a learner needs to act on it.
+#[derive(Debug, Clone, Default)]
+pub struct Verdict {
+    pub status: Option<Status>,
+    pub message: String,
+    pub expected: Option<String>,
+    pub found: Option<String>,
+    pub leftovers: Vec<Leftover>,
+}
+
+impl Verdict {
+    pub fn pass(message: impl Into<String>) -> Verdict {
+        Verdict { status: Some(Status::Pass), message: message.into(), ..Verdict::default() }
+    }
+    pub fn fail(message: impl Into<String>) -> Verdict {
+        Verdict { status: Some(Status::Fail), message: message.into(), ..Verdict::default() }
+    }
+    pub fn error(message: impl Into<String>) -> Verdict {
+        Verdict { status: Some(Status::Error), message: message.into(), ..Verdict::default() }
+    }
+    pub fn expected(mut self, text: impl Into<String>) -> Verdict {
+        self.expected = Some(text.into());
+        self
+    }
+    pub fn found(mut self, text: impl Into<String>) -> Verdict {
+        self.found = Some(text.into());
+        self
+    }
+    /// Adds "; found X nearby" style context to a failure message.
+    pub fn also(mut self, note: Option<String>) -> Verdict {
+        if let Some(note) = note {
+            self.message.push_str("; ");
+            self.message.push_str(&note);
+        }
+        self
+    }
+    pub fn status(&self) -> Status {
+        self.status.unwrap_or(Status::Error)
+    }
+}
+
+/// What a check can see while it runs.
+pub struct Ctx<'a> {
+    pub aws: &'a Aws,
+    /// The region the learner works in for this run.
+    pub region: &'a str,
+    /// True on a retry of a waiting check: the answers cached by earlier checks are stale.
+    pub fresh: bool,
+}
+
+/// One check kind's parameters and logic.
+pub trait Kind {
+    /// The `kind:` name in lab files.
+    const NAME: &'static str;
+    /// One sentence for the book's reference and `grader validate --kinds`.
+    const SUMMARY: &'static str;
+    /// Every IAM action this kind may call; `grader policy` is built from these.
+    const ACTIONS: &'static [&'static str];
+    /// Decides. An `Err` (API error) becomes an `error` verdict, never a fail or a pass.
+    fn evaluate(&self, ctx: &Ctx<'_>) -> impl Future<Output = Result<Verdict, AwsError>> + Send;
+}
+
+/// A check kind as the registry lists it.
+#[derive(Debug, Clone, Copy)]
+pub struct KindInfo {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub actions: &'static [&'static str],
+    /// The JSON schema of the kind's parameters, for the book's reference.
+    pub schema: fn() -> schemars::Schema,
+}
+
+macro_rules! kinds {
+    ($($variant:ident => $ty:ty),* $(,)?) => {
+        /// The kind of a check and its parameters, tagged by `kind:` in lab files.
+        #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum KindSpec {
+            $($variant($ty),)*
+        }
+
+        /// Every check kind, in the order the book's reference lists them.
+        pub const KINDS: &[KindInfo] = &[
+            $(KindInfo {
+                name: <$ty as Kind>::NAME,
+                summary: <$ty as Kind>::SUMMARY,
+                actions: <$ty as Kind>::ACTIONS,
+                schema: || schemars::schema_for!($ty),
+            },)*
+        ];
+
+        impl KindSpec {
+            pub fn name(&self) -> &'static str {
+                match self { $(KindSpec::$variant(_) => <$ty as Kind>::NAME,)* }
+            }
+
+            pub async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
+                match self { $(KindSpec::$variant(k) => k.evaluate(ctx).await,)* }
+            }
+        }
+    };
+}
+
+kinds! {
+    CallerIdentity => caller_identity::CallerIdentity,
+    DefaultVpc => default_vpc::DefaultVpc,
+    SecurityGroup => security_group::SecurityGroup,
+    EcsCluster => ecs_cluster::EcsCluster,
+    IamRole => iam_role::IamRole,
+    LogGroup => log_group::LogGroup,
+    TaskDefinition => task_definition::TaskDefinition,
+    EcsService => ecs_service::EcsService,
+    TaskPublicIp => task_public_ip::TaskPublicIp,
+    HttpGet => http_get::HttpGet,
+    LogStreams => log_streams::LogStreams,
+    ServiceAbsent => absent::ServiceAbsent,
+    ClusterAbsent => absent::ClusterAbsent,
+    TasksStopped => absent::TasksStopped,
+    LogGroupAbsent => absent::LogGroupAbsent,
+    SecurityGroupAbsent => absent::SecurityGroupAbsent,
+    EnisReleased => absent::EnisReleased,
+    RoleAbsent => absent::RoleAbsent,
+}
+
+/// The registry entry for a kind name.
+pub fn kind_info(name: &str) -> Option<&'static KindInfo> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn kind_names_are_unique_snake_case_and_documented() {
+        let mut seen = HashSet::new();
+        for kind in KINDS {
+            assert!(seen.insert(kind.name), "duplicate kind `{}`", kind.name);
+            assert!(kind.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "`{}` is not snake_case", kind.name);
+            assert!(kind.summary.ends_with('.') && kind.summary.len() > 20, "`{}` needs a one-sentence summary", kind.name);
+            assert!(!kind.actions.is_empty() || kind.name == "http_get", "`{}` declares no AWS actions", kind.name);
+            for action in kind.actions {
+                let (service, op) = action.split_once(':').unwrap_or_else(|| panic!("`{action}` is not service:Action"));
+                assert!(["ecs", "ec2", "iam", "logs", "sts"].contains(&service), "unknown service in `{action}`");
+                assert!(op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get"), "`{action}` is not read-only");
+            }
+        }
+    }
+}

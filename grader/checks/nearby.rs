@@ -1,0 +1,67 @@
+//! Looking for what the learner probably meant when a resource is missing: the same name
+//! in another region (a common slip), or a close name in this region.
+
+use futures::future::join_all;
+
+use super::Ctx;
+use crate::lab::did_you_mean;
+
+/// Other enabled regions, best effort: a failure here only loses the suggestion.
+async fn other_regions(ctx: &Ctx<'_>) -> Vec<String> {
+    match ctx.aws.enabled_regions().await {
+        Ok(regions) => regions.iter().filter(|r| r.as_str() != ctx.region).cloned().collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Formats "found X `name` in r1, r2; this lab uses REGION".
+fn in_regions(what: &str, name: &str, regions: Vec<String>, ctx: &Ctx<'_>) -> Option<String> {
+    (!regions.is_empty()).then(|| format!("found {what} `{name}` in {}; this run checks {} (use `--region {}` or recreate it here)", regions.join(", "), ctx.region, regions[0]))
+}
+
+pub async fn cluster(ctx: &Ctx<'_>, name: &str) -> Option<String> {
+    if let Ok(names) = ctx.aws.cluster_names(ctx.region).await {
+        if let Some(close) = did_you_mean(name, names.iter().map(String::as_str)) {
+            return Some(format!("found cluster `{close}` in {}; did you mean that name?", ctx.region));
+        }
+    }
+    let regions = other_regions(ctx).await;
+    let found = join_all(regions.iter().map(|r| async move {
+        match ctx.aws.cluster(r, name, false).await {
+            Ok(c) if c.as_ref().as_ref().is_some_and(|c| c.status() == Some("ACTIVE")) => Some(r.clone()),
+            _ => None,
+        }
+    }))
+    .await;
+    in_regions("cluster", name, found.into_iter().flatten().collect(), ctx)
+}
+
+pub async fn security_group(ctx: &Ctx<'_>, name: &str) -> Option<String> {
+    let regions = other_regions(ctx).await;
+    let found = join_all(regions.iter().map(|r| async move {
+        match ctx.aws.security_groups_named(r, name).await {
+            Ok(groups) if !groups.is_empty() => Some(r.clone()),
+            _ => None,
+        }
+    }))
+    .await;
+    in_regions("security group", name, found.into_iter().flatten().collect(), ctx)
+}
+
+pub async fn log_group(ctx: &Ctx<'_>, name: &str) -> Option<String> {
+    let regions = other_regions(ctx).await;
+    let found = join_all(regions.iter().map(|r| async move {
+        match ctx.aws.log_group(r, name).await {
+            Ok(Some(_)) => Some(r.clone()),
+            _ => None,
+        }
+    }))
+    .await;
+    in_regions("log group", name, found.into_iter().flatten().collect(), ctx)
+}
+
+pub async fn service(ctx: &Ctx<'_>, cluster: &str, name: &str) -> Option<String> {
+    let names = ctx.aws.service_names(ctx.region, cluster).await.ok()?;
+    let close = did_you_mean(name, names.iter().map(String::as_str))?;
+    Some(format!("found service `{close}` in cluster `{cluster}`; did you mean that name?"))
+}

@@ -1,0 +1,356 @@
+//! The command line: argument definitions and what each command does.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use tokio::sync::mpsc;
+
+use crate::aws::{Aws, AwsErrorKind, AwsOptions, load_config};
+use crate::checks::{KINDS, Status};
+use crate::exit::{Exit, Failure};
+use crate::lab::{Lab, LabSet, load_dir, load_embedded};
+use crate::progress;
+use crate::report::human::{HumanReporter, use_colour};
+use crate::report::{Format, Report, junit};
+use crate::runner::{self, CheckOutcome, Event, RunOptions};
+
+const AFTER_HELP: &str = "\
+Examples:
+  grader check step-4                 check one step of the lab
+  grader check --all --format json    every step, as a JSON report
+  grader check step-8 --var service=my-svc --region eu-west-1
+  grader hint step-8                  what step-8 expects, with hints
+  grader list                         steps and their last result
+  grader validate labs/               lint lab files
+
+Exit codes: 0 all passed · 1 a check failed · 2 usage error · 3 invalid lab file ·
+4 AWS could not be reached (credentials, region, endpoint) · 130 interrupted.
+The grader only reads your account; it never creates, changes or deletes anything.";
+
+/// Checks your AWS account against the labs of the Fargate course, read-only.
+#[derive(Debug, Parser)]
+#[command(name = "grader", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Read lab files from this directory instead of the ones built into the binary.
+    #[arg(long, global = true, env = "GRADER_LABS_DIR", value_name = "DIR")]
+    pub labs_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check one or more steps of a lab against your AWS account.
+    Check(CheckArgs),
+    /// List the lab's steps with their last known result.
+    List(LabArg),
+    /// Show what a step expects and the hints for its checks.
+    Hint {
+        /// The step, e.g. `step-8`.
+        step: String,
+        #[command(flatten)]
+        lab: LabArg,
+    },
+    /// Lint lab files and report every problem with file, line and column.
+    Validate {
+        /// A lab file or a directory of them (default: the labs in use).
+        path: Option<PathBuf>,
+        /// Print the JSON schema of lab files instead.
+        #[arg(long)]
+        schema: bool,
+    },
+    /// Print the IAM policy the grader needs for a lab (read-only), as JSON.
+    Policy {
+        #[command(flatten)]
+        lab: LabArg,
+        /// Print the trust policy of the cohort audit role instead.
+        #[arg(long)]
+        trust: bool,
+        /// With --trust: the instructor's AWS account id.
+        #[arg(long, value_name = "ACCOUNT_ID", default_value = "111122223333")]
+        instructor_account: String,
+        /// With --trust: the external id the class shares.
+        #[arg(long, value_name = "ID", default_value = "fargate-course")]
+        external_id: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LabArg {
+    /// The lab to use (default: the only lab, or `fargate-nginx`).
+    #[arg(long, value_name = "ID")]
+    pub lab: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AwsArgs {
+    /// AWS region (default: AWS_REGION, the profile's region, then the lab's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Named profile from ~/.aws/config.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send AWS calls to this endpoint (an emulator, for practice and tests).
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Log each AWS call on stderr (service, action, time; never credentials).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Steps to check, e.g. `step-4 step-5` or `cleanup`.
+    #[arg(value_name = "STEP", required_unless_present = "all", conflicts_with = "all")]
+    pub steps: Vec<String>,
+    /// Check every step.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub lab: LabArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Override a lab variable, e.g. `--var cluster=my-cluster` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Decide at once instead of waiting for slow resources (a new service, say).
+    #[arg(long)]
+    pub no_wait: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("`{text}` is not NAME=VALUE"))?;
+    Ok((name.trim().to_string(), value.to_string()))
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<Exit, Failure> {
+    match cli.command {
+        Command::Check(args) => check(&labs(&cli.labs_dir)?, args).await,
+        Command::List(lab) => list(&labs(&cli.labs_dir)?, &lab),
+        Command::Hint { step, lab } => hint(&labs(&cli.labs_dir)?, &lab, &step),
+        Command::Validate { path, schema } => validate(path.or(cli.labs_dir), schema),
+        Command::Policy { lab, trust, instructor_account, external_id } => {
+            let document = if trust {
+                crate::policy::trust_policy(&instructor_account, &external_id)
+            } else {
+                crate::policy::permissions_policy(labs(&cli.labs_dir)?.select(lab.lab.as_deref())?)
+            };
+            println!("{}", serde_json::to_string_pretty(&document).expect("policies serialize"));
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+/// The labs in use: from `--labs-dir` when given, else the embedded ones.
+pub fn labs(dir: &Option<PathBuf>) -> Result<LabSet, Failure> {
+    let loaded = match dir {
+        Some(dir) => load_dir(dir),
+        None => load_embedded(),
+    };
+    loaded.map_err(|d| Failure::invalid_lab(d.to_string()))
+}
+
+/// The steps named on the command line, in lab order, or a usage error with a suggestion.
+pub fn select_steps<'a>(lab: &'a Lab, names: &[String], all: bool) -> Result<Vec<&'a crate::lab::Step>, Failure> {
+    if all {
+        return Ok(lab.steps.iter().collect());
+    }
+    for name in names {
+        if lab.step(name).is_none() {
+            let ids = lab.step_ids();
+            let mut message = format!("lab `{}` has no step `{name}`; its steps are {}", lab.id, ids.join(", "));
+            if let Some(s) = crate::lab::did_you_mean(name, ids.iter().copied()) {
+                message = format!("lab `{}` has no step `{name}`; did you mean `{s}`?", lab.id);
+            }
+            return Err(Failure::usage(message));
+        }
+    }
+    Ok(lab.steps.iter().filter(|s| names.contains(&s.id)).collect())
+}
+
+/// Connects to AWS and proves the connection with `sts:GetCallerIdentity`, turning the
+/// problems a learner can fix (no credentials, unknown region, endpoint down) into exit 4.
+pub async fn connect(args: &AwsArgs, lab: &Lab) -> Result<(Aws, String), Failure> {
+    let options = AwsOptions {
+        region: args.region.clone(),
+        profile: args.profile.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        verbose: args.verbose,
+        fallback_region: lab.region.clone(),
+    };
+    let config = load_config(&options).await?;
+    let aws = Aws::new(config, args.verbose);
+    match aws.caller_identity().await {
+        Ok(identity) => {
+            let account = identity.0.clone();
+            Ok((aws, account))
+        }
+        Err(e) => Err(Failure::aws_setup(match e.kind {
+            AwsErrorKind::Credentials => format!(
+                "failed to sign in to AWS: {}\n\nConfigure credentials with `aws configure` (or `aws sso login`), set AWS_PROFILE, or pass `--profile NAME`.",
+                e.message
+            ),
+            AwsErrorKind::Unreachable => format!(
+                "failed to reach AWS{}: {}\n\nCheck your network connection{}.",
+                args.endpoint_url.as_ref().map(|u| format!(" at {u}")).unwrap_or_default(),
+                e.message,
+                if args.endpoint_url.is_some() { " and that the endpoint is running" } else { " and the region name" }
+            ),
+            _ => format!("failed to verify the AWS credentials: {e}"),
+        })),
+    }
+}
+
+async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
+    let lab = labs.select(args.lab.lab.as_deref())?;
+    let steps = select_steps(lab, &args.steps, args.all)?;
+    let vars = runner::merge_vars(lab, &args.vars).map_err(Failure::usage)?;
+    let planned = runner::plan(&steps, &vars).map_err(Failure::usage)?;
+    let (aws, account) = connect(&args.aws, lab).await?;
+    let started = Instant::now();
+
+    let stdout_tty = std::io::stdout().is_terminal();
+    let titles: HashMap<String, String> = lab.steps.iter().map(|s| (s.id.clone(), s.title.clone())).collect();
+    // Human output goes to stdout; with JSON or JUnit on stdout, progress goes to stderr
+    // only when someone is watching it.
+    let mut human: Option<HumanReporter<Box<dyn std::io::Write>>> = match args.format {
+        Format::Human => Some(HumanReporter::new(Box::new(std::io::stdout()), use_colour(stdout_tty), stdout_tty, &planned, titles)),
+        _ if std::io::stderr().is_terminal() => {
+            Some(HumanReporter::new(Box::new(std::io::stderr()), use_colour(true), true, &planned, titles))
+        }
+        _ => None,
+    };
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let options = RunOptions { no_wait: args.no_wait };
+    let run = runner::run(&aws, &planned, options, tx);
+    tokio::pin!(run);
+    let mut outcomes: Vec<CheckOutcome> = Vec::new();
+    let mut interrupted = false;
+    let mut run_done = false;
+    loop {
+        tokio::select! {
+            event = rx.recv() => match event {
+                Some(event) => {
+                    if let Some(h) = human.as_mut() { h.on_event(&event); }
+                    if let Event::Finished(o) = event { outcomes.push(*o); }
+                }
+                None => break,
+            },
+            _ = &mut run, if !run_done => run_done = true,
+            _ = tokio::signal::ctrl_c() => { interrupted = true; break; }
+        }
+    }
+    let duration_ms = started.elapsed().as_millis() as u64;
+    // Keep plan order in the report, whatever order checks finished in.
+    outcomes.sort_by_key(|o| planned.iter().position(|p| p.id == o.id));
+    if let Some(h) = human.as_mut() {
+        h.finish(Some(duration_ms), interrupted);
+    }
+    let step_ids: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
+    let report = Report::build(lab, &step_ids, &account, &aws.region, duration_ms, &outcomes);
+    match args.format {
+        Format::Json => println!("{}", report.to_json()),
+        Format::Junit => print!("{}", junit::render(&report)),
+        Format::Human => {}
+    }
+    record_progress(lab, &report, interrupted);
+    if interrupted {
+        return Ok(Exit::Interrupted);
+    }
+    Ok(if report.summary.all_passed() { Exit::Ok } else { Exit::CheckFailed })
+}
+
+/// Saves each fully decided step's status; a progress file that cannot be written is a
+/// warning, never a reason to lose the verdicts.
+fn record_progress(lab: &Lab, report: &Report, interrupted: bool) {
+    let now = progress::now_secs();
+    let results: Vec<(String, progress::StepProgress)> = report
+        .steps
+        .iter()
+        .filter(|s| !interrupted || !s.checks.is_empty())
+        .map(|s| (s.id.clone(), progress::StepProgress { status: s.status, checked_at: now, account: report.account.clone(), region: report.region.clone() }))
+        .collect();
+    if let Err(e) = progress::record(&progress::progress_path(), &lab.id, &results) {
+        eprintln!("warning: failed to save progress to {}: {e}", progress::progress_path().display());
+    }
+}
+
+fn list(labs: &LabSet, lab: &LabArg) -> Result<Exit, Failure> {
+    let lab = labs.select(lab.lab.as_deref())?;
+    let progress = progress::load(&progress::progress_path());
+    let known = progress.labs.get(&lab.id);
+    println!("{} · {}", lab.id, lab.title);
+    for step in &lab.steps {
+        let last = known.and_then(|k| k.get(&step.id));
+        let status = last.map(|p| p.status.as_str()).unwrap_or("not checked");
+        let mark = match last.map(|p| p.status) {
+            Some(Status::Pass) => "✓",
+            Some(Status::Fail) => "✗",
+            Some(Status::Error) => "!",
+            _ => " ",
+        };
+        println!("  {mark} {:<8} {:<28} {status}", step.id, step.title);
+    }
+    Ok(Exit::Ok)
+}
+
+fn hint(labs: &LabSet, lab: &LabArg, step: &str) -> Result<Exit, Failure> {
+    let lab = labs.select(lab.lab.as_deref())?;
+    let step = select_steps(lab, &[step.to_string()], false)?[0];
+    let vars = lab.vars.clone();
+    let planned = runner::plan(&[step], &vars).map_err(Failure::usage)?;
+    println!("{} · {}", step.id, step.title);
+    if let Some(goal) = &step.goal {
+        println!("{goal}");
+    }
+    println!();
+    for check in planned {
+        println!("  • {}", check.title);
+        if let Some(hint) = check.hint {
+            println!("    hint: {hint}");
+        }
+    }
+    println!("\nCheck it with: grader check {}", step.id);
+    Ok(Exit::Ok)
+}
+
+fn validate(path: Option<PathBuf>, schema: bool) -> Result<Exit, Failure> {
+    if schema {
+        println!("{}", lab_schema());
+        return Ok(Exit::Ok);
+    }
+    let labs = labs(&path)?;
+    let steps: usize = labs.labs.iter().map(|l| l.steps.len()).sum();
+    let checks: usize = labs.labs.iter().map(|l| l.checks().count()).sum();
+    println!("ok: {} lab(s), {steps} steps, {checks} checks; {} check kinds known", labs.labs.len(), KINDS.len());
+    Ok(Exit::Ok)
+}
+
+/// The JSON schema of lab files, as committed in `labs/lab.schema.json`.
+pub fn lab_schema() -> String {
+    serde_json::to_string_pretty(&schemars::schema_for!(Lab)).expect("schemas serialize")
+}
+
+/// Runs a future to completion on a multi-threaded runtime.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("failed to start the async runtime").block_on(future)
+}
+
+/// Parses a status name (used by tests and tools reading reports).
+pub fn status_from_str(s: &str) -> Option<Status> {
+    match s {
+        "pass" => Some(Status::Pass),
+        "fail" => Some(Status::Fail),
+        "error" => Some(Status::Error),
+        "skip" => Some(Status::Skip),
+        _ => None,
+    }
+}

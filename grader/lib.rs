@@ -1,0 +1,13 @@
+//! The Fargate course grader: loads lab files and checks an AWS account against them,
+//! read-only. `main.rs` is a thin shell around [`cli::run`].
+
+pub mod aws;
+pub mod checks;
+pub mod cli;
+pub mod exit;
+pub mod lab;
+pub mod policy;
+pub mod pricing;
+pub mod progress;
+pub mod report;
+pub mod runner;

@@ -1,0 +1,52 @@
+//! IAM policies the grader needs: the read-only permissions of a lab (from the actions each
+//! check kind declares) and the trust policy of the cohort audit role.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use crate::checks::kind_info;
+use crate::lab::Lab;
+
+/// Every action the lab's checks may call, sorted. Identity comes first in every run.
+pub fn actions(lab: &Lab) -> BTreeSet<&'static str> {
+    let mut actions: BTreeSet<&'static str> = ["sts:GetCallerIdentity"].into();
+    for (_, check) in lab.checks() {
+        if let Some(info) = kind_info(check.kind.name()) {
+            actions.extend(info.actions.iter().copied());
+        }
+    }
+    actions
+}
+
+/// The least-privilege permissions policy for running this lab's checks.
+pub fn permissions_policy(lab: &Lab) -> serde_json::Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": format!("FargateCourseGrader{}", lab.id.split('-').map(capitalise).collect::<String>()),
+            "Effect": "Allow",
+            "Action": actions(lab).into_iter().collect::<Vec<_>>(),
+            "Resource": "*"
+        }]
+    })
+}
+
+/// The trust policy for the audit role in each learner account: the instructor's account may
+/// assume it, only with the class's external id.
+pub fn trust_policy(instructor_account: &str, external_id: &str) -> serde_json::Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "AWS": format!("arn:aws:iam::{instructor_account}:root") },
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringEquals": { "sts:ExternalId": external_id } }
+        }]
+    })
+}
+
+fn capitalise(word: &str) -> String {
+    let mut c = word.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}

@@ -1,0 +1,94 @@
+//! The progress file: each step's last status, per lab, in the user's state directory, so
+//! `grader list` and the book's sidebar can show where a learner is.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::checks::Status;
+
+pub const PROGRESS_SCHEMA: &str = "grader.progress/v1";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepProgress {
+    pub status: Status,
+    /// Seconds since the Unix epoch.
+    pub checked_at: u64,
+    pub account: String,
+    pub region: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Progress {
+    pub schema: String,
+    /// Lab id → step id → last result.
+    pub labs: BTreeMap<String, BTreeMap<String, StepProgress>>,
+}
+
+/// `$GRADER_STATE_DIR`, else `$XDG_STATE_HOME/fargate-grader`, else
+/// `~/.local/state/fargate-grader`.
+pub fn state_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("GRADER_STATE_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("fargate-grader");
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    home.join(".local/state/fargate-grader")
+}
+
+pub fn progress_path() -> PathBuf {
+    state_dir().join("progress.json")
+}
+
+/// Reads the progress file; a missing or unreadable one is empty progress (it is a cache of
+/// past results, never worth failing a check run over).
+pub fn load(path: &Path) -> Progress {
+    std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_else(|| Progress { schema: PROGRESS_SCHEMA.into(), ..Progress::default() })
+}
+
+/// Records step results. The file is replaced atomically (write a temporary file in the
+/// same directory, fsync, rename), so a grader killed mid-write leaves the old file intact.
+pub fn record(path: &Path, lab: &str, results: &[(String, StepProgress)]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut progress = load(path);
+    progress.schema = PROGRESS_SCHEMA.into();
+    let steps = progress.labs.entry(lab.to_string()).or_default();
+    for (step, result) in results {
+        steps.insert(step.clone(), result.clone());
+    }
+    let tmp = dir.join(format!(".progress.{}.{}.tmp", std::process::id(), rand::random::<u32>()));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(serde_json::to_string_pretty(&progress).expect("progress serializes").as_bytes())?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_and_merges_steps() {
+        let dir = std::env::temp_dir().join(format!("grader-progress-test-{}", std::process::id()));
+        let path = dir.join("progress.json");
+        let p = |s| StepProgress { status: s, checked_at: 1, account: "1".into(), region: "us-east-1".into() };
+        record(&path, "lab", &[("step-1".into(), p(Status::Pass))]).unwrap();
+        record(&path, "lab", &[("step-2".into(), p(Status::Fail))]).unwrap();
+        let progress = load(&path);
+        assert_eq!(progress.labs["lab"].len(), 2);
+        assert_eq!(progress.labs["lab"]["step-2"].status, Status::Fail);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

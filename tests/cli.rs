@@ -1,0 +1,145 @@
+//! The `grader` command line without AWS: help, lab validation with exact diagnostics,
+//! policies, exit codes for usage and setup errors.
+
+mod support;
+
+use support::{grader, grader_in, read, root};
+
+#[test]
+fn help_teaches_commands_and_exit_codes() {
+    let run = grader(None, &["--help"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for word in ["check", "list", "hint", "validate", "policy", "Exit codes", "read"] {
+        assert!(run.stdout.contains(word), "--help lacks `{word}`:\n{}", run.stdout);
+    }
+    let version = grader(None, &["--version"]);
+    assert_eq!(version.code, 0);
+    assert!(version.stdout.starts_with("grader "), "{}", version.stdout);
+}
+
+#[test]
+fn the_shipped_labs_validate() {
+    let run = grader(None, &["validate", "labs"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("ok: 1 lab(s), 10 steps"), "{}", run.stdout);
+}
+
+#[test]
+fn the_committed_schema_matches_the_types() {
+    let run = grader(None, &["validate", "--schema"]);
+    assert_eq!(run.code, 0);
+    let path = root().join("labs/lab.schema.json");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &run.stdout).unwrap();
+    }
+    assert_eq!(read("labs/lab.schema.json"), run.stdout, "labs/lab.schema.json is stale: run `UPDATE_SNAPSHOTS=1 cargo test --test cli`");
+    for kind in ["ecs_service", "service_absent", "http_get"] {
+        assert!(run.stdout.contains(&format!("\"{kind}\"")), "schema lacks kind `{kind}`");
+    }
+}
+
+/// Each malformed lab file fails with exit 3 and exactly the diagnostic in its `.expected`
+/// file (regenerate with UPDATE_SNAPSHOTS=1 after checking the new text is better).
+#[test]
+fn malformed_labs_fail_with_exact_diagnostics() {
+    let dir = root().join("tests/fixtures/bad-labs");
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "yaml")).collect();
+    names.sort();
+    assert!(names.len() >= 8, "expected the corpus of bad labs");
+    let mut mismatches = Vec::new();
+    for path in names {
+        let rel = path.strip_prefix(root()).unwrap().display().to_string();
+        let run = grader_in(None, &["validate", &rel], &[]);
+        assert_eq!(run.code, 3, "{rel} should be invalid (exit 3), got {}: {}", run.code, run.stderr);
+        let expected_path = path.with_extension("expected");
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&expected_path, &run.stderr).unwrap();
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != run.stderr {
+            mismatches.push(format!("--- {rel}\nexpected:\n{expected}\nactual:\n{}", run.stderr));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn diagnostics_point_at_the_spot_and_suggest() {
+    let run = grader(None, &["validate", "tests/fixtures/bad-labs/unknown-kind.yaml"]);
+    assert!(run.stderr.contains("unknown-kind.yaml:12:15"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `ecs_cluster`?"), "{}", run.stderr);
+    let run = grader(None, &["validate", "tests/fixtures/bad-labs/unknown-key.yaml"]);
+    assert!(run.stderr.contains("unknown-key.yaml:14:9"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `cluster`?"), "{}", run.stderr);
+}
+
+#[test]
+fn all_problems_of_a_directory_are_reported_together() {
+    let run = grader(None, &["validate", "tests/fixtures/bad-labs"]);
+    assert_eq!(run.code, 3);
+    let count = run.stderr.matches("error: ").count();
+    assert!(count >= 8, "expected every bad file reported, got {count}:\n{}", run.stderr);
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_suggestion() {
+    let run = grader(None, &["check", "step-88"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `step-8`?"), "{}", run.stderr);
+    let run = grader(None, &["check", "step-1", "--var", "clustr=x"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("did you mean `cluster`?"), "{}", run.stderr);
+    let run = grader(None, &["check"]);
+    assert_eq!(run.code, 2);
+    let run = grader(None, &["check", "--all", "--lab", "fargate-nginks"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("did you mean `fargate-nginx`?"), "{}", run.stderr);
+}
+
+#[test]
+fn unknown_region_and_unreachable_endpoint_exit_4() {
+    let run = grader_in(None, &["check", "step-1", "--region", "us-east-9"], &[("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret")]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `us-east-1`?"), "{}", run.stderr);
+    // Nothing listens on port 9 of the loopback address.
+    let run = grader_in(
+        None,
+        &["check", "step-1", "--endpoint-url", "http://127.0.0.1:9"],
+        &[("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "verysecretvalue")],
+    );
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("failed to reach AWS at http://127.0.0.1:9"), "{}", run.stderr);
+    assert!(!run.stderr.contains("verysecretvalue") && !run.stdout.contains("verysecretvalue"));
+}
+
+#[test]
+fn no_credentials_exit_4_with_what_to_do() {
+    let run = grader_in(None, &["check", "step-1", "--endpoint-url", "http://127.0.0.1:9"], &[]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("aws configure"), "{}", run.stderr);
+}
+
+#[test]
+fn policy_is_one_read_only_document() {
+    let run = grader(None, &["policy"]);
+    assert_eq!(run.code, 0);
+    let policy: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    let actions: Vec<&str> = policy["Statement"][0]["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    assert!(actions.contains(&"ecs:DescribeServices") && actions.contains(&"sts:GetCallerIdentity"));
+    for a in &actions {
+        let op = a.split(':').nth(1).unwrap();
+        assert!(op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get"), "{a} is not read-only");
+    }
+    let trust = grader(None, &["policy", "--trust", "--instructor-account", "999999999999", "--external-id", "class-7"]);
+    let trust: serde_json::Value = serde_json::from_str(&trust.stdout).unwrap();
+    assert_eq!(trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"], "class-7");
+}
+
+#[test]
+fn hint_shows_the_goal_and_hints() {
+    let run = grader(None, &["hint", "step-8"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Service with a public IP"), "{}", run.stdout);
+    assert!(run.stdout.contains("hint: "), "{}", run.stdout);
+    assert!(run.stdout.contains("grader check step-8"));
+}

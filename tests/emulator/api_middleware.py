@@ -1,0 +1,345 @@
+"""The WSGI middleware between the HTTP server and moto.
+
+For every AWS API call (anything but moto's own `/moto-api/` paths) it, in order:
+
+1. sleeps `--latency-ms` (in the request's own thread, so calls overlap);
+2. answers a `--throttle-rate` share of calls with the service's real throttling
+   error, without reaching moto;
+3. with `--strict-assume-role`, refuses AssumeRole into a role that does not exist;
+4. refuses EC2 DeleteSecurityGroup while an ENI still uses the group, as AWS does;
+5. runs the call in moto, under the backend lock for the services the ECS
+   scheduler touches, reconciling ECS before reads and after writes;
+6. reshapes moto's generic XML auth errors into what each service really returns;
+7. appends one JSON line to `--request-log`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from html import escape, unescape
+from io import BytesIO
+from typing import Any
+from urllib.parse import parse_qsl
+
+from moto.ec2.models import ec2_backends
+from moto.iam.models import get_account_id_from
+from moto.sts.models import sts_backends
+
+from ecs_scheduler import EcsScheduler
+from moto_patches import role_exists
+
+# Services whose moto backends the scheduler reads or changes; their calls run
+# under the backend lock so moto never sees a half-updated task or ENI.
+LOCKED_SERVICES = {"ecs", "ec2", "logs"}
+
+# Signing names of unsigned JSON calls, by X-Amz-Target prefix.
+TARGET_PREFIX_SERVICES = {
+    "AmazonEC2ContainerServiceV20141113": "ecs",
+    "Logs_20140328": "logs",
+}
+
+# moto's auth errors carry IAM's codes; JSON services name them differently.
+JSON_ERROR_CODES = {
+    "AccessDenied": "AccessDeniedException",
+    "InvalidClientTokenId": "UnrecognizedClientException",
+    "SignatureDoesNotMatch": "InvalidSignatureException",
+}
+
+Headers = list[tuple[str, str]]
+Response = tuple[int, Headers, bytes]
+
+
+@dataclass
+class MiddlewareOptions:
+    latency_ms: float = 0.0
+    throttle_rate: float = 0.0
+    request_log: str | None = None
+    strict_assume_role: bool = False
+
+
+@dataclass
+class ApiCall:
+    """What the emulator needs to know about one request, read before moto sees it."""
+
+    service: str
+    region: str
+    access_key: str
+    action: str
+    json_protocol: bool
+    params: dict[str, str] = field(default_factory=dict)
+    account_id: str = ""
+
+
+def read_api_call(environ: dict[str, Any]) -> ApiCall | None:
+    """Describe an AWS API request, or None for moto's own endpoints."""
+    path = environ.get("PATH_INFO", "")
+    if path.startswith("/moto-api") or path == "/favicon.ico":
+        return None
+    access_key, region, service = credential_scope(environ.get("HTTP_AUTHORIZATION", ""))
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if not service and target:
+        service = TARGET_PREFIX_SERVICES.get(target.split(".")[0], "unknown")
+    params = query_params(environ)
+    action = target.split(".")[-1] if target else params.get("Action", "")
+    content_type = environ.get("CONTENT_TYPE", "")
+    return ApiCall(
+        service=service or "unknown",
+        region=region,
+        access_key=access_key,
+        action=action,
+        json_protocol=bool(target) or "amz-json" in content_type,
+        params=params,
+    )
+
+
+def credential_scope(authorization: str) -> tuple[str, str, str]:
+    """(access key, region, service) from `Credential=AKID/date/region/service/aws4_request`."""
+    match = re.search(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/aws4_request", authorization)
+    if not match:
+        return "", "", ""
+    return match.group(1), match.group(2), match.group(3).lower()
+
+
+def query_params(environ: dict[str, Any]) -> dict[str, str]:
+    """Query-string and form-body parameters; the body is put back for moto."""
+    params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        body = read_body(environ)
+        params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return params
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = BytesIO(body)
+    return body
+
+
+def account_of(environ: dict[str, Any], access_key: str) -> str:
+    """The account moto will act in, resolved the way moto resolves it."""
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    return environ.get("HTTP_X_MOTO_ACCOUNT_ID") or get_account_id_from(access_key)
+
+
+# ----- error bodies each service really sends -------------------------------------
+
+
+def request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def json_error(status: int, code: str, message: str) -> Response:
+    body = json.dumps({"__type": code, "message": message}).encode()
+    headers = [
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("x-amzn-RequestId", request_id()),
+    ]
+    return status, headers, body
+
+
+def ec2_error(status: int, code: str, message: str) -> Response:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Response><Errors><Error><Code>{code}</Code><Message>{escape(message)}</Message>"
+        f"</Error></Errors><RequestID>{request_id()}</RequestID></Response>"
+    ).encode()
+    return status, [("Content-Type", "text/xml;charset=UTF-8")], body
+
+
+def query_error(status: int, code: str, message: str) -> Response:
+    """IAM and STS errors: `<ErrorResponse><Error>` with a Type."""
+    rid = request_id()
+    body = (
+        "<ErrorResponse><Error><Type>Sender</Type>"
+        f"<Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+        f"<RequestId>{rid}</RequestId></ErrorResponse>"
+    ).encode()
+    return status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)], body
+
+
+def throttling_error(call: ApiCall) -> Response:
+    if call.service == "ec2":
+        return ec2_error(503, "RequestLimitExceeded", "Request limit exceeded.")
+    if call.json_protocol:
+        return json_error(400, "ThrottlingException", "Rate exceeded")
+    return query_error(400, "Throttling", "Rate exceeded")
+
+
+MOTO_XML_ERROR = re.compile(rb"<Code>(.*?)</Code>\s*<Message>(.*?)</Message>", re.S)
+
+
+def reshape_moto_auth_error(call: ApiCall, status: int, body: bytes) -> Response | None:
+    """Rewrite moto's generic `<ErrorResponse><Errors>` auth errors (IAM enforcement).
+
+    moto sends the same IAM-style XML for every service; SDKs of JSON services and
+    of EC2 cannot read it as the service's error, so the grader would see an
+    unknown error instead of AccessDenied.
+    """
+    if status < 400 or b"<ErrorResponse" not in body[:200] or b"<Errors>" not in body:
+        return None
+    match = MOTO_XML_ERROR.search(body)
+    if not match:
+        return None
+    code = unescape(match.group(1).decode())
+    message = unescape(match.group(2).decode())
+    if call.json_protocol:
+        return json_error(400, JSON_ERROR_CODES.get(code, code), message)
+    if call.service == "ec2":
+        if code == "AccessDenied":
+            return ec2_error(
+                403,
+                "UnauthorizedOperation",
+                f"You are not authorized to perform this operation. {message}",
+            )
+        return ec2_error(status, code, message)
+    return query_error(status, code, message)
+
+
+# ----- the middleware ---------------------------------------------------------------
+
+
+class RequestLog:
+    """One JSON line per API call, flushed at once (never a secret in it)."""
+
+    def __init__(self, path: str):
+        self._file = open(path, "a", encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def write(self, call: ApiCall, status: int) -> None:
+        line = json.dumps(
+            {
+                "time": time.time(),
+                "account": call.account_id,
+                "region": call.region,
+                "service": call.service,
+                "action": call.action,
+                "status": status,
+            }
+        )
+        with self._lock:
+            self._file.write(line + "\n")
+            self._file.flush()
+
+
+class ApiMiddleware:
+    def __init__(
+        self,
+        moto_app: Callable[..., Iterable[bytes]],
+        scheduler: EcsScheduler,
+        options: MiddlewareOptions,
+    ):
+        self.moto_app = moto_app
+        self.scheduler = scheduler
+        self.options = options
+        self.request_log = RequestLog(options.request_log) if options.request_log else None
+        self._random = random.Random()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        call = read_api_call(environ)
+        if call is None:
+            return self.moto_app(environ, start_response)
+        if self.options.latency_ms > 0:
+            time.sleep(self.options.latency_ms / 1000.0)
+        call.account_id = account_of(environ, call.access_key)
+        status, headers, body = self.answer(call, environ)
+        if self.request_log is not None:
+            self.request_log.write(call, status)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(f"{status} {reason_phrase(status)}", headers)
+        return [body]
+
+    def answer(self, call: ApiCall, environ: dict[str, Any]) -> Response:
+        if self._random.random() < self.options.throttle_rate:
+            return throttling_error(call)
+        if self.options.strict_assume_role and call.service == "sts" and call.action == "AssumeRole":
+            denial = self.refuse_unknown_role(call)
+            if denial is not None:
+                return denial
+        lock = self.scheduler.lock if call.service in LOCKED_SERVICES else nullcontext()
+        with lock:
+            if call.service == "ec2" and call.action == "DeleteSecurityGroup":
+                in_use = security_group_in_use(call)
+                if in_use:
+                    return ec2_error(400, "DependencyViolation", f"resource {in_use} has a dependent object")
+            ecs_read = call.service == "ecs" and call.action.startswith(("Describe", "List"))
+            if ecs_read:
+                self.scheduler.reconcile_region(call.account_id, call.region)
+            status, headers, body = self.call_moto(environ)
+            if call.service == "ecs" and not ecs_read:
+                self.scheduler.reconcile_region(call.account_id, call.region)
+        reshaped = reshape_moto_auth_error(call, status, body)
+        return reshaped if reshaped is not None else (status, headers, body)
+
+    def call_moto(self, environ: dict[str, Any]) -> Response:
+        captured: dict[str, Any] = {}
+        written: list[bytes] = []
+
+        def start_response(status: str, headers: Headers, exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"] = int(status.split(" ", 1)[0])
+            captured["headers"] = list(headers)
+            return written.append
+
+        result = self.moto_app(environ, start_response)
+        try:
+            body = b"".join(written) + b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return captured["status"], captured["headers"], body
+
+    def refuse_unknown_role(self, call: ApiCall) -> Response | None:
+        """AccessDenied for AssumeRole into a role its account does not have."""
+        role_arn = call.params.get("RoleArn", "")
+        if role_exists(role_arn):
+            return None
+        caller = sts_backends[call.account_id]["aws"].get_caller_identity(
+            call.access_key, call.region or "us-east-1"
+        )[1]
+        return query_error(
+            403,
+            "AccessDenied",
+            f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+        )
+
+
+def security_group_in_use(call: ApiCall) -> str | None:
+    """The id of the group DeleteSecurityGroup names, if an ENI still uses it."""
+    regions = dict.get(ec2_backends, call.account_id)
+    backend = dict.get(regions, call.region) if regions is not None else None
+    if backend is None:
+        return None
+    group_id = call.params.get("GroupId")
+    if not group_id and call.params.get("GroupName"):
+        group = backend.get_security_group_from_name(call.params["GroupName"])
+        group_id = group.id if group else None
+    if not group_id:
+        return None
+    for eni in list(backend.enis.values()):
+        if any(group.id == group_id for group in eni.group_set):
+            return group_id
+    return None
+
+
+def reason_phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"

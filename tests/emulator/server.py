@@ -1,0 +1,128 @@
+"""The course's AWS emulator: moto's server plus what the Fargate lab needs.
+
+Run from the repository root:
+
+    .venv/bin/python tests/emulator/server.py --port P [--host 127.0.0.1]
+        [--latency-ms N] [--throttle-rate R] [--request-log FILE]
+        [--enforce-iam] [--strict-assume-role] [--verbose]
+
+It prints exactly `ready http://HOST:PORT` on stdout once it serves (`--port 0`
+picks a free port) and exits cleanly on SIGTERM or SIGINT. What it adds to moto
+lives beside this file: `ecs_scheduler.py` (service tasks), `task_runtime.py`
+(public IPs, nginx responder, awslogs), `api_middleware.py` (latency, throttling,
+request log, error shapes) and `moto_patches.py` (fixes to moto itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, required=True, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="sleep before every API call"
+    )
+    parser.add_argument(
+        "--throttle-rate",
+        type=float,
+        default=0.0,
+        help="share (0..1) of API calls answered with the service's throttling error",
+    )
+    parser.add_argument("--request-log", help="append one JSON line per API call here")
+    parser.add_argument(
+        "--enforce-iam",
+        action="store_true",
+        help="check calls against IAM policies (unknown keys act as root)",
+    )
+    parser.add_argument(
+        "--strict-assume-role",
+        action="store_true",
+        help="refuse AssumeRole into a role that does not exist in its account",
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="log each HTTP request on stderr"
+    )
+    args = parser.parse_args(argv)
+    if not 0.0 <= args.throttle_rate <= 1.0:
+        parser.error("--throttle-rate must be between 0 and 1")
+    if args.latency_ms < 0:
+        parser.error("--latency-ms must not be negative")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.enforce_iam:
+        # Read by moto.settings at import; moto_patches.enforce_iam sets it too.
+        os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
+    # werkzeug logs every request at INFO; a test that pipes stderr and never
+    # reads it would otherwise fill the pipe and stall the server.
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
+    logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.ERROR)
+
+    # moto is imported only now, after the environment above is settled.
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    import moto_patches
+    from api_middleware import ApiMiddleware, MiddlewareOptions
+    from ecs_scheduler import EcsScheduler
+
+    moto_patches.keep_ecs_tasks_in_their_status()
+    moto_patches.tolerate_task_level_memory()
+    moto_patches.list_tasks_like_aws()
+    moto_patches.describe_missing_tasks_as_failures()
+    moto_patches.load_course_managed_policies()
+    if args.enforce_iam:
+        moto_patches.enforce_iam()
+
+    scheduler = EcsScheduler(threading.RLock())
+    app = ApiMiddleware(
+        DomainDispatcherApplication(create_backend_app),
+        scheduler,
+        MiddlewareOptions(
+            latency_ms=args.latency_ms,
+            throttle_rate=args.throttle_rate,
+            request_log=args.request_log,
+            strict_assume_role=args.strict_assume_role,
+        ),
+    )
+    server = make_server(
+        args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
+    )
+    port = server.server_address[1]
+    # moto builds some URLs that point back at itself from MOTO_PORT.
+    os.environ["MOTO_PORT"] = str(port)
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+    serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    serving.start()
+    scheduler.start_background()
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
+    print(f"ready http://{shown_host}:{port}", flush=True)
+
+    while not stop.wait(0.5):
+        pass
+    server.shutdown()
+    server.server_close()
+    scheduler.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

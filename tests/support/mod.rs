@@ -1,0 +1,257 @@
+//! Test support: start the moto-based emulator, give each test its own AWS account, build
+//! the lab (or a broken variant of it) with the real AWS SDK, and run the `grader` binary.
+
+#![allow(dead_code)]
+
+pub mod lab;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The project root (where Cargo.toml is).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The virtualenv's bin directory; panics with the fix when `scripts/test` has not run.
+pub fn venv_bin() -> PathBuf {
+    let bin = root().join(".venv/bin");
+    assert!(
+        bin.join("python").exists() && bin.join("aws").exists(),
+        "the emulator's virtualenv is missing ({}): run scripts/test first",
+        bin.display()
+    );
+    bin
+}
+
+/// A running emulator, stopped when dropped.
+pub struct Emulator {
+    child: Child,
+    pub url: String,
+    pub request_log: PathBuf,
+}
+
+impl Emulator {
+    /// Starts `tests/emulator/server.py` on a free port with extra options and waits for
+    /// its `ready` line.
+    pub fn start(extra: &[&str]) -> Emulator {
+        let bin = venv_bin();
+        let dir = scratch_dir("emulator");
+        let request_log = dir.join("requests.jsonl");
+        let mut child = Command::new(bin.join("python"))
+            .arg(root().join("tests/emulator/server.py"))
+            .args(["--port", "0", "--request-log"])
+            .arg(&request_log)
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("failed to start the emulator");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("ready ") {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        let url = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("the emulator did not print `ready` within 60 s")
+        });
+        Emulator { child, url, request_log }
+    }
+
+    /// One emulator shared by every test in this test binary. Tests stay apart by using
+    /// their own accounts.
+    pub fn shared() -> &'static Emulator {
+        static SHARED: OnceLock<Emulator> = OnceLock::new();
+        SHARED.get_or_init(|| Emulator::start(&[]))
+    }
+
+    /// Request log lines (`{"account", "service", "action", ...}`) for one account.
+    pub fn requests(&self, account: &str) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.request_log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["account"] == account)
+            .collect()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh directory under target/ for one test's files.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = root().join("target/test-scratch").join(format!("{name}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Credentials for one account of the emulator, reached by STS AssumeRole.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub session_token: String,
+    pub endpoint: String,
+    pub region: String,
+}
+
+/// A new account id no other test uses.
+pub fn fresh_account_id() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    format!("{:05}{:07}", std::process::id() % 100_000, n + 1_000_000)
+}
+
+impl Account {
+    /// Assumes a role in a brand-new account, so the test sees only its own resources.
+    pub fn fresh(emulator: &Emulator) -> Account {
+        Account::assume(emulator, &fresh_account_id(), "lab-learner")
+    }
+
+    pub fn assume(emulator: &Emulator, account_id: &str, role: &str) -> Account {
+        let out = Command::new(venv_bin().join("aws"))
+            .args(["sts", "assume-role", "--role-arn"])
+            .arg(format!("arn:aws:iam::{account_id}:role/{role}"))
+            .args(["--role-session-name", "test", "--output", "json"])
+            .envs(base_env(&emulator.url))
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .expect("aws sts assume-role");
+        assert!(out.status.success(), "assume-role failed: {}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("assume-role JSON");
+        let c = &v["Credentials"];
+        Account {
+            id: account_id.to_string(),
+            access_key: c["AccessKeyId"].as_str().unwrap().to_string(),
+            secret_key: c["SecretAccessKey"].as_str().unwrap().to_string(),
+            session_token: c["SessionToken"].as_str().unwrap().to_string(),
+            endpoint: emulator.url.clone(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    /// Environment for a process (AWS CLI or grader) acting as this account.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = base_env(&self.endpoint);
+        env.extend([
+            ("AWS_ACCESS_KEY_ID".into(), self.access_key.clone()),
+            ("AWS_SECRET_ACCESS_KEY".into(), self.secret_key.clone()),
+            ("AWS_SESSION_TOKEN".into(), self.session_token.clone()),
+            ("AWS_REGION".into(), self.region.clone()),
+            ("AWS_DEFAULT_REGION".into(), self.region.clone()),
+        ]);
+        env
+    }
+
+    /// An AWS CLI command acting as this account.
+    pub fn aws(&self, args: &[&str]) -> Output {
+        let out = Command::new(venv_bin().join("aws")).args(args).envs(self.env()).output().expect("run aws");
+        out
+    }
+
+    /// An AWS CLI command that must succeed; returns its stdout.
+    pub fn aws_ok(&self, args: &[&str]) -> String {
+        let out = self.aws(args);
+        assert!(out.status.success(), "aws {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+/// Environment shared by every process that talks to the emulator: no real AWS
+/// configuration from the machine leaks in.
+fn base_env(endpoint: &str) -> Vec<(String, String)> {
+    let home = scratch_dir("home");
+    vec![
+        ("AWS_ENDPOINT_URL".into(), endpoint.to_string()),
+        ("AWS_PAGER".into(), String::new()),
+        ("AWS_CONFIG_FILE".into(), home.join("config").display().to_string()),
+        ("AWS_SHARED_CREDENTIALS_FILE".into(), home.join("credentials").display().to_string()),
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("GRADER_STATE_DIR".into(), home.join("state").display().to_string()),
+        ("NO_COLOR".into(), "1".into()),
+    ]
+}
+
+/// What one `grader` run printed and returned.
+#[derive(Debug)]
+pub struct GraderRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl GraderRun {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    /// Status of one check in a JSON report.
+    pub fn check(&self, id: &str) -> serde_json::Value {
+        let report = self.json();
+        for step in report["steps"].as_array().unwrap() {
+            for check in step["checks"].as_array().unwrap() {
+                if check["id"] == id {
+                    return check.clone();
+                }
+            }
+        }
+        panic!("no check `{id}` in report:\n{}", self.stdout)
+    }
+
+    pub fn status_of(&self, id: &str) -> String {
+        self.check(id)["status"].as_str().unwrap().to_string()
+    }
+}
+
+/// Runs the `grader` binary with an account's environment (or none).
+pub fn grader(account: Option<&Account>, args: &[&str]) -> GraderRun {
+    grader_in(account, args, &[])
+}
+
+pub fn grader_in(account: Option<&Account>, args: &[&str], extra_env: &[(&str, &str)]) -> GraderRun {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_grader"));
+    cmd.args(args).env_remove("AWS_ENDPOINT_URL").env_remove("AWS_PROFILE").env("NO_COLOR", "1");
+    if let Some(a) = account {
+        cmd.envs(a.env());
+    } else {
+        cmd.envs(base_env("http://127.0.0.1:9"));
+        cmd.env_remove("AWS_ENDPOINT_URL");
+    }
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let started = Instant::now();
+    let out = cmd.output().expect("run grader");
+    GraderRun {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// A file's text relative to the project root.
+pub fn read(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(root().join(path)).expect("read file")
+}
