@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::aws::{Aws, AwsErrorKind, AwsOptions, load_config};
 use crate::checks::{KINDS, Status};
 use crate::exit::{Exit, Failure};
-use crate::lab::{Lab, LabSet, load_dir, load_embedded};
+use crate::lab::{Lab, LabSet, Phase, WaitFor, load_dir, load_embedded};
 use crate::progress;
 use crate::report::human::{HumanReporter, use_colour};
 use crate::report::{Format, Report, junit};
@@ -25,6 +25,7 @@ Examples:
   grader hint step-8                  what step-8 expects, with hints
   grader list                         steps and their last result
   grader validate labs/               lint lab files
+  grader serve                        the course at http://127.0.0.1:3000 with check buttons
 
 Exit codes: 0 all passed · 1 a check failed · 2 usage error · 3 invalid lab file ·
 4 AWS could not be reached (credentials, region, endpoint) · 130 interrupted.
@@ -76,6 +77,44 @@ pub enum Command {
         #[arg(long, value_name = "ID", default_value = "fargate-course")]
         external_id: String,
     },
+    /// Serve the course book on 127.0.0.1 with working check buttons.
+    Serve(ServeArgs),
+    /// Build the book, or act as its mdBook preprocessor.
+    #[command(subcommand)]
+    Book(BookCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    #[command(flatten)]
+    pub lab: LabArg,
+    /// Override a lab variable for the check buttons (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BookCommand {
+    /// Build the book to HTML, check widgets included.
+    Build {
+        /// Output directory (default: book-out/, from book.toml).
+        #[arg(long, value_name = "DIR")]
+        dest: Option<PathBuf>,
+        #[command(flatten)]
+        lab: LabArg,
+    },
+    /// The mdBook preprocessor protocol (book.toml runs this; authors need not).
+    Preprocess {
+        #[command(flatten)]
+        lab: LabArg,
+    },
+    /// Tells mdBook which renderers the preprocessor supports (`html` only).
+    Supports { renderer: String },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -106,7 +145,7 @@ pub struct CheckArgs {
     /// Steps to check, e.g. `step-4 step-5` or `cleanup`.
     #[arg(value_name = "STEP", required_unless_present = "all", conflicts_with = "all")]
     pub steps: Vec<String>,
-    /// Check every step.
+    /// Check every step that builds the lab (everything but cleanup).
     #[arg(long)]
     pub all: bool,
     #[command(flatten)]
@@ -120,8 +159,15 @@ pub struct CheckArgs {
     /// Decide at once instead of waiting for slow resources (a new service, say).
     #[arg(long)]
     pub no_wait: bool,
+    /// Wait at most this long for any check (e.g. `30s`), however long the lab allows.
+    #[arg(long, value_name = "DURATION", value_parser = parse_wait)]
+    pub max_wait: Option<WaitFor>,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+fn parse_wait(text: &str) -> Result<WaitFor, String> {
+    WaitFor::parse(text)
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -145,6 +191,30 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
             println!("{}", serde_json::to_string_pretty(&document).expect("policies serialize"));
             Ok(Exit::Ok)
         }
+        Command::Serve(args) => {
+            let labs = labs(&cli.labs_dir)?;
+            let lab = labs.select(args.lab.lab.as_deref())?.clone();
+            let vars = runner::merge_vars(&lab, &args.vars).map_err(Failure::usage)?;
+            crate::serve::serve(lab, vars, args.aws, args.port, |_| {}).await
+        }
+        Command::Book(command) => book(&labs(&cli.labs_dir)?, command),
+    }
+}
+
+fn book(labs: &LabSet, command: BookCommand) -> Result<Exit, Failure> {
+    match command {
+        BookCommand::Build { dest, lab } => {
+            let lab = labs.select(lab.lab.as_deref())?.clone();
+            let out = crate::book::build(&crate::book::book_root(), dest.as_deref(), lab).map_err(|e| Failure::usage(format!("failed to build the book: {e:#}")))?;
+            println!("The book is in {}", out.display());
+            Ok(Exit::Ok)
+        }
+        BookCommand::Preprocess { lab } => {
+            let lab = labs.select(lab.lab.as_deref())?.clone();
+            crate::book::preprocess_stdio(lab).map_err(|e| Failure::usage(format!("{e:#}")))?;
+            Ok(Exit::Ok)
+        }
+        BookCommand::Supports { renderer } => Ok(if renderer == "html" { Exit::Ok } else { Exit::CheckFailed }),
     }
 }
 
@@ -160,7 +230,7 @@ pub fn labs(dir: &Option<PathBuf>) -> Result<LabSet, Failure> {
 /// The steps named on the command line, in lab order, or a usage error with a suggestion.
 pub fn select_steps<'a>(lab: &'a Lab, names: &[String], all: bool) -> Result<Vec<&'a crate::lab::Step>, Failure> {
     if all {
-        return Ok(lab.steps.iter().collect());
+        return Ok(lab.steps.iter().filter(|s| s.phase == Phase::Build).collect());
     }
     for name in names {
         if lab.step(name).is_none() {
@@ -229,7 +299,7 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
     };
 
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let options = RunOptions { no_wait: args.no_wait };
+    let options = RunOptions { no_wait: args.no_wait, max_wait: args.max_wait.map(|w| w.0) };
     let run = runner::run(&aws, &planned, options, tx);
     tokio::pin!(run);
     let mut outcomes: Vec<CheckOutcome> = Vec::new();
@@ -261,26 +331,11 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
         Format::Junit => print!("{}", junit::render(&report)),
         Format::Human => {}
     }
-    record_progress(lab, &report, interrupted);
+    progress::record_report(&lab.id, &report, interrupted);
     if interrupted {
         return Ok(Exit::Interrupted);
     }
     Ok(if report.summary.all_passed() { Exit::Ok } else { Exit::CheckFailed })
-}
-
-/// Saves each fully decided step's status; a progress file that cannot be written is a
-/// warning, never a reason to lose the verdicts.
-fn record_progress(lab: &Lab, report: &Report, interrupted: bool) {
-    let now = progress::now_secs();
-    let results: Vec<(String, progress::StepProgress)> = report
-        .steps
-        .iter()
-        .filter(|s| !interrupted || !s.checks.is_empty())
-        .map(|s| (s.id.clone(), progress::StepProgress { status: s.status, checked_at: now, account: report.account.clone(), region: report.region.clone() }))
-        .collect();
-    if let Err(e) = progress::record(&progress::progress_path(), &lab.id, &results) {
-        eprintln!("warning: failed to save progress to {}: {e}", progress::progress_path().display());
-    }
 }
 
 fn list(labs: &LabSet, lab: &LabArg) -> Result<Exit, Failure> {

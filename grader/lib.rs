@@ -2,6 +2,7 @@
 //! read-only. `main.rs` is a thin shell around [`cli::run`].
 
 pub mod aws;
+pub mod book;
 pub mod checks;
 pub mod cli;
 pub mod exit;
@@ -11,3 +12,4 @@ pub mod pricing;
 pub mod progress;
 pub mod report;
 pub mod runner;
+pub mod serve;

@@ -71,6 +71,22 @@ pub fn record(path: &Path, lab: &str, results: &[(String, StepProgress)]) -> std
     })
 }
 
+/// Saves the status of each step of a report; a progress file that cannot be written is a
+/// warning, never a reason to lose the verdicts. After Ctrl-C only steps with decided checks
+/// are saved.
+pub fn record_report(lab: &str, report: &crate::report::Report, interrupted: bool) {
+    let now = now_secs();
+    let results: Vec<(String, StepProgress)> = report
+        .steps
+        .iter()
+        .filter(|s| !interrupted || !s.checks.is_empty())
+        .map(|s| (s.id.clone(), StepProgress { status: s.status, checked_at: now, account: report.account.clone(), region: report.region.clone() }))
+        .collect();
+    if let Err(e) = record(&progress_path(), lab, &results) {
+        eprintln!("warning: failed to save progress to {}: {e}", progress_path().display());
+    }
+}
+
 pub fn now_secs() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }

@@ -95,6 +95,8 @@ pub fn plan(steps: &[&Step], vars: &BTreeMap<String, String>) -> Result<Vec<Plan
 pub struct RunOptions {
     /// Ignore `wait:` and decide on the first attempt.
     pub no_wait: bool,
+    /// A cap on every check's `wait:`.
+    pub max_wait: Option<Duration>,
 }
 
 /// Runs every planned check and returns the outcomes in plan order. Events go to `events`
@@ -159,7 +161,11 @@ async fn run_one(
     }
     // The check's own time starts once its dependencies are decided.
     let started = Instant::now();
-    let limit = if options.no_wait { Duration::ZERO } else { check.wait.unwrap_or(Duration::ZERO) };
+    let limit = match (options.no_wait, check.wait, options.max_wait) {
+        (true, _, _) | (_, None, _) => Duration::ZERO,
+        (false, Some(wait), Some(cap)) => wait.min(cap),
+        (false, Some(wait), None) => wait,
+    };
     let mut backoff = Duration::from_secs(2);
     let mut attempt = 0;
     loop {

@@ -54,8 +54,24 @@ pub struct Step {
     /// What the learner should have done, in one sentence (shown by `grader hint`).
     #[serde(default)]
     pub goal: Option<String>,
+    /// `build` steps make the lab; `cleanup` steps check it is gone again. `grader check
+    /// --all` runs the build steps, since a finished lab and a cleaned-up account cannot
+    /// both be true at once.
+    #[serde(default)]
+    pub phase: Phase,
     /// The checks of this step.
     pub checks: Vec<CheckSpec>,
+}
+
+/// Which state of the account a step checks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The step builds part of the lab.
+    #[default]
+    Build,
+    /// The step checks that the lab was taken down.
+    Cleanup,
 }
 
 /// One check: a kind with its parameters, plus what every check has.

@@ -69,6 +69,43 @@ def _with_default_memory(container: dict[str, Any]) -> dict[str, Any]:
     return {**container, "memory": 0}
 
 
+def default_security_groups() -> None:
+    """Accept an awsvpcConfiguration without `securityGroups`, as AWS does.
+
+    AWS then uses the VPC's default security group; moto fails with a KeyError
+    (HTTP 500) in CreateService and RunTask. An empty list makes moto's ENI fall
+    back to the default group.
+    """
+    original_run_task = EC2ContainerServiceBackend.run_task
+    original_create_service = EC2ContainerServiceBackend.create_service
+
+    def run_task(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(args) > 7:
+            args = (*args[:7], _with_security_groups(args[7]), *args[8:])
+        elif "networking_configuration" in kwargs:
+            kwargs["networking_configuration"] = _with_security_groups(
+                kwargs["networking_configuration"]
+            )
+        return original_run_task(self, *args, **kwargs)
+
+    def create_service(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if "network_configuration" in kwargs:
+            kwargs["network_configuration"] = _with_security_groups(
+                kwargs["network_configuration"]
+            )
+        return original_create_service(self, *args, **kwargs)
+
+    EC2ContainerServiceBackend.run_task = run_task
+    EC2ContainerServiceBackend.create_service = create_service
+
+
+def _with_security_groups(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    vpc = (config or {}).get("awsvpcConfiguration")
+    if vpc is None or "securityGroups" in vpc:
+        return config
+    return {**config, "awsvpcConfiguration": {**vpc, "securityGroups": []}}
+
+
 def list_tasks_like_aws() -> None:
     """Make ListTasks honour `serviceName` and list RUNNING tasks by default.
 

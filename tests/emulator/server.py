@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
     moto_patches.keep_ecs_tasks_in_their_status()
     moto_patches.tolerate_task_level_memory()
+    moto_patches.default_security_groups()
     moto_patches.list_tasks_like_aws()
     moto_patches.describe_missing_tasks_as_failures()
     moto_patches.load_course_managed_policies()

@@ -1,0 +1,110 @@
+// The check widget: wires each step's "Check my progress" button to the grader that
+// serves the book (`grader serve`), and explains what to do when there is none.
+(function () {
+  "use strict";
+  var tokenMeta = document.querySelector('meta[name="grader-token"]');
+  var token = tokenMeta ? tokenMeta.getAttribute("content") : null;
+  var MARKS = { pass: "✓", fail: "✗", error: "!", skip: "–" };
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function renderReport(widget, report) {
+    var step = (report.steps || [])[0];
+    if (!step) return;
+    (step.checks || []).forEach(function (check) {
+      var item = widget.querySelector('li[data-check="' + check.id + '"]');
+      if (!item) return;
+      item.setAttribute("data-status", check.status);
+      item.querySelector(".grader-mark").textContent = MARKS[check.status] || "?";
+      var result = item.querySelector(".grader-result");
+      result.textContent = "";
+      result.appendChild(el("div", "grader-message", check.message));
+      [["expected", check.expected], ["found", check.found], ["hint", check.hint]].forEach(function (pair) {
+        if (pair[1] && check.status !== "pass") {
+          var line = el("div", "grader-detail");
+          line.appendChild(el("span", "grader-label", pair[0] + ": "));
+          line.appendChild(el("span", null, pair[1]));
+          result.appendChild(line);
+        }
+      });
+    });
+    var s = report.summary;
+    var status = widget.querySelector(".grader-status");
+    status.className = "grader-status grader-" + step.status;
+    status.textContent = step.status === "pass"
+      ? "All " + s.pass + " check(s) pass. Well done — on to the next step."
+      : s.pass + " passed, " + s.fail + " failed, " + s.error + " could not be decided, " + s.skip + " skipped.";
+    widget.setAttribute("data-status", step.status);
+  }
+
+  function showMessage(widget, cls, text) {
+    var status = widget.querySelector(".grader-status");
+    status.className = "grader-status " + cls;
+    status.textContent = text;
+  }
+
+  function setup(widget) {
+    var step = widget.getAttribute("data-grader-step");
+    var button = widget.querySelector(".grader-button");
+    if (!token) {
+      // Hosted as plain files: no grader behind the page.
+      button.addEventListener("click", function () {
+        showMessage(widget, "grader-offline",
+          "This copy of the course is not connected to a grader. Run `grader check " + step +
+          "` in your terminal, or open the course with `grader serve` to use this button.");
+      });
+      return;
+    }
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      showMessage(widget, "grader-running", "Checking your AWS account… (this can take up to a minute)");
+      fetch("/api/check/" + encodeURIComponent(step), { method: "POST", headers: { "X-Grader-Token": token } })
+        .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+        .then(function (res) {
+          if (res.ok) renderReport(widget, res.body);
+          else showMessage(widget, "grader-error", res.body.message || "The grader refused the request.");
+        })
+        .catch(function () {
+          showMessage(widget, "grader-error", "The grader did not answer. Is `grader serve` still running in your terminal?");
+        })
+        .finally(function () { button.disabled = false; });
+    });
+  }
+
+  function showProgress(widgets) {
+    if (!token) return;
+    fetch("/api/progress", { headers: { "X-Grader-Token": token } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (progress) {
+        if (!progress) return;
+        widgets.forEach(function (widget) {
+          var last = progress.steps[widget.getAttribute("data-grader-step")];
+          if (last && !widget.getAttribute("data-status")) {
+            var when = new Date(last.checked_at * 1000).toLocaleString();
+            showMessage(widget, "grader-" + last.status, "Last check (" + when + "): " + last.status + ".");
+          }
+        });
+        document.querySelectorAll(".sidebar a[href]").forEach(function (link) {
+          var m = /(step-\d+|cleanup)/.exec(link.getAttribute("href"));
+          var last = m && progress.steps[m[1]];
+          if (last && !link.querySelector(".grader-side")) {
+            link.appendChild(el("span", "grader-side grader-" + last.status, " " + (MARKS[last.status] || "")));
+          }
+        });
+      })
+      .catch(function () {});
+  }
+
+  function start() {
+    var widgets = Array.prototype.slice.call(document.querySelectorAll(".grader-check"));
+    widgets.forEach(setup);
+    showProgress(widgets);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

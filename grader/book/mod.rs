@@ -1,0 +1,73 @@
+//! The course book: the mdBook preprocessor that turns `{{#check STEP}}` into check widgets,
+//! and building the book in-process for `grader book build` and `grader serve`.
+
+mod directive;
+pub mod widget;
+
+use std::path::{Path, PathBuf};
+
+use mdbook_driver::MDBook;
+use mdbook_preprocessor::book::Book;
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+
+pub use directive::{DirectiveError, expand};
+
+use crate::lab::Lab;
+
+/// The mdBook preprocessor, registered in book.toml as `[preprocessor.grader]`.
+pub struct GraderPreprocessor {
+    pub lab: Lab,
+}
+
+impl Preprocessor for GraderPreprocessor {
+    fn name(&self) -> &str {
+        "grader"
+    }
+
+    fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> mdbook_preprocessor::errors::Result<Book> {
+        let mut problems = Vec::new();
+        book.for_each_chapter_mut(|chapter| match expand(&chapter.content, &self.lab) {
+            Ok(content) => chapter.content = content,
+            Err(errors) => {
+                let file = chapter.source_path.as_ref().map(|p| format!("book/{}", p.display())).unwrap_or_else(|| chapter.name.clone());
+                for e in errors {
+                    problems.push(format!("{file}:{}:{}: {} (chapter \"{}\")", e.line, e.column, e.message, chapter.name));
+                }
+            }
+        });
+        if problems.is_empty() { Ok(book) } else { Err(anyhow::anyhow!("failed to expand check widgets:\n{}", problems.join("\n"))) }
+    }
+
+    fn supports_renderer(&self, renderer: &str) -> mdbook_preprocessor::errors::Result<bool> {
+        Ok(renderer == "html")
+    }
+}
+
+/// `grader book preprocess`: the mdBook preprocessor protocol on stdin/stdout, so stock
+/// `mdbook build` and `mdbook serve` run the same code as `grader book build`.
+pub fn preprocess_stdio(lab: Lab) -> anyhow::Result<()> {
+    let (ctx, book) = mdbook_preprocessor::parse_input(std::io::stdin())?;
+    let book = GraderPreprocessor { lab }.run(&ctx, book)?;
+    serde_json::to_writer(std::io::stdout(), &book)?;
+    Ok(())
+}
+
+/// Where the book's sources are: the current directory when it has a book.toml, else the
+/// project this binary was built from.
+pub fn book_root() -> PathBuf {
+    let here = std::env::current_dir().unwrap_or_default();
+    if here.join("book.toml").exists() { here } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")) }
+}
+
+/// Builds the book in-process into `dest` (the book.toml build dir when `None`).
+pub fn build(root: &Path, dest: Option<&Path>, lab: Lab) -> anyhow::Result<PathBuf> {
+    let mut book = MDBook::load(root).map_err(|e| anyhow::anyhow!("failed to load the book at {}: {e:#}", root.display()))?;
+    if let Some(dest) = dest {
+        book.config.build.build_dir = dest.to_path_buf();
+    }
+    // Replaces the command-line preprocessor of the same name from book.toml.
+    book.with_preprocessor(GraderPreprocessor { lab });
+    book.build().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let out = if book.config.build.build_dir.is_absolute() { book.config.build.build_dir.clone() } else { root.join(&book.config.build.build_dir) };
+    Ok(out)
+}

@@ -1,0 +1,210 @@
+//! `grader serve`: the book on 127.0.0.1 with live check buttons.
+//!
+//! Only the loopback address is bound, and the check API answers only requests whose Host is
+//! that address (DNS rebinding) and that carry the per-process token embedded in the pages
+//! this server serves (no other web page can trigger checks or read results).
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::cli::{AwsArgs, connect};
+use crate::exit::{Exit, Failure};
+use crate::lab::Lab;
+use crate::progress;
+use crate::report::Report;
+use crate::runner::{self, RunOptions};
+
+/// A button press waits at most this long for slow resources; the terminal can wait longer.
+const BUTTON_MAX_WAIT: Duration = Duration::from_secs(45);
+
+struct AppState {
+    site: PathBuf,
+    token: String,
+    port: u16,
+    lab: Lab,
+    vars: BTreeMap<String, String>,
+    aws: AwsArgs,
+}
+
+/// Builds the book, binds 127.0.0.1:`port` and serves until Ctrl-C.
+pub async fn serve(lab: Lab, vars: BTreeMap<String, String>, aws: AwsArgs, port: u16, ready: impl FnOnce(u16)) -> Result<Exit, Failure> {
+    let site = std::env::temp_dir().join(format!("fargate-grader-book-{}", std::process::id()));
+    let root = crate::book::book_root();
+    eprintln!("Building the course book from {} …", root.display());
+    let started = Instant::now();
+    let book_lab = lab.clone();
+    let dest = site.clone();
+    let built = tokio::task::spawn_blocking(move || crate::book::build(&root, Some(&dest), book_lab))
+        .await
+        .map_err(|e| Failure::usage(format!("failed to build the book: {e}")))?
+        .map_err(|e| Failure::usage(format!("failed to build the book: {e:#}")))?;
+    eprintln!("Built in {:.1}s.", started.elapsed().as_secs_f64());
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+        Failure::usage(format!("failed to listen on 127.0.0.1:{port}: {e}; pass another `--port`, or `--port 0` for any free one"))
+    })?;
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+    let token = format!("{:032x}", rand::random::<u128>());
+    let state = Arc::new(AppState { site: built, token, port, lab, vars, aws });
+    let app = Router::new()
+        .route("/api/check/{step}", post(check_step))
+        .route("/api/progress", get(progress_api))
+        .fallback(get(static_file))
+        .with_state(state);
+    println!("Serving the course at http://127.0.0.1:{port}/ — open it in your browser. Press Ctrl-C to stop.");
+    ready(port);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| Failure::usage(format!("the server stopped: {e}")))?;
+    let _ = std::fs::remove_dir_all(&site);
+    Ok(Exit::Ok)
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "error": "refused", "message": message }))).into_response()
+}
+
+/// Lets through only requests from our own pages: Host is our loopback address, Origin (when
+/// sent) is too, and the token matches.
+fn guard(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+    let ours = [format!("127.0.0.1:{}", state.port), format!("localhost:{}", state.port)];
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    if !ours.iter().any(|o| o == host) {
+        return Err(refuse(StatusCode::FORBIDDEN, "refused: the Host header is not this grader's loopback address"));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok()) {
+        if !ours.iter().any(|o| origin == format!("http://{o}")) {
+            return Err(refuse(StatusCode::FORBIDDEN, "refused: requests from other sites cannot run checks"));
+        }
+    }
+    let token = headers.get("x-grader-token").and_then(|h| h.to_str().ok()).unwrap_or("");
+    if !constant_time_eq(token.as_bytes(), state.token.as_bytes()) {
+        return Err(refuse(StatusCode::FORBIDDEN, "refused: missing or wrong grader token; reload the page"));
+    }
+    Ok(())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn check_step(State(state): State<Arc<AppState>>, UrlPath(step_id): UrlPath<String>, headers: HeaderMap) -> Response {
+    if let Err(refused) = guard(&state, &headers) {
+        return refused;
+    }
+    let Some(step) = state.lab.step(&step_id) else {
+        return refuse(StatusCode::NOT_FOUND, &format!("lab `{}` has no step `{step_id}`", state.lab.id));
+    };
+    let planned = match runner::plan(&[step], &state.vars) {
+        Ok(p) => p,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
+    };
+    let (aws, account) = match connect(&state.aws, &state.lab).await {
+        Ok(c) => c,
+        Err(failure) => {
+            let body = json!({
+                "error": "aws_setup",
+                "message": format!("{}\nThen press the button again; `grader serve` does not need a restart.", failure.message),
+                "exit_code": failure.exit.code(),
+            });
+            return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+        }
+    };
+    let started = Instant::now();
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let options = RunOptions { no_wait: false, max_wait: Some(BUTTON_MAX_WAIT) };
+    let outcomes = runner::run(&aws, &planned, options, tx).await;
+    let report = Report::build(&state.lab, &[step.id.as_str()], &account, &aws.region, started.elapsed().as_millis() as u64, &outcomes);
+    progress::record_report(&state.lab.id, &report, false);
+    axum::Json(report).into_response()
+}
+
+async fn progress_api(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(refused) = guard(&state, &headers) {
+        return refused;
+    }
+    let progress = progress::load(&progress::progress_path());
+    let steps = progress.labs.get(&state.lab.id).cloned().unwrap_or_default();
+    axum::Json(json!({ "lab": state.lab.id, "steps": steps })).into_response()
+}
+
+/// Serves the built book; HTML pages get the API token, which only our own pages carry.
+async fn static_file(State(state): State<Arc<AppState>>, uri: axum::http::Uri) -> Response {
+    let Some(path) = safe_path(&state.site, uri.path()) else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let path = if path.is_dir() { path.join("index.html") } else { path };
+    let Ok(bytes) = tokio::fs::read(&path).await else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let body = if ext == "html" {
+        let html = String::from_utf8_lossy(&bytes);
+        let meta = format!("<meta name=\"grader-token\" content=\"{}\">\n</head>", state.token);
+        Body::from(html.replacen("</head>", &meta, 1))
+    } else {
+        Body::from(bytes)
+    };
+    let mut response = Response::new(body);
+    response.headers_mut().insert(header::CONTENT_TYPE, content_type(ext).parse().expect("static content type"));
+    // The token is per process; pages must not be cached across restarts.
+    response.headers_mut().insert(header::CACHE_CONTROL, "no-store".parse().expect("static header"));
+    response
+}
+
+/// The file under `root` for a URL path, refusing anything that climbs out of it.
+fn safe_path(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let decoded = percent_encoding::percent_decode_str(url_path).decode_utf8().ok()?;
+    let mut path = root.to_path_buf();
+    for part in Path::new(decoded.trim_start_matches('/')).components() {
+        match part {
+            Component::Normal(p) => path.push(p),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(path)
+}
+
+fn content_type(ext: &str) -> &'static str {
+    match ext {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "ttf" => "font/ttf",
+        "ico" => "image/x-icon",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_climb_out_of_the_site() {
+        let root = Path::new("/site");
+        assert_eq!(safe_path(root, "/lab/step-1.html"), Some(PathBuf::from("/site/lab/step-1.html")));
+        assert_eq!(safe_path(root, "/../etc/passwd"), None);
+        assert_eq!(safe_path(root, "/%2e%2e/etc/passwd"), None);
+    }
+}

@@ -1,0 +1,267 @@
+//! The grader against the emulator: every check kind passing and failing on real API
+//! answers, the traps learners fall into, exit codes, reports, and one call per question.
+
+mod support;
+
+use support::lab::{LabBuild, Upto, block_on, build, clean_up};
+use support::{Account, Emulator, grader};
+
+fn fresh() -> Account {
+    Account::fresh(Emulator::shared())
+}
+
+fn check(account: &Account, args: &[&str]) -> support::GraderRun {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    grader(Some(account), &all)
+}
+
+#[test]
+fn the_finished_lab_passes_every_step() {
+    let account = fresh();
+    block_on(build(&account, &LabBuild::default()));
+    let run = check(&account, &["--all"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["schema"], "grader.report/v1");
+    assert_eq!(report["account"], account.id.as_str());
+    assert_eq!(report["region"], "us-east-1");
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 9, "--all checks the nine build steps");
+    for step in steps {
+        assert_eq!(step["status"], "pass", "{step}");
+        assert_eq!(step["points"]["earned"], step["points"]["possible"]);
+    }
+    assert_eq!(report["summary"]["fail"], 0);
+    assert!(run.check("http-200")["message"].as_str().unwrap().contains("answered HTTP 200"));
+}
+
+#[test]
+fn a_full_check_asks_each_question_once_and_only_reads() {
+    let emulator = Emulator::shared();
+    let account = fresh();
+    block_on(build(&account, &LabBuild::default()));
+    let before = emulator.requests(&account.id).len();
+    let run = check(&account, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let calls: Vec<String> = emulator.requests(&account.id)[before..]
+        .iter()
+        .map(|r| format!("{}:{}", r["service"].as_str().unwrap_or("?"), r["action"].as_str().unwrap_or("?")))
+        .collect();
+    assert!(!calls.is_empty(), "the request log recorded nothing");
+    let mut counts = std::collections::BTreeMap::new();
+    for c in &calls {
+        *counts.entry(c.clone()).or_insert(0) += 1;
+    }
+    // On a finished lab every question concerns one resource, so each action is called once.
+    for (action, n) in &counts {
+        assert_eq!(*n, 1, "`{action}` was called {n} times: {counts:?}");
+        let op = action.split(':').nth(1).unwrap();
+        assert!(op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get"), "the grader called `{action}`");
+    }
+}
+
+#[test]
+fn an_empty_account_fails_every_step_that_builds_something() {
+    let account = fresh();
+    let run = check(&account, &["--all", "--no-wait"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    for step in report["steps"].as_array().unwrap() {
+        let id = step["id"].as_str().unwrap();
+        // A new AWS account already has its identity and a default VPC.
+        let expected = if id == "step-1" || id == "step-2" { "pass" } else { "fail" };
+        let status = step["status"].as_str().unwrap();
+        // http-200 depends on public-ip, so step-9 holds a skip under its fail.
+        assert_eq!(status, expected, "{id}: {step}");
+    }
+    assert_eq!(run.status_of("http-200"), "skip");
+    assert!(run.check("http-200")["message"].as_str().unwrap().contains("`public-ip` did not pass"));
+}
+
+#[test]
+fn the_human_report_lists_each_check_with_evidence() {
+    let account = fresh();
+    block_on(build(&account, &LabBuild { upto: Upto::Cluster, ingress_cidr: "0.0.0.0/0".into(), ..LabBuild::default() }));
+    let run = grader(Some(&account), &["check", "step-3", "step-4", "step-5"]);
+    assert_eq!(run.code, 1);
+    // The closing line ends with the run time, and the group id is random: normalise both.
+    let text = run.stdout.rsplit_once(" · ").map(|(head, _)| head.to_string()).unwrap_or_default();
+    let sg = text.lines().find(|l| l.contains("security-group")).unwrap_or_default().to_string();
+    let group_id = sg.split('`').nth(1).unwrap_or("sg-?").to_string();
+    let text = text.replace(&group_id, "sg-ID");
+    let expected = "\
+step-3 · Security group
+  ✗ security-group  security finding: `sg-ID` opens port 80 to the whole internet (0.0.0.0/0)
+      expected: tcp/80 from a single address (x.x.x.x/32) only
+      found:    tcp/80 from 0.0.0.0/0
+      hint:     The inbound rule should name your own public address with `/32` at the end, not `0.0.0.0/0`.
+
+step-4 · ECS cluster
+  ✓ cluster-active  cluster `fargate-course` is ACTIVE in us-east-1
+
+step-5 · Task execution role
+  ✗ execution-role  no IAM role `ecsTaskExecutionRole`
+      expected: role `ecsTaskExecutionRole`
+      found:    none
+      hint:     Compare the role's trust policy with the one on the lab page, and list its attached policies with `aws iam list-attached-role-policies`.
+
+1 passed, 2 failed, 0 errors, 0 skipped · 1/3 points";
+    assert_eq!(text.trim(), expected);
+}
+
+#[test]
+fn junit_output_has_a_case_per_check() {
+    let account = fresh();
+    let run = grader(Some(&account), &["check", "step-1", "step-4", "--format", "junit", "--no-wait"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.starts_with("<?xml"), "{}", run.stdout);
+    assert!(run.stdout.contains("<testcase classname=\"fargate-nginx.step-1\" name=\"identity\""));
+    assert!(run.stdout.contains("<failure message=\"no cluster `fargate-course` in us-east-1"), "{}", run.stdout);
+}
+
+#[test]
+fn security_group_open_to_the_world_is_a_finding() {
+    let account = fresh();
+    block_on(build(&account, &LabBuild { upto: Upto::SecurityGroup, ingress_cidr: "0.0.0.0/0".into(), ..LabBuild::default() }));
+    let run = check(&account, &["step-3"]);
+    assert_eq!(run.status_of("security-group"), "fail");
+    assert!(run.check("security-group")["message"].as_str().unwrap().starts_with("security finding"));
+}
+
+#[test]
+fn log_group_without_retention_fails() {
+    let account = fresh();
+    block_on(build(&account, &LabBuild { upto: Upto::LogGroup, retention_days: None, ..LabBuild::default() }));
+    let run = check(&account, &["step-6"]);
+    let c = run.check("log-group");
+    assert_eq!(c["status"], "fail", "{c}");
+    assert_eq!(c["found"], "no retention policy (never expire)");
+    assert_eq!(c["expected"], "7 days");
+}
+
+#[test]
+fn task_definition_with_the_wrong_size_fails() {
+    let account = fresh();
+    block_on(build(&account, &LabBuild { upto: Upto::TaskDefinition, cpu: "512".into(), memory: "1024".into(), ..LabBuild::default() }));
+    let c = check(&account, &["step-7"]).check("task-definition");
+    assert_eq!(c["status"], "fail", "{c}");
+    assert_eq!(c["expected"], "cpu 256; memory 512");
+    assert_eq!(c["found"], "cpu 512; memory 1024");
+}
+
+#[test]
+fn only_the_latest_task_definition_revision_counts() {
+    let account = fresh();
+    let b = LabBuild { upto: Upto::TaskDefinition, ..LabBuild::default() };
+    block_on(build(&account, &b));
+    assert_eq!(check(&account, &["step-7"]).status_of("task-definition"), "pass");
+    // A newer, wrong revision hides the right older one.
+    block_on(async {
+        let c = support::lab::Clients::new(&account, "us-east-1");
+        support::lab::register(&c, &account, &LabBuild { memory: "1024".into(), ..b.clone() }, "512").await;
+    });
+    let c = check(&account, &["step-7"]).check("task-definition");
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(c["message"].as_str().unwrap().contains("nginx-web:2"), "{c}");
+}
+
+#[test]
+fn service_without_public_ip_fails_and_says_why() {
+    let account = fresh();
+    block_on(build(&account, &LabBuild { assign_public_ip: false, ..LabBuild::default() }));
+    let run = check(&account, &["step-8", "step-9", "--no-wait"]);
+    let service = run.check("service-stable");
+    assert_eq!(service["status"], "fail");
+    assert_eq!(service["found"], "assignPublicIp DISABLED");
+    let ip = run.check("public-ip");
+    assert_eq!(ip["status"], "fail");
+    assert!(ip["message"].as_str().unwrap().contains("assignPublicIp DISABLED"), "{ip}");
+    assert_eq!(run.status_of("http-200"), "skip");
+}
+
+#[test]
+fn a_service_that_never_stabilises_fails_after_a_bounded_wait_with_the_reason() {
+    let account = fresh();
+    block_on(build(&account, &LabBuild { image: "public.ecr.aws/nginx/does-not-exist:stable".into(), ..LabBuild::default() }));
+    let run = check(&account, &["step-8", "--max-wait", "3s"]);
+    assert!(run.elapsed >= std::time::Duration::from_secs(2), "it should have waited, took {:?}", run.elapsed);
+    assert!(run.elapsed < std::time::Duration::from_secs(30), "the wait is bounded, took {:?}", run.elapsed);
+    let c = run.check("service-stable");
+    assert_eq!(c["status"], "fail", "{c}");
+    let message = c["message"].as_str().unwrap();
+    assert!(message.contains("0/1 running"), "{message}");
+    assert!(message.contains("CannotPullContainerError"), "{message}");
+}
+
+#[test]
+fn cleanup_passes_after_teardown_though_ecs_keeps_inactive_records() {
+    let account = fresh();
+    let b = LabBuild::default();
+    let built = block_on(build(&account, &b));
+    let before = check(&account, &["cleanup", "--no-wait"]);
+    assert_eq!(before.code, 1);
+    for id in ["service-deleted", "tasks-stopped", "cluster-deleted", "log-group-deleted", "security-group-deleted"] {
+        assert_eq!(before.status_of(id), "fail", "{id} before teardown");
+    }
+    assert!(before.check("tasks-stopped")["leftovers"][0]["usd_per_hour"].as_f64().unwrap() > 0.017);
+    block_on(clean_up(&account, &b, &built));
+    // ECS still describes the deleted cluster, as INACTIVE.
+    let described = account.aws_ok(&["ecs", "describe-clusters", "--clusters", "fargate-course", "--query", "clusters[0].status", "--output", "text"]);
+    assert_eq!(described, "INACTIVE");
+    let after = check(&account, &["cleanup", "--no-wait"]);
+    assert_eq!(after.code, 0, "{}", after.stdout);
+    // And the step that built the cluster now says it was deleted.
+    let c = check(&account, &["step-4"]).check("cluster-active");
+    assert_eq!(c["found"], "INACTIVE", "{c}");
+}
+
+#[test]
+fn resources_in_another_region_are_found() {
+    let account = fresh();
+    block_on(build(&account, &LabBuild { region: "us-west-2".into(), upto: Upto::LogGroup, ..LabBuild::default() }));
+    let c = check(&account, &["step-4"]).check("cluster-active");
+    assert_eq!(c["status"], "fail");
+    assert!(c["message"].as_str().unwrap().contains("found cluster `fargate-course` in us-west-2"), "{c}");
+    let cleanup = check(&account, &["cleanup", "--no-wait"]);
+    let leftover = cleanup.check("cluster-deleted");
+    assert_eq!(leftover["status"], "fail");
+    assert_eq!(leftover["leftovers"][0]["region"], "us-west-2");
+    assert!(leftover["message"].as_str().unwrap().contains("aws ecs delete-cluster --cluster fargate-course --region us-west-2"), "{leftover}");
+    assert_eq!(cleanup.check("log-group-deleted")["leftovers"][0]["region"], "us-west-2");
+}
+
+#[test]
+fn own_names_pass_with_var() {
+    let account = fresh();
+    block_on(build(&account, &LabBuild { cluster: "my-cluster".into(), service: "my-web".into(), ..LabBuild::default() }));
+    let run = check(&account, &["step-4", "step-8", "step-9", "--var", "cluster=my-cluster", "--var", "service=my-web"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let default_names = check(&account, &["step-4", "--no-wait"]);
+    assert!(default_names.check("cluster-active")["message"].as_str().unwrap().contains("did you mean"), "{}", default_names.stdout);
+}
+
+#[test]
+fn progress_is_recorded_and_listed() {
+    let account = fresh();
+    let state = support::scratch_dir("state");
+    let env = [("GRADER_STATE_DIR", state.to_str().unwrap())];
+    let run = support::grader_in(Some(&account), &["check", "step-1", "step-4", "--no-wait"], &env);
+    assert_eq!(run.code, 1);
+    let list = support::grader_in(Some(&account), &["list"], &env);
+    assert!(list.stdout.lines().any(|l| l.contains("step-1") && l.ends_with("pass")), "{}", list.stdout);
+    assert!(list.stdout.lines().any(|l| l.contains("step-4") && l.ends_with("fail")), "{}", list.stdout);
+    assert!(list.stdout.lines().any(|l| l.contains("step-5") && l.ends_with("not checked")), "{}", list.stdout);
+}
+
+#[test]
+fn no_output_contains_the_credentials() {
+    let account = fresh();
+    for format in ["human", "json", "junit"] {
+        let run = grader(Some(&account), &["check", "step-1", "step-4", "--no-wait", "-v", "--format", format]);
+        for secret in [&account.secret_key, &account.session_token, &account.access_key] {
+            assert!(!run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()), "{format} output leaks a credential");
+        }
+        assert!(run.stderr.contains("aws: ecs:DescribeClusters"), "-v logs calls:\n{}", run.stderr);
+    }
+}
