@@ -21,6 +21,22 @@ import os
 import signal
 import sys
 import threading
+import time
+
+
+class StopRequest:
+    """A signal handler that only records the request.
+
+    It must not take locks: a handler runs in the main thread between two
+    bytecodes, possibly while that thread holds the very lock (threading.Event.set
+    from a handler can deadlock that way).
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.requested = True
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -60,6 +76,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # moto copies its catalogue of public AMIs into every account's EC2 backend:
+    # 0.2 s and megabytes per account, for nothing the course uses. A cohort test
+    # reaches hundreds of accounts.
+    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     if args.enforce_iam:
         # Read by moto.settings at import; moto_patches.enforce_iam sets it too.
         os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
@@ -107,18 +127,23 @@ def main(argv: list[str] | None = None) -> int:
     # moto builds some URLs that point back at itself from MOTO_PORT.
     os.environ["MOTO_PORT"] = str(port)
 
-    stop = threading.Event()
+    stop = StopRequest()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, stop)
 
-    serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.1},  # how soon shutdown() is noticed
+        name="http",
+        daemon=True,
+    )
     serving.start()
     scheduler.start_background()
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
     print(f"ready http://{shown_host}:{port}", flush=True)
 
-    while not stop.wait(0.5):
-        pass
+    while not stop.requested:
+        time.sleep(0.1)
     server.shutdown()
     server.server_close()
     scheduler.shutdown()

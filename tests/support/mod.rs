@@ -42,7 +42,12 @@ impl Emulator {
         let bin = venv_bin();
         let dir = scratch_dir("emulator");
         let request_log = dir.join("requests.jsonl");
-        let mut child = Command::new(bin.join("python"))
+        // The emulator runs under a small bash guard that stops it when this test process
+        // goes away (statics such as the shared emulator are never dropped): the guard waits
+        // for EOF on stdin, which comes when our end of the pipe closes.
+        let mut child = Command::new("bash")
+            .args(["-c", "\"$@\" & child=$!; cat >/dev/null; kill $child 2>/dev/null; wait $child", "emulator-guard"])
+            .arg(bin.join("python"))
             .arg(root().join("tests/emulator/server.py"))
             .args(["--port", "0", "--request-log"])
             .arg(&request_log)
@@ -62,7 +67,7 @@ impl Emulator {
             }
         });
         let url = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
-            let _ = child.kill();
+            drop(child.stdin.take());
             panic!("the emulator did not print `ready` within 60 s")
         });
         Emulator { child, url, request_log }
@@ -88,7 +93,8 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // Closing stdin makes the guard stop the emulator.
+        drop(self.child.stdin.take());
         let _ = self.child.wait();
     }
 }

@@ -1,0 +1,239 @@
+//! `grader serve`: the check API against the emulator, its refusals (token, Host, Origin),
+//! and a real headless Chromium clicking a step's check button.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{Account, Emulator, root, scratch_dir};
+
+/// A running `grader serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    port: u16,
+}
+
+impl Server {
+    fn start(account: Option<&Account>) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_grader"));
+        cmd.args(["serve", "--port", "0"]).current_dir(root()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        cmd.env("GRADER_STATE_DIR", scratch_dir("serve-state")).env_remove("AWS_ENDPOINT_URL");
+        match account {
+            Some(a) => {
+                cmd.envs(a.env());
+            }
+            None => {
+                let home = scratch_dir("no-creds");
+                cmd.env_remove("AWS_ACCESS_KEY_ID")
+                    .env_remove("AWS_SECRET_ACCESS_KEY")
+                    .env_remove("AWS_SESSION_TOKEN")
+                    .env_remove("AWS_PROFILE")
+                    .env("AWS_CONFIG_FILE", home.join("config"))
+                    .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+                    .env("AWS_EC2_METADATA_DISABLED", "true")
+                    .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+            }
+        }
+        let mut child = cmd.spawn().expect("start grader serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("Serving the course at ") {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
+                }
+            }
+        });
+        let base = rx.recv_timeout(Duration::from_secs(120)).expect("grader serve did not start");
+        let port = base.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+        Server { child, base: base.trim_end_matches('/').to_string(), port }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// The token embedded in a served page.
+async fn token(client: &reqwest::Client, server: &Server) -> String {
+    let page = client.get(format!("{}/lab/step-1-identity.html", server.base)).send().await.unwrap().text().await.unwrap();
+    let start = page.find("name=\"grader-token\" content=\"").expect("served pages carry the token") + "name=\"grader-token\" content=\"".len();
+    page[start..].split('"').next().unwrap().to_string()
+}
+
+#[test]
+fn the_check_api_runs_a_step_and_refuses_foreign_requests() {
+    let account = Account::fresh(Emulator::shared());
+    let server = Server::start(Some(&account));
+    runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let home = client.get(format!("{}/", server.base)).send().await.unwrap();
+        assert_eq!(home.status(), 200);
+        let token = token(&client, &server).await;
+        let url = format!("{}/api/check/step-1", server.base);
+
+        let ok = client.post(&url).header("X-Grader-Token", &token).send().await.unwrap();
+        assert_eq!(ok.status(), 200);
+        let report: serde_json::Value = ok.json().await.unwrap();
+        assert_eq!(report["schema"], "grader.report/v1");
+        assert_eq!(report["steps"][0]["status"], "pass", "{report}");
+        assert_eq!(report["account"], account.id.as_str());
+
+        let failing: serde_json::Value =
+            client.post(format!("{}/api/check/step-4", server.base)).header("X-Grader-Token", &token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(failing["steps"][0]["status"], "fail", "{failing}");
+
+        let no_token = client.post(&url).send().await.unwrap();
+        assert_eq!(no_token.status(), 403);
+        let wrong_token = client.post(&url).header("X-Grader-Token", "0".repeat(32)).send().await.unwrap();
+        assert_eq!(wrong_token.status(), 403);
+        // DNS rebinding: a foreign name that resolves to 127.0.0.1 still carries its own Host.
+        let rebound = client.post(&url).header("Host", format!("evil.example:{}", server.port)).header("X-Grader-Token", &token).send().await.unwrap();
+        assert_eq!(rebound.status(), 403);
+        let cross_site = client.post(&url).header("Origin", "https://evil.example").header("X-Grader-Token", &token).send().await.unwrap();
+        assert_eq!(cross_site.status(), 403);
+        let unknown = client.post(format!("{}/api/check/step-42", server.base)).header("X-Grader-Token", &token).send().await.unwrap();
+        assert_eq!(unknown.status(), 404);
+
+        let progress: serde_json::Value =
+            client.get(format!("{}/api/progress", server.base)).header("X-Grader-Token", &token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(progress["steps"]["step-1"]["status"], "pass", "{progress}");
+        assert_eq!(progress["steps"]["step-4"]["status"], "fail", "{progress}");
+    });
+}
+
+#[test]
+fn without_credentials_the_api_explains_how_to_configure_them() {
+    let server = Server::start(None);
+    runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let token = token(&client, &server).await;
+        let response = client.post(format!("{}/api/check/step-1", server.base)).header("X-Grader-Token", &token).send().await.unwrap();
+        assert_eq!(response.status(), 503);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "aws_setup");
+        assert!(body["message"].as_str().unwrap().contains("aws configure"), "{body}");
+    });
+}
+
+#[test]
+fn it_listens_on_loopback_only() {
+    let server = Server::start(None);
+    // Any non-loopback address of this machine must refuse the port.
+    let out = Command::new("hostname").arg("-I").output();
+    let addresses = out.map(|o| String::from_utf8_lossy(&o.stdout).to_string()).unwrap_or_default();
+    for address in addresses.split_whitespace().filter(|a| !a.starts_with("127.") && !a.contains(':')) {
+        let reached = std::net::TcpStream::connect_timeout(&format!("{address}:{}", server.port).parse().unwrap(), Duration::from_millis(500));
+        assert!(reached.is_err(), "grader serve answered on {address}");
+    }
+    assert!(std::net::TcpStream::connect(("127.0.0.1", server.port)).is_ok());
+}
+
+/// A minimal WebDriver client (chromedriver speaks JSON over HTTP).
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    session: String,
+    driver: Child,
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Browser {
+    async fn start() -> Browser {
+        assert!(
+            std::path::Path::new("/usr/bin/chromium").exists() && std::path::Path::new("/usr/bin/chromedriver").exists(),
+            "Chromium and ChromeDriver are missing: run scripts/test first (it installs Debian's chromium and chromium-driver)"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let driver = Command::new("/usr/bin/chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let client = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while client.get(format!("{base}/status")).send().await.is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = scratch_dir("chromium-profile");
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,1600",
+                     format!("--user-data-dir={}", profile.display())]
+        }}}});
+        let session: serde_json::Value = client.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
+        let id = session["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {session}")).to_string();
+        Browser { client, base: format!("{base}/session/{id}"), session: id, driver }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let request = self.client.request(method, format!("{}{path}", self.base));
+        let request = if body.is_null() { request } else { request.json(&body) };
+        request.send().await.unwrap().json::<serde_json::Value>().await.unwrap()["value"].clone()
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self.call(reqwest::Method::POST, "/element", serde_json::json!({"using": "css selector", "value": css})).await;
+        v[ELEMENT].as_str().unwrap_or_else(|| panic!("no element `{css}`: {v}")).to_string()
+    }
+
+    async fn text(&self, element: &str) -> String {
+        self.call(reqwest::Method::GET, &format!("/element/{element}/text"), serde_json::Value::Null).await.as_str().unwrap_or("").to_string()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.session.len();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[test]
+fn a_learner_clicks_check_and_sees_the_verdict() {
+    let account = Account::fresh(Emulator::shared());
+    let server = Server::start(Some(&account));
+    runtime().block_on(async {
+        let browser = Browser::start().await;
+        browser.call(reqwest::Method::POST, "/url", serde_json::json!({"url": format!("{}/lab/step-4-cluster.html", server.base)})).await;
+        let widget = ".grader-check[data-grader-step='step-4']";
+        let button = browser.find(&format!("{widget} .grader-button")).await;
+        assert_eq!(browser.text(&button).await, "Check my progress");
+        browser.call(reqwest::Method::POST, &format!("/element/{button}/click"), serde_json::json!({})).await;
+        let status = browser.find(&format!("{widget} .grader-status")).await;
+        let started = Instant::now();
+        let mut text = String::new();
+        while started.elapsed() < Duration::from_secs(60) {
+            text = browser.text(&status).await;
+            if text.contains("failed") || text.contains("pass") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(text.contains("1 failed"), "the widget shows the verdict: {text:?}");
+        let item = browser.find(&format!("{widget} li[data-check='cluster-active'] .grader-result")).await;
+        let detail = browser.text(&item).await;
+        assert!(detail.contains("no cluster `fargate-course`"), "{detail}");
+
+        // The artifact a person can look at.
+        let png = browser.call(reqwest::Method::GET, "/screenshot", serde_json::Value::Null).await;
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
+        let artifacts = root().join("target/test-artifacts");
+        std::fs::create_dir_all(&artifacts).unwrap();
+        std::fs::write(artifacts.join("step-4-check.png"), &bytes).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"));
+        browser.call(reqwest::Method::DELETE, "", serde_json::Value::Null).await;
+    });
+}
