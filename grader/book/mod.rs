@@ -1,6 +1,7 @@
 //! The course book: the mdBook preprocessor that turns `{{#check STEP}}` into check widgets,
 //! and building the book in-process for `grader book build` and `grader serve`.
 
+pub mod commands;
 mod directive;
 pub mod widget;
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from html import escape, unescape
+from http import HTTPStatus
 from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qsl
@@ -248,7 +249,9 @@ class ApiMiddleware:
         self.request_log = RequestLog(options.request_log) if options.request_log else None
         self._random = random.Random()
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         call = read_api_call(environ)
         if call is None:
             return self.moto_app(environ, start_response)
@@ -266,7 +269,11 @@ class ApiMiddleware:
     def answer(self, call: ApiCall, environ: dict[str, Any]) -> Response:
         if self._random.random() < self.options.throttle_rate:
             return throttling_error(call)
-        if self.options.strict_assume_role and call.service == "sts" and call.action == "AssumeRole":
+        if (
+            self.options.strict_assume_role
+            and call.service == "sts"
+            and call.action == "AssumeRole"
+        ):
             denial = self.refuse_unknown_role(call)
             if denial is not None:
                 return denial
@@ -275,7 +282,9 @@ class ApiMiddleware:
             if call.service == "ec2" and call.action == "DeleteSecurityGroup":
                 in_use = security_group_in_use(call)
                 if in_use:
-                    return ec2_error(400, "DependencyViolation", f"resource {in_use} has a dependent object")
+                    return ec2_error(
+                        400, "DependencyViolation", f"resource {in_use} has a dependent object"
+                    )
             ecs_read = call.service == "ecs" and call.action.startswith(("Describe", "List"))
             if ecs_read:
                 self.scheduler.reconcile_region(call.account_id, call.region)
@@ -289,7 +298,9 @@ class ApiMiddleware:
         captured: dict[str, Any] = {}
         written: list[bytes] = []
 
-        def start_response(status: str, headers: Headers, exc_info: Any = None) -> Callable[[bytes], None]:
+        def start_response(
+            status: str, headers: Headers, exc_info: Any = None
+        ) -> Callable[[bytes], None]:
             captured["status"] = int(status.split(" ", 1)[0])
             captured["headers"] = list(headers)
             return written.append
@@ -337,8 +348,6 @@ def security_group_in_use(call: ApiCall) -> str | None:
 
 
 def reason_phrase(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

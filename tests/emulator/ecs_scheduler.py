@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 import traceback
 import uuid
 from datetime import timedelta
@@ -161,8 +162,9 @@ class EcsScheduler:
         if broken_image(task_definition):
             # Fargate backs off between failed launches; one at a time, every few
             # seconds, keeps a recent STOPPED task around to describe.
-            now = utcnow().timestamp()
-            if now - self._last_failed_launch.get(service.arn, 0.0) < FAILED_LAUNCH_INTERVAL:
+            now = time.monotonic()
+            last = self._last_failed_launch.get(service.arn)
+            if last is not None and now - last < FAILED_LAUNCH_INTERVAL:
                 return
             self._last_failed_launch[service.arn] = now
             count = 1
@@ -215,8 +217,7 @@ def all_tasks(backend: Any) -> list[Any]:
 
 def is_fargate_task(task: Any) -> bool:
     return (
-        task.launch_type == "FARGATE"
-        or task.capacity_provider_name in FARGATE_CAPACITY_PROVIDERS
+        task.launch_type == "FARGATE" or task.capacity_provider_name in FARGATE_CAPACITY_PROVIDERS
     )
 
 
@@ -239,9 +240,7 @@ def pin_task_definition(backend: Any, service: Any) -> None:
     """
     if service.task_definition and not service.task_definition.startswith("arn:"):
         try:
-            service.task_definition = backend.describe_task_definition(
-                service.task_definition
-            ).arn
+            service.task_definition = backend.describe_task_definition(service.task_definition).arn
         except Exception:
             pass
 

@@ -16,8 +16,8 @@ from moto import settings
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
-from moto.iam.exceptions import NotFoundException
 from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.exceptions import NotFoundException
 from moto.iam.models import AWSManagedPolicy, IAMBackend, get_account_id_from, iam_backends
 from moto.moto_api import state_manager
 
@@ -51,15 +51,12 @@ def tolerate_task_level_memory() -> None:
 
     def calculate(task_definition: Any) -> dict[str, Any]:
         containers = [
-            _with_default_memory(container)
-            for container in task_definition.container_definitions
+            _with_default_memory(container) for container in task_definition.container_definitions
         ]
         # moto only reads `container_definitions`, so a stand-in object is enough.
         return original(SimpleNamespace(container_definitions=containers))
 
-    EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(
-        calculate
-    )
+    EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(calculate)
 
 
 def _with_default_memory(container: dict[str, Any]) -> dict[str, Any]:
@@ -90,9 +87,7 @@ def default_security_groups() -> None:
 
     def create_service(self: Any, *args: Any, **kwargs: Any) -> Any:
         if "network_configuration" in kwargs:
-            kwargs["network_configuration"] = _with_security_groups(
-                kwargs["network_configuration"]
-            )
+            kwargs["network_configuration"] = _with_security_groups(kwargs["network_configuration"])
         return original_create_service(self, *args, **kwargs)
 
     EC2ContainerServiceBackend.run_task = run_task

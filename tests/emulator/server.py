@@ -43,9 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, required=True, help="0 picks a free port")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument(
-        "--latency-ms", type=float, default=0.0, help="sleep before every API call"
-    )
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="sleep before every API call")
     parser.add_argument(
         "--throttle-rate",
         type=float,
@@ -63,9 +61,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="refuse AssumeRole into a role that does not exist in its account",
     )
-    parser.add_argument(
-        "--verbose", action="store_true", help="log each HTTP request on stderr"
-    )
+    parser.add_argument("--verbose", action="store_true", help="log each HTTP request on stderr")
     args = parser.parse_args(argv)
     if not 0.0 <= args.throttle_rate <= 1.0:
         parser.error("--throttle-rate must be between 0 and 1")

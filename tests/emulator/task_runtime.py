@@ -166,8 +166,7 @@ class TaskRuntimes:
             ip = self._ips.allocate()
             try:
                 runtime.responders = [
-                    NginxResponder(ip, port, self._access_log_sink(runtime))
-                    for port in ports
+                    NginxResponder(ip, port, self._access_log_sink(runtime)) for port in ports
                 ]
             except OSError as error:
                 # Another process (often another emulator) holds this address.
@@ -191,9 +190,7 @@ class TaskRuntimes:
 
 
 def wants_public_ip(task: Any) -> bool:
-    config = (getattr(task, "network_configuration", None) or {}).get(
-        "awsvpcConfiguration"
-    ) or {}
+    config = (getattr(task, "network_configuration", None) or {}).get("awsvpcConfiguration") or {}
     return config.get("assignPublicIp") == "ENABLED"
 
 
@@ -269,9 +266,7 @@ def delete_task_eni(task: Any) -> None:
         return
     eni = task_eni(task)
     if eni is not None:
-        ec2_backends[task._account_id][task.region_name].delete_network_interface(
-            eni.id
-        )
+        ec2_backends[task._account_id][task.region_name].delete_network_interface(eni.id)
     attachment["status"] = "DELETED"
 
 

@@ -1,0 +1,245 @@
+//! The tutorial end-to-end: the book's own ```bash blocks, in SUMMARY order, run in one bash
+//! session with the real AWS CLI against the emulator, with `grader check` before and after
+//! every step. The book cannot drift from the grader.
+//!
+//! The one override: the emulator cannot tell the learner's public IP, so the session starts
+//! with `MY_IP=127.0.0.1`, which step 3 keeps (`MY_IP="${MY_IP:-$(curl …)}"`). Nothing in
+//! the book's commands is edited, except in the variants below, which drop the cleanup
+//! blocks a forgetful learner would skip.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use grader::book::commands::{LabPage, lab_pages};
+use support::{Account, Emulator, GraderRun, grader_in, root, scratch_dir, venv_bin};
+
+/// Steps whose page creates what the step checks, so their checks must fail before it.
+const CREATING_STEPS: &[&str] = &["step-3", "step-4", "step-5", "step-6", "step-7", "step-8"];
+
+/// One learner's terminal: a bash process that keeps its variables between blocks.
+struct Session {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    dir: PathBuf,
+    count: usize,
+}
+
+enum BlockError {
+    Failed { status: String, stderr: String },
+    TimedOut,
+}
+
+impl Session {
+    fn start(account: &Account, strict: bool) -> Session {
+        let dir = scratch_dir("tutorial");
+        let grader_dir = Path::new(env!("CARGO_BIN_EXE_grader")).parent().unwrap().to_path_buf();
+        let path = format!("{}:{}:{}", venv_bin().display(), grader_dir.display(), std::env::var("PATH").unwrap_or_default());
+        let mut child = Command::new("bash")
+            .arg("--noprofile")
+            .arg("--norc")
+            .current_dir(&dir)
+            .envs(account.env())
+            .env("PATH", path)
+            .env("HOME", &dir)
+            .env("MY_IP", "127.0.0.1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start bash");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut session = Session { child, stdin, lines, dir, count: 0 };
+        if strict {
+            // As the book asks learners to: stop at the first failing command.
+            writeln!(session.stdin, "set -e -o pipefail").unwrap();
+        }
+        session
+    }
+
+    /// Runs one block as if typed into the terminal; returns its stdout.
+    fn run(&mut self, code: &str) -> Result<String, BlockError> {
+        self.count += 1;
+        let script = self.dir.join(format!(".block-{}.sh", self.count));
+        let errors = self.dir.join(format!(".block-{}.err", self.count));
+        std::fs::write(&script, code).unwrap();
+        let marker = format!("__block_{}_done__", self.count);
+        let line = format!("{{ . '{}'; }} 2> '{}'; echo \"{marker} $?\"\n", script.display(), errors.display());
+        if self.stdin.write_all(line.as_bytes()).and_then(|_| self.stdin.flush()).is_err() {
+            return Err(BlockError::Failed { status: "the shell had exited".into(), stderr: String::new() });
+        }
+        let mut output = String::new();
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(180)) {
+                Ok(line) if line.starts_with(&marker) => {
+                    let status = line[marker.len()..].trim().to_string();
+                    let stderr = std::fs::read_to_string(&errors).unwrap_or_default();
+                    return if status == "0" { Ok(output) } else { Err(BlockError::Failed { status, stderr }) };
+                }
+                Ok(line) => {
+                    output.push_str(&line);
+                    output.push('\n');
+                }
+                Err(RecvTimeoutError::Timeout) => return Err(BlockError::TimedOut),
+                // `set -e` ended the shell: the block failed.
+                Err(RecvTimeoutError::Disconnected) => {
+                    let stderr = std::fs::read_to_string(&errors).unwrap_or_default();
+                    let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
+                    return Err(BlockError::Failed { status, stderr });
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn check(account: &Account, step: &str, vars: &[String]) -> GraderRun {
+    let mut args = vec!["check", step, "--format", "json", "--no-wait"];
+    for v in vars {
+        args.extend(["--var", v.as_str()]);
+    }
+    grader_in(Some(account), &args, &[])
+}
+
+fn statuses(run: &GraderRun) -> Vec<(String, String)> {
+    let report = run.json();
+    report["steps"][0]["checks"].as_array().unwrap().iter().map(|c| (c["id"].as_str().unwrap().to_string(), c["status"].as_str().unwrap().to_string())).collect()
+}
+
+fn pages() -> Vec<LabPage> {
+    let pages = lab_pages(&root().join("book")).expect("read the lab chapters");
+    assert!(pages.len() >= 10, "SUMMARY.md lists the lab chapters");
+    pages
+}
+
+/// How a learner deviates from the book.
+#[derive(Default)]
+struct Variant {
+    /// Cleanup blocks containing this text are skipped.
+    skip_cleanup_with: Option<&'static str>,
+    /// The learner's own names: (book default, theirs, grader variable).
+    rename: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+/// Runs the lab chapters; returns the cleanup report. Panics with the chapter, block,
+/// stderr and grader report on any divergence.
+fn walk_the_book(variant: &Variant) -> GraderRun {
+    let account = Account::fresh(Emulator::shared());
+    let strict = variant.skip_cleanup_with.is_none();
+    let mut session = Session::start(&account, strict);
+    let vars: Vec<String> = variant.rename.iter().map(|(_, theirs, var)| format!("{var}={theirs}")).collect();
+    let mut last = None;
+    for page in pages() {
+        let chapter = format!("book/{}", page.path.display());
+        let is_cleanup = page.step.as_deref() == Some("cleanup");
+        if let Some(step) = &page.step {
+            if CREATING_STEPS.contains(&step.as_str()) || is_cleanup {
+                let before = check(&account, step, &vars);
+                let passing: Vec<_> = statuses(&before).into_iter().filter(|(_, s)| s == "pass" && !is_cleanup).collect();
+                assert!(passing.is_empty(), "{chapter}: before its commands ran, these checks of {step} already passed: {passing:?}\n{}", before.stdout);
+                assert_eq!(before.code, 1, "{chapter}: {step} should fail before its commands run:\n{}", before.stdout);
+            }
+        }
+        for block in &page.blocks {
+            let mut code = block.code.clone();
+            if is_cleanup && variant.skip_cleanup_with.is_some_and(|s| code.contains(s)) {
+                continue;
+            }
+            for (default, theirs, _) in &variant.rename {
+                code = code.replace(default, theirs);
+            }
+            if let Err(e) = session.run(&code) {
+                let (status, stderr) = match e {
+                    BlockError::Failed { status, stderr } => (status, stderr),
+                    BlockError::TimedOut => ("timed out after 180 s".to_string(), String::new()),
+                };
+                let report = page.step.as_ref().map(|s| check(&account, s, &vars).stdout).unwrap_or_default();
+                if strict {
+                    panic!(
+                        "{chapter}:{}: a command block failed ({status})\n--- block\n{}--- stderr\n{stderr}--- grader report for this step\n{report}",
+                        block.line, block.code
+                    );
+                }
+            }
+        }
+        if let Some(step) = &page.step {
+            let after = check(&account, step, &vars);
+            if is_cleanup {
+                last = Some(after);
+                continue;
+            }
+            assert_eq!(after.code, 0, "{chapter}: after its commands, `grader check {step}` should pass:\n{}\n{}", after.stdout, after.stderr);
+        }
+    }
+    last.expect("the book has a cleanup page with {{#check cleanup}}")
+}
+
+#[test]
+fn the_book_as_written_passes_every_step_and_cleans_up() {
+    let cleanup = walk_the_book(&Variant::default());
+    assert_eq!(cleanup.code, 0, "after the cleanup page, `grader check cleanup` should pass:\n{}", cleanup.stdout);
+}
+
+#[test]
+fn own_names_pass_with_var() {
+    let cleanup = walk_the_book(&Variant {
+        rename: vec![("fargate-course", "my-class-cluster", "cluster"), ("web-nginx", "my-nginx", "service")],
+        ..Variant::default()
+    });
+    assert_eq!(cleanup.code, 0, "{}", cleanup.stdout);
+}
+
+/// Skips the cleanup blocks that delete one resource; the cleanup check must fail on that
+/// resource, name it, and give the command that removes it.
+fn forgotten(skip: &'static str, check_id: &str, command: &str, only_this: bool) {
+    let cleanup = walk_the_book(&Variant { skip_cleanup_with: Some(skip), ..Variant::default() });
+    assert_eq!(cleanup.code, 1, "{}", cleanup.stdout);
+    let c = cleanup.check(check_id);
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(c["message"].as_str().unwrap().contains(command), "{check_id} should say `{command}`: {c}");
+    if only_this {
+        let failing: Vec<_> = statuses(&cleanup).into_iter().filter(|(_, s)| s != "pass").map(|(id, _)| id).collect();
+        assert_eq!(failing, vec![check_id.to_string()], "{}", cleanup.stdout);
+    }
+}
+
+#[test]
+fn a_forgotten_service_is_named_with_its_teardown() {
+    // The cluster and the security group cannot go while the service runs, so they fail too.
+    forgotten("delete-service", "service-deleted", "aws ecs delete-service --cluster fargate-course --service web-nginx --force", false);
+}
+
+#[test]
+fn a_forgotten_cluster_is_named_with_its_teardown() {
+    forgotten("delete-cluster", "cluster-deleted", "aws ecs delete-cluster --cluster fargate-course", true);
+}
+
+#[test]
+fn a_forgotten_log_group_is_named_with_its_teardown() {
+    forgotten("delete-log-group", "log-group-deleted", "aws logs delete-log-group --log-group-name /ecs/nginx-web", true);
+}
+
+#[test]
+fn a_forgotten_security_group_is_named_with_its_teardown() {
+    forgotten("delete-security-group", "security-group-deleted", "aws ec2 delete-security-group --group-id sg-", true);
+}
