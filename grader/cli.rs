@@ -25,6 +25,7 @@ Examples:
   grader hint step-8                  what step-8 expects, with hints
   grader list                         steps and their last result
   grader validate labs/               lint lab files
+  grader cohort --roster class.csv    cleanup audit of a whole class
   grader serve                        the course at http://127.0.0.1:3000 with check buttons
 
 Exit codes: 0 all passed · 1 a check failed · 2 usage error · 3 invalid lab file ·
@@ -77,11 +78,48 @@ pub enum Command {
         #[arg(long, value_name = "ID", default_value = "fargate-course")]
         external_id: String,
     },
+    /// Audit a whole class: one step (default `cleanup`) in every account of a roster.
+    Cohort(CohortArgs),
     /// Serve the course book on 127.0.0.1 with working check buttons.
     Serve(ServeArgs),
     /// Build the book, or act as its mdBook preprocessor.
     #[command(subcommand)]
     Book(BookCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "The roster is a CSV file with the header `label,account_id,role_arn` and optional columns \
+`external_id,region,profile`. Each learner account needs an audit role that trusts your account \
+(see `grader policy --trust`) with the permissions of `grader policy`. Exit code: 0 when every \
+account passes, 1 otherwise.")]
+pub struct CohortArgs {
+    /// The class roster (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub roster: PathBuf,
+    /// The step to audit in every account.
+    #[arg(long, value_name = "STEP", default_value = "cleanup", conflicts_with = "all")]
+    pub step: String,
+    /// Audit every build step instead (who has finished what).
+    #[arg(long)]
+    pub all: bool,
+    /// How many accounts to audit at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: crate::cohort::CohortFormat,
+    /// Write the report here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Scan only these regions for leftovers (comma-separated), not every enabled region.
+    #[arg(long, value_name = "REGIONS", value_delimiter = ',')]
+    pub scan_regions: Vec<String>,
+    #[command(flatten)]
+    pub lab: LabArg,
+    /// Override a lab variable (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -191,6 +229,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
             println!("{}", serde_json::to_string_pretty(&document).expect("policies serialize"));
             Ok(Exit::Ok)
         }
+        Command::Cohort(args) => cohort(&labs(&cli.labs_dir)?, args).await,
         Command::Serve(args) => {
             let labs = labs(&cli.labs_dir)?;
             let lab = labs.select(args.lab.lab.as_deref())?.clone();
@@ -199,6 +238,43 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
         }
         Command::Book(command) => book(&labs(&cli.labs_dir)?, command),
     }
+}
+
+async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
+    let lab = labs.select(args.lab.lab.as_deref())?;
+    let steps = select_steps(lab, std::slice::from_ref(&args.step), args.all)?;
+    let vars = runner::merge_vars(lab, &args.vars).map_err(Failure::usage)?;
+    let checks = runner::plan(&steps, &vars).map_err(Failure::usage)?;
+    let file = args.roster.display().to_string();
+    let text = std::fs::read_to_string(&args.roster).map_err(|e| Failure::usage(format!("failed to read the roster {file}: {e}")))?;
+    let roster = crate::cohort::parse_roster(&file, &text)?;
+    let options = AwsOptions {
+        region: args.aws.region.clone(),
+        profile: args.aws.profile.clone(),
+        endpoint_url: args.aws.endpoint_url.clone(),
+        verbose: args.aws.verbose,
+        fallback_region: lab.region.clone(),
+    };
+    let base = load_config(&options).await?;
+    let run = crate::cohort::CohortRun {
+        lab,
+        step_ids: steps.iter().map(|s| s.id.clone()).collect(),
+        checks,
+        base,
+        concurrency: args.concurrency,
+        scan_regions: (!args.scan_regions.is_empty()).then(|| args.scan_regions.clone()),
+        verbose: args.aws.verbose,
+    };
+    let report = crate::cohort::audit(&run, roster).await;
+    let text = crate::cohort::render(&report, args.format);
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| Failure::usage(format!("failed to write {}: {e}", path.display())))?;
+            eprintln!("{} accounts: {} pass, {} fail, {} error; report written to {}", report.summary.accounts, report.summary.pass, report.summary.fail, report.summary.error, path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(if report.summary.pass == report.summary.accounts { Exit::Ok } else { Exit::CheckFailed })
 }
 
 fn book(labs: &LabSet, command: BookCommand) -> Result<Exit, Failure> {

@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod book;
 pub mod checks;
+pub mod cohort;
 pub mod cli;
 pub mod exit;
 pub mod lab;

@@ -19,11 +19,20 @@ fn in_regions(what: &str, name: &str, regions: Vec<String>, ctx: &Ctx<'_>) -> Op
     (!regions.is_empty()).then(|| format!("found {what} `{name}` in {}; this run checks {} (use `--region {}` or recreate it here)", regions.join(", "), ctx.region, regions[0]))
 }
 
+/// "this region has X `a`, `b`; if yours has another name, pass `--var VAR=NAME`", for
+/// learners who chose their own names.
+fn others_here(what: &str, var: &str, names: &[String], ctx: &Ctx<'_>) -> Option<String> {
+    if names.is_empty() || names.len() > 5 {
+        return None;
+    }
+    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    Some(format!("{} has {what} {}; if one of them is yours, pass `--var {var}=NAME`", ctx.region, list.join(", ")))
+}
+
 pub async fn cluster(ctx: &Ctx<'_>, name: &str) -> Option<String> {
-    if let Ok(names) = ctx.aws.cluster_names(ctx.region).await {
-        if let Some(close) = did_you_mean(name, names.iter().map(String::as_str)) {
-            return Some(format!("found cluster `{close}` in {}; did you mean that name?", ctx.region));
-        }
+    let here = ctx.aws.cluster_names(ctx.region).await.map(|n| n.as_ref().clone()).unwrap_or_default();
+    if let Some(close) = did_you_mean(name, here.iter().map(String::as_str)) {
+        return Some(format!("found cluster `{close}` in {}; did you mean that name?", ctx.region));
     }
     let regions = other_regions(ctx).await;
     let found = join_all(regions.iter().map(|r| async move {
@@ -33,7 +42,7 @@ pub async fn cluster(ctx: &Ctx<'_>, name: &str) -> Option<String> {
         }
     }))
     .await;
-    in_regions("cluster", name, found.into_iter().flatten().collect(), ctx)
+    in_regions("cluster", name, found.into_iter().flatten().collect(), ctx).or_else(|| others_here("cluster(s)", "cluster", &here, ctx))
 }
 
 pub async fn security_group(ctx: &Ctx<'_>, name: &str) -> Option<String> {
@@ -62,6 +71,8 @@ pub async fn log_group(ctx: &Ctx<'_>, name: &str) -> Option<String> {
 
 pub async fn service(ctx: &Ctx<'_>, cluster: &str, name: &str) -> Option<String> {
     let names = ctx.aws.service_names(ctx.region, cluster).await.ok()?;
-    let close = did_you_mean(name, names.iter().map(String::as_str))?;
-    Some(format!("found service `{close}` in cluster `{cluster}`; did you mean that name?"))
+    match did_you_mean(name, names.iter().map(String::as_str)) {
+        Some(close) => Some(format!("found service `{close}` in cluster `{cluster}`; did you mean that name?")),
+        None => others_here(&format!("service(s) in cluster `{cluster}`:"), "service", &names, ctx),
+    }
 }

@@ -5,7 +5,8 @@ For every AWS API call (anything but moto's own `/moto-api/` paths) it, in order
 1. sleeps `--latency-ms` (in the request's own thread, so calls overlap);
 2. answers a `--throttle-rate` share of calls with the service's real throttling
    error, without reaching moto;
-3. with `--strict-assume-role`, refuses AssumeRole into a role that does not exist;
+3. with `--strict-assume-role`, refuses AssumeRole into a role that does not exist
+   or whose trust policy does not name the caller;
 4. refuses EC2 DeleteSecurityGroup while an ENI still uses the group, as AWS does;
 5. runs the call in moto, under the backend lock for the services the ECS
    scheduler touches, reconciling ECS before reads and after writes;
@@ -29,14 +30,15 @@ from html import escape, unescape
 from http import HTTPStatus
 from io import BytesIO
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from moto.ec2.models import ec2_backends
+from moto.ecs.models import ecs_backends
 from moto.iam.models import get_account_id_from
 from moto.sts.models import sts_backends
 
 from ecs_scheduler import EcsScheduler
-from moto_patches import role_exists
+from moto_patches import find_role
 
 # Services whose moto backends the scheduler reads or changes; their calls run
 # under the backend lock so moto never sees a half-updated task or ENI.
@@ -279,6 +281,10 @@ class ApiMiddleware:
                 return denial
         lock = self.scheduler.lock if call.service in LOCKED_SERVICES else nullcontext()
         with lock:
+            if call.service == "ecs" and call.action == "DeleteCluster":
+                refusal = cluster_still_in_use(call, environ)
+                if refusal is not None:
+                    return refusal
             if call.service == "ec2" and call.action == "DeleteSecurityGroup":
                 in_use = security_group_in_use(call)
                 if in_use:
@@ -315,18 +321,100 @@ class ApiMiddleware:
         return captured["status"], captured["headers"], body
 
     def refuse_unknown_role(self, call: ApiCall) -> Response | None:
-        """AccessDenied for AssumeRole into a role its account does not have."""
+        """AccessDenied for AssumeRole into a role that is missing or does not trust the caller.
+
+        moto lets anyone assume any ARN, and checks trust policies only within one
+        account; the cohort audit needs accounts whose role "cannot be assumed".
+        """
         role_arn = call.params.get("RoleArn", "")
-        if role_exists(role_arn):
+        # AWS Organizations creates this role in every member account, trusting the
+        # management account; tests use it to set up a class's accounts.
+        if role_arn.endswith(":role/OrganizationAccountAccessRole"):
             return None
         caller = sts_backends[call.account_id]["aws"].get_caller_identity(
             call.access_key, call.region or "us-east-1"
         )[1]
+        role = find_role(role_arn)
+        if role is not None and trust_policy_allows(
+            role.assume_role_policy_document, call.account_id, caller, call.params
+        ):
+            return None
         return query_error(
             403,
             "AccessDenied",
             f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
         )
+
+
+def trust_policy_allows(
+    document: str, caller_account: str, caller_arn: str, params: dict[str, str]
+) -> bool:
+    """Whether a role's trust policy lets the caller assume it.
+
+    Covers what the course's roles use: Allow statements for `sts:AssumeRole`
+    whose `Principal.AWS` names the caller's account (`ACCT` or its `:root` ARN),
+    the caller's ARN, the role behind an assumed-role caller, or `*`, and the
+    `sts:ExternalId` condition. Deny statements and other conditions are ignored.
+    """
+    try:
+        policy = json.loads(unquote(document))
+    except ValueError:
+        return False
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    callers = {"*", caller_account, f"arn:aws:iam::{caller_account}:root", caller_arn}
+    assumed = re.match(r"arn:aws:sts::(\d{12}):assumed-role/([^/]+)/", caller_arn)
+    if assumed:
+        callers.add(f"arn:aws:iam::{assumed.group(1)}:role/{assumed.group(2)}")
+    for statement in statements:
+        actions = as_list(statement.get("Action"))
+        if statement.get("Effect") != "Allow" or not {"sts:AssumeRole", "sts:*", "*"} & set(
+            actions
+        ):
+            continue
+        principal = statement.get("Principal", {})
+        principals = {"*"} if principal == "*" else set(as_list(principal.get("AWS")))
+        if not principals & callers:
+            continue
+        external_ids = as_list(
+            statement.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+        )
+        if external_ids and params.get("ExternalId") not in external_ids:
+            continue
+        return True
+    return False
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def cluster_still_in_use(call: ApiCall, environ: dict[str, Any]) -> Response | None:
+    """AWS refuses DeleteCluster while the cluster has active services or running tasks;
+    moto deletes it anyway, which would hide a forgotten service from cleanup checks."""
+    try:
+        cluster = json.loads(read_body(environ) or b"{}").get("cluster", "default")
+    except ValueError:
+        return None
+    name = cluster.rsplit("/", 1)[-1]
+    regions = dict.get(ecs_backends, call.account_id)
+    backend = dict.get(regions, call.region) if regions is not None else None
+    if backend is None:
+        return None
+    for service in list(backend.services.values()):
+        if service.cluster_name == name and service.status in ("ACTIVE", "DRAINING"):
+            return json_error(
+                400, "ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active."
+            )
+    for task in list(backend.tasks.get(name, {}).values()):
+        if task.last_status not in ("STOPPED", "DEPROVISIONING"):
+            return json_error(
+                400, "ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active."
+            )
+    return None
 
 
 def security_group_in_use(call: ApiCall) -> str | None:

@@ -246,14 +246,18 @@ def is_root_access_key(access_key: str) -> bool:
 
 def role_exists(role_arn: str) -> bool:
     """Whether `role_arn` names a role in its account, without creating that account."""
+    return find_role(role_arn) is not None
+
+
+def find_role(role_arn: str) -> Any | None:
+    """The IAM role `role_arn` names, or None; never creates the account."""
     parts = role_arn.split(":")
     if len(parts) < 6 or parts[2] != "iam":
-        return False
+        return None
     account_id = parts[4]
     if account_id not in iam_backends:
-        return False
+        return None
     try:
-        iam_backends[account_id]["aws"].get_role_by_arn(role_arn)
+        return iam_backends[account_id]["aws"].get_role_by_arn(role_arn)
     except NotFoundException:
-        return False
-    return True
+        return None

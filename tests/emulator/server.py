@@ -59,7 +59,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--strict-assume-role",
         action="store_true",
-        help="refuse AssumeRole into a role that does not exist in its account",
+        help="refuse AssumeRole into a missing role or one whose trust policy does not name the caller",
     )
     parser.add_argument("--verbose", action="store_true", help="log each HTTP request on stderr")
     args = parser.parse_args(argv)

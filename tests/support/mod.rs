@@ -154,6 +154,33 @@ impl Account {
         }
     }
 
+    /// Like `assume`, through the SDK: fast enough to set up a class of 200 accounts.
+    pub async fn assume_with_sdk(endpoint: &str, account_id: &str, role: &str) -> Account {
+        use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .build();
+        let out = aws_sdk_sts::Client::from_conf(config)
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account_id}:role/{role}"))
+            .role_session_name("setup")
+            .send()
+            .await
+            .expect("assume role for setup");
+        let c = out.credentials().unwrap();
+        Account {
+            id: account_id.to_string(),
+            access_key: c.access_key_id().to_string(),
+            secret_key: c.secret_access_key().to_string(),
+            session_token: c.session_token().to_string(),
+            endpoint: endpoint.to_string(),
+            region: "us-east-1".into(),
+        }
+    }
+
     /// Environment for a process (AWS CLI or grader) acting as this account.
     pub fn env(&self) -> Vec<(String, String)> {
         let mut env = base_env(&self.endpoint);

@@ -1,0 +1,163 @@
+//! `grader cohort` over a class of 200 accounts in one emulator: 150 clean, 40 with assorted
+//! leftovers across regions, 10 whose audit role cannot be assumed. Every account must be
+//! classified exactly right, in every output format.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use support::lab::{Clients, LabBuild, build};
+use support::{Account, Emulator, fresh_account_id, grader_in, scratch_dir};
+
+const AUDIT_ROLE: &str = "grader-audit";
+const EXTERNAL_ID: &str = "class-7";
+/// The account the `testing` keys act in: the instructor's.
+const INSTRUCTOR: &str = "123456789012";
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Clean,
+    RunningService,
+    EmptyCluster,
+    LogGroupOnly,
+    SecurityGroupOnly,
+    InactiveTaskDefinitionsOnly,
+    NoRole,
+}
+
+impl Kind {
+    fn expected(self) -> &'static str {
+        match self {
+            Kind::Clean | Kind::InactiveTaskDefinitionsOnly => "pass",
+            Kind::NoRole => "error",
+            _ => "fail",
+        }
+    }
+}
+
+fn class() -> Vec<Kind> {
+    let mut kinds = vec![Kind::Clean; 150];
+    for k in [Kind::RunningService, Kind::EmptyCluster, Kind::LogGroupOnly, Kind::SecurityGroupOnly, Kind::InactiveTaskDefinitionsOnly] {
+        kinds.extend(std::iter::repeat_n(k, 8));
+    }
+    kinds.extend(std::iter::repeat_n(Kind::NoRole, 10));
+    kinds
+}
+
+/// Sets up one learner account as `kind` says, through the role AWS Organizations puts in
+/// every member account.
+async fn set_up(endpoint: &str, account_id: &str, kind: Kind) {
+    let learner = Account::assume_with_sdk(endpoint, account_id, "OrganizationAccountAccessRole").await;
+    let us_east = Clients::new(&learner, "us-east-1");
+    if kind != Kind::NoRole {
+        let trust = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{INSTRUCTOR}:root"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"{EXTERNAL_ID}"}}}}}}]}}"#
+        );
+        us_east.iam.create_role().role_name(AUDIT_ROLE).assume_role_policy_document(trust).send().await.unwrap();
+    }
+    match kind {
+        Kind::RunningService => {
+            build(&learner, &LabBuild { region: "us-west-2".into(), ..LabBuild::default() }).await;
+        }
+        Kind::EmptyCluster => {
+            Clients::new(&learner, "us-west-2").ecs.create_cluster().cluster_name("fargate-course").send().await.unwrap();
+        }
+        Kind::LogGroupOnly => {
+            Clients::new(&learner, "eu-west-1").logs.create_log_group().log_group_name("/ecs/nginx-web").send().await.unwrap();
+        }
+        Kind::SecurityGroupOnly => {
+            us_east.ec2.create_security_group().group_name("nginx-web-sg").description("left over").send().await.unwrap();
+        }
+        Kind::InactiveTaskDefinitionsOnly => {
+            let b = LabBuild::default();
+            let arn = support::lab::register(&us_east, &learner, &b, "256").await;
+            us_east.ecs.deregister_task_definition().task_definition(arn).send().await.unwrap();
+        }
+        Kind::Clean | Kind::NoRole => {}
+    }
+}
+
+#[test]
+fn a_class_of_200_is_classified_exactly_in_every_format() {
+    let emulator = Emulator::start(&["--strict-assume-role"]);
+    let kinds = class();
+    let ids: Vec<String> = kinds.iter().map(|_| fresh_account_id()).collect();
+    support::lab::block_on(async {
+        let endpoint = emulator.url.clone();
+        futures::future::join_all(ids.iter().zip(&kinds).map(|(id, kind)| set_up(&endpoint, id, *kind))).await;
+    });
+    let dir = scratch_dir("cohort");
+    let roster = dir.join("roster.csv");
+    let mut csv = String::from("label,account_id,role_arn,external_id\n");
+    for (i, id) in ids.iter().enumerate() {
+        csv.push_str(&format!("learner-{i:03},{id},arn:aws:iam::{id}:role/{AUDIT_ROLE},{EXTERNAL_ID}\n"));
+    }
+    std::fs::write(&roster, csv).unwrap();
+    let expected: BTreeMap<String, &str> = ids.iter().cloned().zip(kinds.iter().map(|k| k.expected())).collect();
+    let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_ENDPOINT_URL", emulator.url.as_str())];
+    let run = |format: &str| {
+        let out = dir.join(format!("report.{format}"));
+        let result = grader_in(
+            None,
+            &["cohort", "--roster", roster.to_str().unwrap(), "--scan-regions", "us-west-2,eu-west-1", "--format", format, "--output", out.to_str().unwrap()],
+            &env,
+        );
+        assert_eq!(result.code, 1, "some accounts fail, so exit 1: {}", result.stderr);
+        std::fs::read_to_string(out).unwrap()
+    };
+
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(json["schema"], "grader.cohort/v1");
+    assert_eq!(json["step"], "cleanup");
+    let accounts = json["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 200);
+    let mut wrong = Vec::new();
+    for (a, kind) in accounts.iter().zip(&kinds) {
+        let id = a["account_id"].as_str().unwrap();
+        if a["status"] != expected[id] {
+            wrong.push(format!("{id} ({kind:?}): {} {}", a["status"], a["error"]));
+        }
+        match kind {
+            Kind::RunningService => {
+                let resources: Vec<&str> = a["leftovers"].as_array().unwrap().iter().map(|l| l["resource"].as_str().unwrap()).collect();
+                assert!(resources.contains(&"ecs_service") && resources.contains(&"ecs_task"), "{id}: {resources:?}");
+                assert!(a["usd_per_hour"].as_f64().unwrap() > 0.017, "{id} costs its task: {}", a["usd_per_hour"]);
+                assert!(a["leftovers"].as_array().unwrap().iter().all(|l| l["region"] == "us-west-2"));
+            }
+            Kind::EmptyCluster => assert_eq!(a["leftovers"][0]["teardown"][0], "aws ecs delete-cluster --cluster fargate-course --region us-west-2"),
+            Kind::LogGroupOnly => assert_eq!(a["leftovers"][0]["region"], "eu-west-1"),
+            Kind::SecurityGroupOnly => assert_eq!(a["leftovers"][0]["resource"], "security_group"),
+            Kind::NoRole => assert!(a["error"].as_str().unwrap().contains("cannot be assumed"), "{}", a["error"]),
+            _ => assert!(a["leftovers"].as_array().unwrap().is_empty(), "{id}: {}", a["leftovers"]),
+        }
+    }
+    assert!(wrong.is_empty(), "misclassified accounts:\n{}", wrong.join("\n"));
+    assert_eq!((json["summary"]["pass"].as_u64(), json["summary"]["fail"].as_u64(), json["summary"]["error"].as_u64()), (Some(158), Some(32), Some(10)));
+
+    let csv = run("csv");
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 200);
+    for row in rows {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells[2], expected[cells[1]], "{row}");
+    }
+
+    let junit = run("junit");
+    assert_eq!(junit.matches("<testsuite ").count(), 200);
+    assert_eq!(junit.matches("name=\"access\"><error").count(), 10);
+    for (id, status) in &expected {
+        let suite = junit.split("<testsuite ").find(|s| s.contains(id.as_str())).unwrap();
+        let failing = suite.contains("<failure") || suite.contains("<error");
+        assert_eq!(failing, *status != "pass", "{id} in JUnit");
+    }
+
+    let html = run("html");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<script>") && !html.contains("src=\"http"));
+    assert_eq!(html.matches("<tr class=\"error\">").count(), 10);
+    assert_eq!(html.matches("<tr class=\"fail\">").count(), 32);
+    assert_eq!(html.matches("<tr class=\"pass\">").count(), 158);
+
+    let human = run("human");
+    assert!(human.contains("200 accounts: 158 pass, 32 fail, 10 error"), "{human}");
+    assert!(human.contains("Needs attention first:"));
+}
