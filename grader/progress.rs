@@ -51,10 +51,12 @@ pub fn load(path: &Path) -> Progress {
 }
 
 /// Records step results. The file is replaced atomically (write a temporary file in the
-/// same directory, fsync, rename), so a grader killed mid-write leaves the old file intact.
+/// same directory, fsync, rename), so a grader killed mid-write leaves the old file intact;
+/// a lock file serializes read-modify-write, so two graders at once lose nothing.
 pub fn record(path: &Path, lab: &str, results: &[(String, StepProgress)]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
+    let _lock = Lock::acquire(&path.with_extension("json.lock"))?;
     let mut progress = load(path);
     progress.schema = PROGRESS_SCHEMA.into();
     let steps = progress.labs.entry(lab.to_string()).or_default();
@@ -87,6 +89,35 @@ pub fn record_report(lab: &str, report: &crate::report::Report, interrupted: boo
     }
 }
 
+/// An exclusive lock held while the file exists. A lock left by a killed grader is taken
+/// over after a few seconds, since no write takes that long.
+struct Lock(PathBuf);
+
+impl Lock {
+    fn acquire(path: &Path) -> std::io::Result<Lock> {
+        let started = std::time::Instant::now();
+        loop {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+                Ok(_) => return Ok(Lock(path.to_path_buf())),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let stale = std::fs::metadata(path).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age.as_secs() >= 5);
+                    if stale || started.elapsed().as_secs() >= 10 {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 pub fn now_secs() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
@@ -105,6 +136,31 @@ mod tests {
         let progress = load(&path);
         assert_eq!(progress.labs["lab"].len(), 2);
         assert_eq!(progress.labs["lab"]["step-2"].status, Status::Fail);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn concurrent_writers_lose_nothing_and_never_corrupt() {
+        let dir = std::env::temp_dir().join(format!("grader-progress-race-{}", std::process::id()));
+        let path = dir.join("progress.json");
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for round in 0..10 {
+                        let p = StepProgress { status: Status::Pass, checked_at: round, account: "1".into(), region: "r".into() };
+                        record(&path, "lab", &[(format!("step-{i}"), p)]).unwrap();
+                        // Every reader at any moment sees a whole file.
+                        let text = std::fs::read_to_string(&path).unwrap();
+                        serde_json::from_str::<Progress>(&text).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(load(&path).labs["lab"].len(), 8);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

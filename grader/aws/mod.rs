@@ -66,9 +66,10 @@ pub async fn load_config(opts: &AwsOptions) -> Result<SdkConfig, Failure> {
     let region = RegionProviderChain::first_try(opts.region.clone().map(Region::new)).or_default_provider().or_else(fallback);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(region)
-        // Throttling is retried with backoff by the SDK; five attempts keep a flaky account
-        // from turning into `error` verdicts without waiting for minutes.
-        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        // Throttling is retried with backoff by the SDK; eight attempts ride out heavy
+        // throttling (a 30 % rate fails all eight one time in 15,000) before a check
+        // reports `error`.
+        .retry_config(RetryConfig::standard().with_max_attempts(8))
         .timeout_config(TimeoutConfig::builder().connect_timeout(Duration::from_secs(3)).operation_attempt_timeout(Duration::from_secs(20)).build());
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);

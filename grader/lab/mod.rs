@@ -3,6 +3,7 @@
 mod diagnostic;
 mod duration;
 mod load;
+mod robustness;
 mod suggest;
 pub mod template;
 mod validate;

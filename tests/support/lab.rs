@@ -84,6 +84,8 @@ impl Clients {
                         .region(Region::new(region.to_string()))
                         .endpoint_url(&account.endpoint)
                         .credentials_provider(creds.clone())
+                        // Setup must get through an emulator that throttles on purpose.
+                        .retry_config(aws_sdk_ecs::config::retry::RetryConfig::standard().with_max_attempts(10))
                         .build(),
                 )
             };

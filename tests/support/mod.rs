@@ -91,6 +91,14 @@ impl Emulator {
     }
 }
 
+impl Emulator {
+    /// Stops the emulator now (to test a dead endpoint).
+    pub fn stop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         // Closing stdin makes the guard stop the emulator.
@@ -129,6 +137,16 @@ impl Account {
     /// Assumes a role in a brand-new account, so the test sees only its own resources.
     pub fn fresh(emulator: &Emulator) -> Account {
         Account::assume(emulator, &fresh_account_id(), "lab-learner")
+    }
+
+    /// A fresh account on an emulator that throttles: the CLI retries until it gets through.
+    pub fn fresh_retrying(emulator: &Emulator) -> Account {
+        for _ in 0..20 {
+            if let Ok(a) = std::panic::catch_unwind(|| Account::assume(emulator, &fresh_account_id(), "lab-learner")) {
+                return a;
+            }
+        }
+        panic!("AssumeRole kept failing")
     }
 
     pub fn assume(emulator: &Emulator, account_id: &str, role: &str) -> Account {

@@ -1,0 +1,203 @@
+//! Least privilege and safety: the generated policy is enough and every action in it is
+//! needed, the grader only reads, faults never turn into false verdicts, Ctrl-C is prompt,
+//! and no output carries a credential.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::lab::{LabBuild, block_on, build};
+use support::{Account, Emulator, GraderRun, grader, grader_in};
+
+/// Every check's status in a run, by check id.
+fn verdicts(run: &GraderRun) -> BTreeMap<String, String> {
+    let report = run.json();
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["checks"].as_array().unwrap().clone())
+        .map(|c| (c["id"].as_str().unwrap().to_string(), c["status"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// `check --all` and `check cleanup` on one account, as one map of verdicts.
+fn all_verdicts(account: &Account, env: &[(&str, &str)]) -> (BTreeMap<String, String>, Vec<GraderRun>) {
+    let mut all = BTreeMap::new();
+    let mut runs = Vec::new();
+    for args in [&["check", "--all", "--format", "json", "--no-wait"][..], &["check", "cleanup", "--format", "json", "--no-wait"][..]] {
+        let run = grader_in(Some(account), args, env);
+        all.extend(verdicts(&run));
+        runs.push(run);
+    }
+    (all, runs)
+}
+
+/// A reader user in `account` holding exactly `policy`; returns its credentials.
+fn reader(account: &Account, policy: &str) -> Account {
+    let _ = account.aws(&["iam", "create-user", "--user-name", "grader-reader"]);
+    account.aws_ok(&["iam", "put-user-policy", "--user-name", "grader-reader", "--policy-name", "grader", "--policy-document", policy]);
+    let key: serde_json::Value = serde_json::from_str(&account.aws_ok(&["iam", "create-access-key", "--user-name", "grader-reader", "--output", "json"])).unwrap();
+    Account {
+        access_key: key["AccessKey"]["AccessKeyId"].as_str().unwrap().into(),
+        secret_key: key["AccessKey"]["SecretAccessKey"].as_str().unwrap().into(),
+        session_token: String::new(),
+        ..account.clone()
+    }
+}
+
+#[test]
+fn the_generated_policy_is_enough_and_each_action_in_it_is_needed() {
+    let emulator = Emulator::start(&["--enforce-iam"]);
+    // Under enforcement, a session in a fresh account acts as that account's root.
+    let admin = Account::fresh(&emulator);
+    block_on(build(&admin, &LabBuild::default()));
+    let policy_run = grader(None, &["policy"]);
+    let policy: serde_json::Value = serde_json::from_str(&policy_run.stdout).unwrap();
+    let actions: Vec<String> = policy["Statement"][0]["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect();
+
+    let (baseline, _) = all_verdicts(&admin, &[]);
+    let user = reader(&admin, &policy_run.stdout);
+    let (with_policy, runs) = all_verdicts(&user, &[]);
+    assert_eq!(with_policy, baseline, "the policy's holder must get the admin's verdicts:\n{}", runs[0].stdout);
+    assert!(baseline.values().filter(|s| *s == "pass").count() >= 12, "{baseline:?}");
+
+    let mut needed_somewhere = 0;
+    for action in &actions {
+        let mut reduced = policy.clone();
+        let kept: Vec<&String> = actions.iter().filter(|a| *a != action).collect();
+        reduced["Statement"][0]["Action"] = serde_json::json!(kept);
+        admin.aws_ok(&["iam", "put-user-policy", "--user-name", "grader-reader", "--policy-name", "grader", "--policy-document", &reduced.to_string()]);
+        let (verdicts, runs) = all_verdicts(&user, &[]);
+        let text: String = runs.iter().map(|r| format!("{}{}", r.stdout, r.stderr)).collect();
+        for (id, status) in &verdicts {
+            let before = &baseline[id];
+            if status != before {
+                // Never a false verdict: what cannot be decided is `error` (or skipped after one).
+                assert!(status == "error" || status == "skip", "without `{action}`, `{id}` went from {before} to {status}");
+            }
+        }
+        if verdicts != baseline || text.contains(&format!("missing permission `{action}`")) {
+            needed_somewhere += 1;
+            assert!(
+                text.contains(&format!("missing permission `{action}`")) || runs.iter().any(|r| r.code == 4),
+                "without `{action}` the report must name it:\n{text}"
+            );
+        }
+    }
+    // Some actions serve only the search for what a learner meant (e.g. ecs:ListClusters
+    // after a miss), so not every removal shows on a finished lab.
+    assert!(needed_somewhere >= actions.len() / 2, "only {needed_somewhere} of {} actions showed as needed", actions.len());
+}
+
+#[test]
+fn the_grader_only_reads() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    block_on(build(&account, &LabBuild::default()));
+    let before = emulator.requests(&account.id).len();
+    let _ = grader(Some(&account), &["check", "--all", "--no-wait"]);
+    let _ = grader(Some(&account), &["check", "cleanup", "--no-wait"]);
+    let _ = grader(Some(&account), &["check", "step-4", "--no-wait", "--region", "eu-west-1"]);
+    let calls: Vec<String> = emulator.requests(&account.id)[before..].iter().map(|r| format!("{}:{}", r["service"].as_str().unwrap(), r["action"].as_str().unwrap())).collect();
+    assert!(calls.len() > 20, "{calls:?}");
+    for call in calls {
+        let op = call.split(':').nth(1).unwrap();
+        assert!(op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get"), "the grader called `{call}`");
+    }
+}
+
+#[test]
+fn throttling_and_latency_never_change_a_verdict() {
+    let clean = Emulator::shared();
+    let faulty = Emulator::start(&["--throttle-rate", "0.3", "--latency-ms", "20"]);
+    let mut results = Vec::new();
+    for emulator in [clean, &faulty] {
+        let account = Account::fresh_retrying(emulator);
+        block_on(build(&account, &LabBuild { ingress_cidr: "0.0.0.0/0".into(), ..LabBuild::default() }));
+        results.push(all_verdicts(&account, &[]).0);
+    }
+    assert_eq!(results[0], results[1], "verdicts under throttling differ from the clean run");
+    assert!(results[0].values().any(|s| s == "fail") && results[0].values().any(|s| s == "pass"));
+}
+
+#[test]
+fn an_endpoint_that_dies_mid_run_gives_errors_not_verdicts() {
+    let mut emulator = Emulator::start(&["--latency-ms", "400"]);
+    let account = Account::fresh(&emulator);
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["check", "--all", "--format", "json", "--no-wait"])
+        .envs(account.env())
+        .env("GRADER_STATE_DIR", support::scratch_dir("state"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Identity takes one 400 ms call; kill the endpoint while the steps run.
+    std::thread::sleep(Duration::from_millis(1500));
+    emulator.stop();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let run = GraderRun { code: 1, stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: stderr.into(), elapsed: started.elapsed() };
+    let verdicts = verdicts(&run);
+    assert!(verdicts.values().any(|s| s == "error"), "{verdicts:?}");
+    // What could not be asked is `error` and says why; checks decided before the endpoint
+    // died keep their (true) verdicts on this empty account.
+    let errors: Vec<_> = run.json()["steps"].as_array().unwrap().iter().flat_map(|s| s["checks"].as_array().unwrap().clone()).filter(|c| c["status"] == "error").map(|c| c["message"].as_str().unwrap().to_string()).collect();
+    assert!(errors.iter().all(|m| m.contains("failed to reach AWS")), "{errors:?}");
+}
+
+#[test]
+fn ctrl_c_during_a_wait_exits_promptly_with_what_was_decided() {
+    let account = Account::fresh(Emulator::shared());
+    block_on(build(&account, &LabBuild { image: "public.ecr.aws/nginx/does-not-exist:1".into(), ..LabBuild::default() }));
+    let child = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["check", "step-4", "step-8"])
+        .envs(account.env())
+        .env("GRADER_STATE_DIR", support::scratch_dir("state"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    let interrupted = Instant::now();
+    unsafe_sigint(child.id());
+    let out = child.wait_with_output().unwrap();
+    assert!(interrupted.elapsed() < Duration::from_secs(3), "exit took {:?}", interrupted.elapsed());
+    assert_eq!(out.status.code(), Some(130));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("✓ cluster-active"), "the decided check is printed:\n{stdout}");
+    assert!(stdout.contains("interrupted, 1 check(s) not decided"), "{stdout}");
+}
+
+/// Sends SIGINT the way a terminal's Ctrl-C does.
+fn unsafe_sigint(pid: u32) {
+    let status = Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn no_output_or_file_carries_a_credential() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    block_on(build(&account, &LabBuild { upto: support::lab::Upto::Cluster, ..LabBuild::default() }));
+    let state = support::scratch_dir("state");
+    let env = [("GRADER_STATE_DIR", state.to_str().unwrap())];
+    let mut texts = Vec::new();
+    for format in ["human", "json", "junit"] {
+        let run = grader_in(Some(&account), &["check", "--all", "--no-wait", "-v", "--format", format], &env);
+        texts.push(run.stdout);
+        texts.push(run.stderr);
+    }
+    texts.push(std::fs::read_to_string(state.join("progress.json")).unwrap());
+    for text in &texts {
+        for secret in [&account.secret_key, &account.session_token, &account.access_key] {
+            assert!(!text.contains(secret.as_str()), "a credential leaked into:\n{text}");
+        }
+    }
+}
