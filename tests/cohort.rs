@@ -95,6 +95,7 @@ fn a_class_of_200_is_classified_exactly_in_every_format() {
     std::fs::write(&roster, csv).unwrap();
     let expected: BTreeMap<String, &str> = ids.iter().cloned().zip(kinds.iter().map(|k| k.expected())).collect();
     let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_ENDPOINT_URL", emulator.url.as_str())];
+    let setup_calls = emulator.all_requests().len();
     let run = |format: &str| {
         let out = dir.join(format!("report.{format}"));
         let result = grader_in(
@@ -156,6 +157,8 @@ fn a_class_of_200_is_classified_exactly_in_every_format() {
     assert_eq!(html.matches("<tr class=\"error\">").count(), 10);
     assert_eq!(html.matches("<tr class=\"fail\">").count(), 32);
     assert_eq!(html.matches("<tr class=\"pass\">").count(), 158);
+
+    emulator.assert_read_only_since(setup_calls);
 
     let human = run("human");
     assert!(human.contains("200 accounts: 158 pass, 32 fail, 10 error"), "{human}");

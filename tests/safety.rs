@@ -61,8 +61,12 @@ fn the_generated_policy_is_enough_and_each_action_in_it_is_needed() {
     let (baseline, _) = all_verdicts(&admin, &[]);
     let user = reader(&admin, &policy_run.stdout);
     let (with_policy, runs) = all_verdicts(&user, &[]);
-    assert_eq!(with_policy, baseline, "the policy's holder must get the admin's verdicts:\n{}", runs[0].stdout);
+    let messages: Vec<String> = runs.iter().flat_map(|r| r.json()["steps"].as_array().unwrap().clone()).flat_map(|s| s["checks"].as_array().unwrap().clone()).filter(|c| c["status"] != "pass").map(|c| format!("{}: {}", c["id"], c["message"])).collect();
+    assert_eq!(with_policy, baseline, "the policy's holder must get the admin's verdicts:\n{}", messages.join("\n"));
     assert!(baseline.values().filter(|s| *s == "pass").count() >= 12, "{baseline:?}");
+    // The reader sees the same regions as the admin: none is skipped as refusing it.
+    let cleanup_text = &runs[1].stdout;
+    assert!(!cleanup_text.contains("refused these credentials"), "{cleanup_text}");
 
     let mut needed_somewhere = 0;
     for action in &actions {
@@ -191,6 +195,7 @@ fn no_output_or_file_carries_a_credential() {
     let mut texts = Vec::new();
     for format in ["human", "json", "junit"] {
         let run = grader_in(Some(&account), &["check", "--all", "--no-wait", "-v", "--format", format], &env);
+        assert!(run.stderr.contains("aws: ecs:DescribeClusters"), "-v logs each call:\n{}", run.stderr);
         texts.push(run.stdout);
         texts.push(run.stderr);
     }

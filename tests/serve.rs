@@ -73,7 +73,9 @@ async fn token(client: &reqwest::Client, server: &Server) -> String {
 
 #[test]
 fn the_check_api_runs_a_step_and_refuses_foreign_requests() {
-    let account = Account::fresh(Emulator::shared());
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    let before = emulator.all_requests().len();
     let server = Server::start(Some(&account));
     runtime().block_on(async {
         let client = reqwest::Client::new();
@@ -110,6 +112,7 @@ fn the_check_api_runs_a_step_and_refuses_foreign_requests() {
         assert_eq!(progress["steps"]["step-1"]["status"], "pass", "{progress}");
         assert_eq!(progress["steps"]["step-4"]["status"], "fail", "{progress}");
     });
+    emulator.assert_read_only_since(before);
 }
 
 #[test]

@@ -60,6 +60,17 @@ pub struct Aws {
     scan_regions: Option<Vec<String>>,
 }
 
+/// The AWS partition a region belongs to (credentials never cross partitions).
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 /// Loads the SDK configuration: credentials chain, region, endpoint, retries and timeouts.
 pub async fn load_config(opts: &AwsOptions) -> Result<SdkConfig, Failure> {
     let fallback = Region::new(opts.fallback_region.clone());
@@ -184,7 +195,15 @@ impl Aws {
         }
         self.cached(false, "ec2:DescribeRegions", String::new(), || async move {
             let out = self.ec2(&region).describe_regions().send().await.map_err(|e| AwsError::from_sdk("ec2:DescribeRegions", e))?;
-            let mut names: Vec<String> = out.regions().iter().filter_map(|r| r.region_name().map(str::to_string)).collect();
+            // AWS lists only enabled regions of the caller's partition here; an emulator may
+            // list more, and a region outside either refuses the credentials anyway.
+            let mut names: Vec<String> = out
+                .regions()
+                .iter()
+                .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+                .filter_map(|r| r.region_name().map(str::to_string))
+                .filter(|r| partition(r) == partition(&region))
+                .collect();
             names.sort();
             names.retain(|r| *r != region);
             names.insert(0, region);

@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, Kind, Leftover, Verdict};
-use crate::aws::AwsError;
+use crate::aws::{AwsError, AwsErrorKind};
 use crate::aws::ecs::{arn_name, task_eni};
 use crate::pricing::{PUBLIC_IPV4_HOUR, fargate_task_per_hour};
 
@@ -33,35 +33,54 @@ async fn regions(ctx: &Ctx<'_>, scope: Regions) -> Result<Vec<String>, AwsError>
     })
 }
 
+/// What a scan found, and the regions it had to leave out.
+struct Scan {
+    leftovers: Vec<Leftover>,
+    /// Regions that refuse the (otherwise valid) credentials: opt-in regions the account has
+    /// not enabled answer that way, and nothing can be left in them.
+    skipped: Vec<String>,
+}
+
 /// Runs `find` in every region concurrently and gathers the leftovers.
-async fn scan<'a, F, Fut>(ctx: &'a Ctx<'_>, scope: Regions, find: F) -> Result<Vec<Leftover>, AwsError>
+async fn scan<'a, F, Fut>(ctx: &'a Ctx<'_>, scope: Regions, find: F) -> Result<Scan, AwsError>
 where
     F: Fn(String) -> Fut,
     Fut: Future<Output = Result<Vec<Leftover>, AwsError>> + 'a,
 {
     let regions = regions(ctx, scope).await?;
-    let found = join_all(regions.into_iter().map(find)).await;
-    let mut all = Vec::new();
-    for f in found {
-        all.extend(f?);
+    let found = join_all(regions.iter().cloned().map(find)).await;
+    let mut scan = Scan { leftovers: Vec::new(), skipped: Vec::new() };
+    for (region, f) in regions.into_iter().zip(found) {
+        match f {
+            Ok(l) => scan.leftovers.extend(l),
+            // The run's own region already answered these credentials, so a refusal
+            // elsewhere means that region is not enabled, not that the credentials are bad.
+            Err(e) if e.kind == AwsErrorKind::Credentials && region != ctx.region => scan.skipped.push(region),
+            Err(e) => return Err(e),
+        }
     }
-    Ok(all)
+    Ok(scan)
 }
 
 /// The verdict on a scan: pass when nothing is left, else a fail naming each leftover and
 /// the command to remove it.
-fn verdict(what: &str, leftovers: Vec<Leftover>, regions: Regions) -> Verdict {
+fn verdict(what: &str, scan: Scan, regions: Regions) -> Verdict {
     let scope = match regions {
         Regions::All => "in any enabled region",
         Regions::Lab => "in this region",
     };
+    let skipped = match scan.skipped.len() {
+        0 => String::new(),
+        n => format!(" ({n} region(s) refused these credentials and were skipped as not enabled: {})", scan.skipped.join(", ")),
+    };
+    let leftovers = scan.leftovers;
     if leftovers.is_empty() {
-        return Verdict::pass(format!("no {what} left {scope}"));
+        return Verdict::pass(format!("no {what} left {scope}{skipped}"));
     }
     let names: Vec<String> = leftovers.iter().map(|l| format!("{} `{}` in {}", l.resource.replace('_', " "), l.name, l.region)).collect();
     let commands: Vec<String> = leftovers.iter().flat_map(|l| l.teardown.clone()).collect();
     let cost: f64 = leftovers.iter().filter_map(|l| l.usd_per_hour).sum();
-    let mut message = format!("left behind: {}", names.join(", "));
+    let mut message = format!("left behind: {}{skipped}", names.join(", "));
     if cost > 0.0 {
         message.push_str(&format!(" (about ${cost:.4}/hour)"));
     }
@@ -92,7 +111,7 @@ impl Kind for ServiceAbsent {
     const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "ecs:DescribeClusters", "ecs:DescribeServices"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
-        let leftovers = scan(ctx, self.regions, |region| async move {
+        let found = scan(ctx, self.regions, |region| async move {
             if !cluster_active(ctx, &region, &self.cluster).await? {
                 return Ok(vec![]);
             }
@@ -112,7 +131,7 @@ impl Kind for ServiceAbsent {
             })
         })
         .await?;
-        Ok(verdict("ECS service", leftovers, self.regions))
+        Ok(verdict("ECS service", found, self.regions))
     }
 }
 
@@ -131,7 +150,7 @@ impl Kind for ClusterAbsent {
     const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "ecs:DescribeClusters"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
-        let leftovers = scan(ctx, self.regions, |region| async move {
+        let found = scan(ctx, self.regions, |region| async move {
             Ok(if cluster_active(ctx, &region, &self.cluster).await? {
                 vec![Leftover {
                     resource: "ecs_cluster".into(),
@@ -145,7 +164,7 @@ impl Kind for ClusterAbsent {
             })
         })
         .await?;
-        Ok(verdict("ECS cluster", leftovers, self.regions))
+        Ok(verdict("ECS cluster", found, self.regions))
     }
 }
 
@@ -164,7 +183,7 @@ impl Kind for TasksStopped {
     const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "ecs:DescribeClusters", "ecs:ListTasks", "ecs:DescribeTasks", "ec2:DescribeNetworkInterfaces"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
-        let leftovers = scan(ctx, self.regions, |region| async move {
+        let found = scan(ctx, self.regions, |region| async move {
             if !cluster_active(ctx, &region, &self.cluster).await? {
                 return Ok(vec![]);
             }
@@ -191,7 +210,7 @@ impl Kind for TasksStopped {
                 .collect())
         })
         .await?;
-        Ok(verdict("running task", leftovers, self.regions))
+        Ok(verdict("running task", found, self.regions))
     }
 }
 
@@ -210,7 +229,7 @@ impl Kind for LogGroupAbsent {
     const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "logs:DescribeLogGroups"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
-        let leftovers = scan(ctx, self.regions, |region| async move {
+        let found = scan(ctx, self.regions, |region| async move {
             Ok(match ctx.aws.log_group(&region, &self.log_group).await? {
                 Some(_) => vec![Leftover {
                     resource: "log_group".into(),
@@ -223,7 +242,7 @@ impl Kind for LogGroupAbsent {
             })
         })
         .await?;
-        Ok(verdict("log group", leftovers, self.regions))
+        Ok(verdict("log group", found, self.regions))
     }
 }
 
@@ -242,7 +261,7 @@ impl Kind for SecurityGroupAbsent {
     const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "ec2:DescribeSecurityGroups"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
-        let leftovers = scan(ctx, self.regions, |region| async move {
+        let found = scan(ctx, self.regions, |region| async move {
             Ok(ctx
                 .aws
                 .security_groups_named(&region, &self.group_name)
@@ -258,7 +277,7 @@ impl Kind for SecurityGroupAbsent {
                 .collect())
         })
         .await?;
-        Ok(verdict("security group", leftovers, self.regions))
+        Ok(verdict("security group", found, self.regions))
     }
 }
 
@@ -278,7 +297,7 @@ impl Kind for EnisReleased {
     const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
-        let leftovers = scan(ctx, self.regions, |region| async move {
+        let found = scan(ctx, self.regions, |region| async move {
             let groups = ctx.aws.security_groups_named(&region, &self.group_name).await?;
             let mut found = Vec::new();
             for group in groups.iter() {
@@ -298,7 +317,7 @@ impl Kind for EnisReleased {
             Ok(found)
         })
         .await?;
-        Ok(verdict("network interface using the lab's security group", leftovers, self.regions))
+        Ok(verdict("network interface using the lab's security group", found, self.regions))
     }
 }
 
@@ -331,10 +350,7 @@ impl Kind for RoleAbsent {
                 teardown.join(" && ")
             )));
         }
-        Ok(verdict(
-            "IAM role",
-            vec![Leftover { resource: "iam_role".into(), name: self.role.clone(), region: "global".into(), usd_per_hour: None, teardown }],
-            Regions::Lab,
-        ))
+        let leftover = Leftover { resource: "iam_role".into(), name: self.role.clone(), region: "global".into(), usd_per_hour: None, teardown };
+        Ok(verdict("IAM role", Scan { leftovers: vec![leftover], skipped: Vec::new() }, Regions::Lab))
     }
 }

@@ -140,7 +140,7 @@ check_public_ip() {
   [ -n "$tasks" ] || return 1
   # shellcheck disable=SC2086 # one argument per task ARN
   enis=$(aws_text ecs describe-tasks --cluster "$CLUSTER" --tasks $tasks \
-    --query "tasks[?lastStatus=='RUNNING'].attachments[?type=='ElasticNetworkInterface'][].details[?name=='networkInterfaceId'][].value") || return 1
+    --query "tasks[?lastStatus=='RUNNING'].attachments[] | [?type=='ElasticNetworkInterface'].details[] | [?name=='networkInterfaceId'].value") || return 1
   [ -n "$enis" ] || return 1
   # shellcheck disable=SC2086 # one argument per interface id
   PUBLIC_IPS=$(aws_text ec2 describe-network-interfaces --network-interface-ids $enis \

@@ -80,6 +80,23 @@ impl Emulator {
         SHARED.get_or_init(|| Emulator::start(&[]))
     }
 
+    /// Every request log line so far.
+    pub fn all_requests(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.request_log).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    /// Asserts that the calls logged after `from` only read: Describe*, List*, Get* and
+    /// sts:AssumeRole (the cohort audit's way in).
+    pub fn assert_read_only_since(&self, from: usize) {
+        let calls = self.all_requests();
+        assert!(calls.len() > from, "no calls were logged");
+        for call in &calls[from..] {
+            let action = call["action"].as_str().unwrap_or("");
+            let read = action.starts_with("Describe") || action.starts_with("List") || action.starts_with("Get") || action == "AssumeRole";
+            assert!(read, "the grader called {}:{action}", call["service"]);
+        }
+    }
+
     /// Request log lines (`{"account", "service", "action", ...}`) for one account.
     pub fn requests(&self, account: &str) -> Vec<serde_json::Value> {
         std::fs::read_to_string(&self.request_log)
