@@ -158,7 +158,7 @@ fn a_class_of_200_is_classified_exactly_in_every_format() {
     assert_eq!(html.matches("<tr class=\"fail\">").count(), 32);
     assert_eq!(html.matches("<tr class=\"pass\">").count(), 158);
 
-    emulator.assert_read_only_since(setup_calls);
+    emulator.assert_read_only_since(setup_calls, None);
 
     let human = run("human");
     assert!(human.contains("200 accounts: 158 pass, 32 fail, 10 error"), "{human}");

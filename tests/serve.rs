@@ -112,7 +112,7 @@ fn the_check_api_runs_a_step_and_refuses_foreign_requests() {
         assert_eq!(progress["steps"]["step-1"]["status"], "pass", "{progress}");
         assert_eq!(progress["steps"]["step-4"]["status"], "fail", "{progress}");
     });
-    emulator.assert_read_only_since(before);
+    emulator.assert_read_only_since(before, Some(&account.id));
 }
 
 #[test]

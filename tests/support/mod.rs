@@ -85,12 +85,14 @@ impl Emulator {
         std::fs::read_to_string(&self.request_log).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 
-    /// Asserts that the calls logged after `from` only read: Describe*, List*, Get* and
-    /// sts:AssumeRole (the cohort audit's way in).
-    pub fn assert_read_only_since(&self, from: usize) {
+    /// Asserts that the calls logged after `from` (of one account, when given) only read:
+    /// Describe*, List*, Get* and sts:AssumeRole (the cohort audit's way in).
+    pub fn assert_read_only_since(&self, from: usize, account: Option<&str>) {
         let calls = self.all_requests();
         assert!(calls.len() > from, "no calls were logged");
-        for call in &calls[from..] {
+        let ours: Vec<_> = calls[from..].iter().filter(|c| account.is_none_or(|a| c["account"] == a)).collect();
+        assert!(!ours.is_empty(), "no calls of this account were logged");
+        for call in ours {
             let action = call["action"].as_str().unwrap_or("");
             let read = action.starts_with("Describe") || action.starts_with("List") || action.starts_with("Get") || action == "AssumeRole";
             assert!(read, "the grader called {}:{action}", call["service"]);
