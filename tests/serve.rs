@@ -227,9 +227,13 @@ fn a_learner_clicks_check_and_sees_the_verdict() {
         assert!(text.contains("1 failed"), "the widget shows the verdict: {text:?}");
         let item = browser.find(&format!("{widget} li[data-check='cluster-active'] .grader-result")).await;
         let detail = browser.text(&item).await;
-        assert!(detail.contains("no cluster `fargate-course`"), "{detail}");
+        assert!(detail.contains("no cluster fargate-course in us-east-1"), "{detail}");
 
-        // The artifact a person can look at.
+        // The artifact a person can look at, with the widget in view.
+        let widget_element = browser.find(widget).await;
+        browser
+            .call(reqwest::Method::POST, "/execute/sync", serde_json::json!({"script": "arguments[0].scrollIntoView();", "args": [{ELEMENT: widget_element}]}))
+            .await;
         let png = browser.call(reqwest::Method::GET, "/screenshot", serde_json::Value::Null).await;
         use base64::Engine;
         let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();

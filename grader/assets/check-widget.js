@@ -13,6 +13,15 @@
     return e;
   }
 
+  // Text from the grader marks names with backticks; show them as code, never as HTML.
+  function inline(cls, text) {
+    var e = el("div", cls);
+    String(text).split("`").forEach(function (part, i) {
+      e.appendChild(i % 2 === 1 ? el("code", null, part) : document.createTextNode(part));
+    });
+    return e;
+  }
+
   function renderReport(widget, report) {
     var step = (report.steps || [])[0];
     if (!step) return;
@@ -23,12 +32,11 @@
       item.querySelector(".grader-mark").textContent = MARKS[check.status] || "?";
       var result = item.querySelector(".grader-result");
       result.textContent = "";
-      result.appendChild(el("div", "grader-message", check.message));
+      result.appendChild(inline("grader-message", check.message));
       [["expected", check.expected], ["found", check.found], ["hint", check.hint]].forEach(function (pair) {
         if (pair[1] && check.status !== "pass") {
-          var line = el("div", "grader-detail");
-          line.appendChild(el("span", "grader-label", pair[0] + ": "));
-          line.appendChild(el("span", null, pair[1]));
+          var line = inline("grader-detail", pair[1]);
+          line.insertBefore(el("span", "grader-label", pair[0] + ": "), line.firstChild);
           result.appendChild(line);
         }
       });

@@ -1,4 +1,4 @@
-"""Builds what the benchmark measures, with boto3 against the emulator.
+"""Builds what the benchmark measures, with boto3's botocore against the emulator.
 
 - `build_lab`: the Fargate lab done right (as tests/support/lab.rs builds it).
 - `set_up_class`: a class of learner accounts as tests/cohort.rs sets it up: each reached
@@ -16,7 +16,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 INSTRUCTOR = "123456789012"  # the account the default `testing` keys act in
@@ -55,12 +56,16 @@ AUDIT_TRUST = {
 SETUP_CONFIG = Config(retries={"max_attempts": 10, "mode": "standard"}, max_pool_connections=4)
 
 _local = threading.local()
+# Service models are loaded once and shared by every thread's session (each session would
+# otherwise parse its own copy: hundreds of MB and seconds of CPU across 32 threads).
+_shared_loader = botocore.loaders.create_loader()
 
 
-def _session() -> boto3.session.Session:
-    """One boto3 session per thread (sessions are not thread-safe; clients from one are)."""
+def _session() -> botocore.session.Session:
+    """One session per thread (sessions are not thread-safe; the clients they make are)."""
     if not hasattr(_local, "session"):
-        _local.session = boto3.session.Session()
+        _local.session = botocore.session.get_session()
+        _local.session.register_component("data_loader", _shared_loader)
     return _local.session
 
 
@@ -73,20 +78,21 @@ class Account:
     keys: tuple[str, str, str | None] = TESTING_KEYS
 
     def client(self, service: str, region: str = "us-east-1"):
-        """A boto3 client acting as this account. The instructor's clients are made once per
+        """A client acting as this account. The instructor's clients are made once per
         thread; a learner's are dropped (with their connections) once set up."""
+        if self.keys != TESTING_KEYS:
+            return self._new_client(service, region)
+        cache = _local.__dict__.setdefault("clients", {})
+        if (self.endpoint, service, region) not in cache:
+            cache[self.endpoint, service, region] = self._new_client(service, region)
+        return cache[self.endpoint, service, region]
+
+    def _new_client(self, service: str, region: str):
         key, secret, token = self.keys
-        make = lambda: _session().client(  # noqa: E731
+        return _session().create_client(
             service, region_name=region, endpoint_url=self.endpoint, config=SETUP_CONFIG,
             aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
         )
-        if self.keys != TESTING_KEYS:
-            return make()
-        cache = _local.__dict__.setdefault("clients", {})
-        cache_key = (self.endpoint, service, region)
-        if cache_key not in cache:
-            cache[cache_key] = make()
-        return cache[cache_key]
 
 
 def assume(endpoint: str, account_id: str, role: str) -> Account:

@@ -96,23 +96,19 @@ class Run:
 
 
 def run(command: list[str], env: dict[str, str]) -> Run:
-    """Runs a command to completion; wall time from spawn to exit, and its peak RSS
-    (ru_maxrss from wait4 on this very child)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
+    """Runs a command to completion through the small launcher `measure.py`, which times it
+    from spawn to exit and takes its peak RSS from os.wait4 on it (see there why not here)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
+        result_path = Path(tmp) / "result.json"
+        launcher = [str(VENV_BIN / "python"), "-S", "-I", str(TOOLS_DIR / "measure.py"), str(result_path)]
+        subprocess.run([*launcher, *command], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         out.seek(0)
         err.seek(0)
-        return Run(
-            code=child.returncode,
-            stdout=out.read().decode("utf-8", "replace"),
-            stderr=err.read().decode("utf-8", "replace"),
-            seconds=seconds,
-            max_rss_bytes=usage.ru_maxrss * 1024,  # Linux reports KiB
-        )
+        stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+        if not result_path.exists():
+            raise BenchError(f"could not run {shlex.join(command)}:\n{tail(stderr)}")
+        measured = json.loads(result_path.read_text())
+    return Run(measured["exit"], stdout, stderr, measured["seconds"], measured["max_rss_bytes"])
 
 
 def base_env(workdir: Path) -> dict[str, str]:
@@ -274,6 +270,8 @@ class CohortRun:
     seconds: float
     max_rss_bytes: int
     summary: dict[str, int]
+    calls: int  # AWS calls the run made (request log)
+    emulator_cpu_seconds: float  # CPU the emulator spent answering them
 
 
 @dataclass
@@ -301,12 +299,12 @@ def bench_cohort(grader: Path, runs: int, workdir: Path) -> CohortFigures:
         plan = [(COHORT_CONCURRENCY, i) for i in range(runs)] + [(1, 0)]
         for concurrency, i in plan:
             log(f"cohort: --concurrency {concurrency}, run {i + 1}")
-            audit = audit_cohort(grader, emulator.url, roster, concurrency, expected, workdir / f"cohort-c{concurrency}-{i}")
+            audit = audit_cohort(grader, emulator, roster, concurrency, expected, workdir / f"cohort-c{concurrency}-{i}")
             figures.runs.setdefault(concurrency, []).append(audit)
     return figures
 
 
-def audit_cohort(grader: Path, endpoint: str, roster: Path, concurrency: int, expected: dict[str, str], rundir: Path) -> CohortRun:
+def audit_cohort(grader: Path, emulator: Emulator, roster: Path, concurrency: int, expected: dict[str, str], rundir: Path) -> CohortRun:
     """One timed `grader cohort` run, its report checked account by account."""
     rundir.mkdir(parents=True)
     output = rundir / "report.json"
@@ -314,7 +312,9 @@ def audit_cohort(grader: Path, endpoint: str, roster: Path, concurrency: int, ex
         str(grader), "cohort", "--roster", str(roster), "--concurrency", str(concurrency),
         "--scan-regions", COHORT_SCAN_REGIONS, "--format", "json", "--output", str(output),
     ]
-    result = run(command, aws_env(rundir.parent, endpoint, rundir / "grader-state"))
+    calls_before, cpu_before = emulator.request_count(), emulator.cpu_seconds()
+    result = run(command, aws_env(rundir.parent, emulator.url, rundir / "grader-state"))
+    calls, cpu = emulator.request_count() - calls_before, emulator.cpu_seconds() - cpu_before
     if result.code != 1 or not output.exists():
         raise BenchError(f"grader cohort: exit {result.code}, expected 1 (some accounts fail)\n{tail(result.stderr)}")
     report = json.loads(output.read_text())
@@ -326,7 +326,7 @@ def audit_cohort(grader: Path, endpoint: str, roster: Path, concurrency: int, ex
     ]
     if summary != COHORT_EXPECTED_SUMMARY or wrong or len(report["accounts"]) != len(expected):
         raise BenchError(f"grader cohort misclassified accounts: summary {summary}\n" + "\n".join(wrong[:20]))
-    return CohortRun(result.seconds, result.max_rss_bytes, summary)
+    return CohortRun(result.seconds, result.max_rss_bytes, summary, calls, cpu)
 
 
 # ---------------------------------------------------------------------------------------
@@ -532,7 +532,7 @@ def render_report(ctx: dict, labs: list[LabFigures], cohort: CohortFigures, goal
             ]
     goal_lab = next(lab for lab in labs if lab.latency_ms == GOAL_LATENCY_MS)
     out += calls_table(goal_lab, names)
-    out += cohort_section(cohort)
+    out += cohort_section(cohort, ctx["rss_floor_bytes"])
     return "\n".join(out) + "\n"
 
 
@@ -551,7 +551,7 @@ def calls_table(lab: LabFigures, names: dict[str, str]) -> list[str]:
     return out
 
 
-def cohort_section(cohort: CohortFigures) -> list[str]:
+def cohort_section(cohort: CohortFigures, rss_floor_bytes: int) -> list[str]:
     out = [
         "",
         f"## Cohort: {cohort.accounts} accounts, {COHORT_LATENCY_MS} ms per AWS call",
@@ -562,19 +562,31 @@ def cohort_section(cohort: CohortFigures) -> list[str]:
         + ", ".join(f"{n} {k}" for k, n in COHORT_EXPECTED_SUMMARY.items())
         + f". Class set up with boto3 on {SETUP_THREADS} threads in {fmt_seconds(cohort.setup_seconds)} (not timed).",
         "",
-        "| concurrency | runs | wall time, median | spread (min – max) | peak RSS (max) |",
-        "|---|---|---|---|---|",
+        "| concurrency | runs | wall time, median | spread (min – max) | peak RSS (max) | AWS calls per run | emulator CPU per run (median) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for concurrency, runs in sorted(cohort.runs.items(), reverse=True):
         times = [r.seconds for r in runs]
         label = f"{concurrency}" + (" (sequential)" if concurrency == 1 else "")
+        calls = sorted({r.calls for r in runs})
         out.append(
-            f"| {label} | {len(runs)} | {fmt_seconds(median(times))} | {spread(times)} | {fmt_mb(max(r.max_rss_bytes for r in runs))} |"
+            f"| {label} | {len(runs)} | {fmt_seconds(median(times))} | {spread(times)} | {fmt_mb(max(r.max_rss_bytes for r in runs))} "
+            f"| {'–'.join(map(str, calls))} | {fmt_seconds(median([r.emulator_cpu_seconds for r in runs]))} |"
         )
     sequential = median([r.seconds for r in cohort.runs[1]])
-    concurrent = median([r.seconds for r in cohort.runs[COHORT_CONCURRENCY]])
-    out += ["", f"Concurrency {COHORT_CONCURRENCY} is {sequential / concurrent:.1f}× faster than one account at a time. "
-            "Peak RSS is the child's `ru_maxrss` (wait4); 1 MB = 10⁶ bytes."]
+    concurrent_runs = cohort.runs[COHORT_CONCURRENCY]
+    concurrent = median([r.seconds for r in concurrent_runs])
+    busy = median([r.emulator_cpu_seconds / r.seconds for r in concurrent_runs])
+    out += [
+        "",
+        f"Concurrency {COHORT_CONCURRENCY} is {sequential / concurrent:.1f}× faster than one account at a time. "
+        f"At concurrency {COHORT_CONCURRENCY} the emulator (one Python process) was busy on the CPU {busy:.0%} of the "
+        "wall time (near 100% means the emulator's speed, more than the grader's, sets the wall time).",
+        "",
+        f"Peak RSS is the grader's `ru_maxrss` from `os.wait4`, started from the small launcher "
+        f"`scripts/bench-tools/measure.py` (Linux counts the starting process's size in a child's peak, so the "
+        f"figure cannot go below the launcher's {fmt_mb(rss_floor_bytes)}, measured with `true`). 1 MB = 10⁶ bytes.",
+    ]
     return out
 
 
@@ -618,6 +630,7 @@ def main() -> int:
         workdir = Path(tmp)
         isolate_own_aws_config(workdir)
         ctx["code"] = describe_code(grader, workdir)
+        ctx["rss_floor_bytes"] = run(["true"], base_env(workdir)).max_rss_bytes
         try:
             labs = [bench_lab(latency, ctx["tools"], args.runs, workdir) for latency in LAB_LATENCIES_MS]
             cohort = bench_cohort(grader, args.runs, workdir)

@@ -102,6 +102,12 @@ class Emulator:
         text = self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
         return "\n".join(text.splitlines()[-lines:]) or "no stderr"
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the emulator process has used so far."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def request_count(self) -> int:
         """Lines in the request log so far (one per API call)."""
         with open(self.request_log, "rb") as f:
