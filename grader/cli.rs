@@ -474,14 +474,3 @@ pub fn lab_schema() -> String {
 pub fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("failed to start the async runtime").block_on(future)
 }
-
-/// Parses a status name (used by tests and tools reading reports).
-pub fn status_from_str(s: &str) -> Option<Status> {
-    match s {
-        "pass" => Some(Status::Pass),
-        "fail" => Some(Status::Fail),
-        "error" => Some(Status::Error),
-        "skip" => Some(Status::Skip),
-        _ => None,
-    }
-}

@@ -96,14 +96,7 @@ fn tasks_do_not_drift_to_stopped_when_described() {
 fn throttling_is_answered_in_each_service_s_real_shape() {
     let emulator = Emulator::start(&["--throttle-rate", "1"]);
     // With every call throttled, even AssumeRole is; the default root credentials work.
-    let account = Account {
-        id: "123456789012".into(),
-        access_key: "testing".into(),
-        secret_key: "testing".into(),
-        session_token: String::new(),
-        endpoint: emulator.url.clone(),
-        region: "us-east-1".into(),
-    };
+    let account = Account::root(&emulator);
     let c = Clients::new(&account, "us-east-1");
     block_on(async {
         use aws_sdk_ecs::error::ProvideErrorMetadata;
@@ -146,14 +139,7 @@ fn the_request_log_lists_service_and_action_of_every_call() {
 #[test]
 fn iam_enforcement_denies_what_the_policy_does_not_allow() {
     let emulator = Emulator::start(&["--enforce-iam"]);
-    let root = Account {
-        id: "123456789012".into(),
-        access_key: "testing".into(),
-        secret_key: "testing".into(),
-        session_token: String::new(),
-        endpoint: emulator.url.clone(),
-        region: "us-east-1".into(),
-    };
+    let root = Account::root(&emulator);
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:Describe*","Resource":"*"}]}"#;
     root.aws_ok(&["iam", "create-user", "--user-name", "reader"]);
     root.aws_ok(&["iam", "put-user-policy", "--user-name", "reader", "--policy-name", "ecs-read", "--policy-document", policy]);

@@ -132,16 +132,15 @@ fn an_endpoint_that_dies_mid_run_gives_errors_not_verdicts() {
     let mut emulator = Emulator::start(&["--latency-ms", "400"]);
     let account = Account::fresh(&emulator);
     let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_grader"))
-        .args(["check", "--all", "--format", "json", "--no-wait"])
-        .envs(account.env())
-        .env("GRADER_STATE_DIR", support::scratch_dir("state"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Identity takes one 400 ms call; kill the endpoint while the steps run.
-    std::thread::sleep(Duration::from_millis(1500));
+    let child = spawn_grader(&account, &["check", "--all", "--format", "json", "--no-wait"]);
+    // Kill the endpoint once the grader has signed in (its first call is logged) and its
+    // checks are under way, each call taking 400 ms.
+    let waiting = Instant::now();
+    while !emulator.requests(&account.id).iter().any(|r| r["action"] == "GetCallerIdentity") {
+        assert!(waiting.elapsed() < Duration::from_secs(30), "the grader never signed in");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
     emulator.stop();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -160,17 +159,10 @@ fn an_endpoint_that_dies_mid_run_gives_errors_not_verdicts() {
 fn ctrl_c_during_a_wait_exits_promptly_with_what_was_decided() {
     let account = Account::fresh(Emulator::shared());
     block_on(build(&account, &LabBuild { image: "public.ecr.aws/nginx/does-not-exist:1".into(), ..LabBuild::default() }));
-    let child = Command::new(env!("CARGO_BIN_EXE_grader"))
-        .args(["check", "step-4", "step-8"])
-        .envs(account.env())
-        .env("GRADER_STATE_DIR", support::scratch_dir("state"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_grader(&account, &["check", "step-4", "step-8"]);
     std::thread::sleep(Duration::from_secs(4));
     let interrupted = Instant::now();
-    unsafe_sigint(child.id());
+    sigint(child.id());
     let out = child.wait_with_output().unwrap();
     assert!(interrupted.elapsed() < Duration::from_secs(3), "exit took {:?}", interrupted.elapsed());
     assert_eq!(out.status.code(), Some(130));
@@ -179,8 +171,20 @@ fn ctrl_c_during_a_wait_exits_promptly_with_what_was_decided() {
     assert!(stdout.contains("interrupted, 1 check(s) not decided"), "{stdout}");
 }
 
+/// A grader running in the background, to be interrupted or cut off.
+fn spawn_grader(account: &Account, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(args)
+        .envs(account.env())
+        .env("GRADER_STATE_DIR", support::scratch_dir("state"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Sends SIGINT the way a terminal's Ctrl-C does.
-fn unsafe_sigint(pid: u32) {
+fn sigint(pid: u32) {
     let status = Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
     assert!(status.success());
 }

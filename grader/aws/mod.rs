@@ -19,8 +19,6 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 pub use cache::Cache;
-pub use ec2::{Eni, SecurityGroupInfo};
-pub use ecs::ServiceTasks;
 pub use error::{AwsError, AwsErrorKind};
 pub use regions::{KNOWN_REGIONS, check_region_name};
 

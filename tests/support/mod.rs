@@ -158,6 +158,19 @@ impl Account {
         Account::assume(emulator, &fresh_account_id(), "lab-learner")
     }
 
+    /// The emulator's default account with its root keys (`testing`), which moto accepts
+    /// even when every call is throttled or IAM is enforced.
+    pub fn root(emulator: &Emulator) -> Account {
+        Account {
+            id: "123456789012".into(),
+            access_key: "testing".into(),
+            secret_key: "testing".into(),
+            session_token: String::new(),
+            endpoint: emulator.url.clone(),
+            region: "us-east-1".into(),
+        }
+    }
+
     /// A fresh account on an emulator that throttles: the CLI retries until it gets through.
     pub fn fresh_retrying(emulator: &Emulator) -> Account {
         for _ in 0..20 {
