@@ -97,7 +97,7 @@ fn throttling_is_answered_in_each_service_s_real_shape() {
     let emulator = Emulator::start(&["--throttle-rate", "1"]);
     // With every call throttled, even AssumeRole is; the default root credentials work.
     let account = Account::root(&emulator);
-    let c = Clients::new(&account, "us-east-1");
+    let c = Clients::without_retries(&account, "us-east-1");
     block_on(async {
         use aws_sdk_ecs::error::ProvideErrorMetadata;
         let ecs = c.ecs.list_clusters().send().await.unwrap_err();
@@ -113,9 +113,11 @@ fn throttling_is_answered_in_each_service_s_real_shape() {
     let run = support::grader_in(
         None,
         &["check", "step-4", "--format", "json", "--no-wait", "--endpoint-url", &emulator.url],
-        &[("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")],
+        // Two attempts, not the default eight with backoff: every call is throttled here.
+        &[("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_MAX_ATTEMPTS", "2")],
     );
     assert_eq!(run.code, 4, "identity itself is throttled: {}", run.stderr);
+    assert!(run.stderr.contains("throttled"), "{}", run.stderr);
 }
 
 #[test]

@@ -176,6 +176,9 @@ fn spawn_grader(account: &Account, args: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_grader"))
         .args(args)
         .envs(account.env())
+        // Three attempts are enough to see retries fail against a dead endpoint, without
+        // the default eight's backoff.
+        .env("AWS_MAX_ATTEMPTS", "3")
         .env("GRADER_STATE_DIR", support::scratch_dir("state"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -75,11 +75,13 @@ pub async fn load_config(opts: &AwsOptions) -> Result<SdkConfig, Failure> {
     let region = RegionProviderChain::first_try(opts.region.clone().map(Region::new)).or_default_provider().or_else(fallback);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(region)
-        // Throttling is retried with backoff by the SDK; eight attempts ride out heavy
-        // throttling (a 30 % rate fails all eight one time in 15,000) before a check
-        // reports `error`.
-        .retry_config(RetryConfig::standard().with_max_attempts(8))
         .timeout_config(TimeoutConfig::builder().connect_timeout(Duration::from_secs(3)).operation_attempt_timeout(Duration::from_secs(20)).build());
+    // Throttling is retried with backoff by the SDK; eight attempts ride out heavy
+    // throttling (a 30 % rate fails all eight one time in 15,000) before a check reports
+    // `error`. AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, when set, are the user's to decide.
+    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() && std::env::var_os("AWS_RETRY_MODE").is_none() {
+        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(8));
+    }
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }

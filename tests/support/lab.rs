@@ -73,9 +73,21 @@ pub struct Clients {
 }
 
 impl Clients {
+    /// Clients that retry up to ten times, so setup gets through an emulator that throttles
+    /// on purpose.
     pub fn new(account: &Account, region: &str) -> Clients {
-        let creds = Credentials::new(&account.access_key, &account.secret_key, Some(account.session_token.clone()), None, "test");
+        Clients::with_attempts(account, region, 10)
+    }
+
+    /// Clients that make each call once, to see the emulator's raw answers.
+    pub fn without_retries(account: &Account, region: &str) -> Clients {
+        Clients::with_attempts(account, region, 1)
+    }
+
+    fn with_attempts(account: &Account, region: &str, attempts: u32) -> Clients {
+        let creds = Credentials::new(&account.access_key, &account.secret_key, Some(account.session_token.clone()).filter(|t| !t.is_empty()), None, "test");
         let bv = BehaviorVersion::latest();
+        let retry = aws_sdk_ecs::config::retry::RetryConfig::standard().with_max_attempts(attempts);
         macro_rules! client {
             ($krate:ident) => {
                 $krate::Client::from_conf(
@@ -84,8 +96,7 @@ impl Clients {
                         .region(Region::new(region.to_string()))
                         .endpoint_url(&account.endpoint)
                         .credentials_provider(creds.clone())
-                        // Setup must get through an emulator that throttles on purpose.
-                        .retry_config(aws_sdk_ecs::config::retry::RetryConfig::standard().with_max_attempts(10))
+                        .retry_config(retry.clone())
                         .build(),
                 )
             };
