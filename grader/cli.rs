@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::mpsc;
 
-use crate::aws::{Aws, AwsErrorKind, AwsOptions, load_config};
+use crate::aws::{Aws, AwsError, AwsErrorKind, AwsOptions, load_config};
 use crate::checks::{KINDS, Status};
 use crate::exit::{Exit, Failure};
 use crate::lab::{Lab, LabSet, Phase, WaitFor, load_dir, load_embedded};
@@ -321,9 +321,8 @@ pub fn select_steps<'a>(lab: &'a Lab, names: &[String], all: bool) -> Result<Vec
     Ok(lab.steps.iter().filter(|s| names.contains(&s.id)).collect())
 }
 
-/// Connects to AWS and proves the connection with `sts:GetCallerIdentity`, turning the
-/// problems a learner can fix (no credentials, unknown region, endpoint down) into exit 4.
-pub async fn connect(args: &AwsArgs, lab: &Lab) -> Result<(Aws, String), Failure> {
+/// The SDK configuration for a command's AWS flags, falling back to the lab's region.
+async fn aws_for(args: &AwsArgs, lab: &Lab) -> Result<Aws, Failure> {
     let options = AwsOptions {
         region: args.region.clone(),
         profile: args.profile.clone(),
@@ -331,26 +330,36 @@ pub async fn connect(args: &AwsArgs, lab: &Lab) -> Result<(Aws, String), Failure
         verbose: args.verbose,
         fallback_region: lab.region.clone(),
     };
-    let config = load_config(&options).await?;
-    let aws = Aws::new(config, args.verbose);
+    Ok(Aws::new(load_config(&options).await?, args.verbose))
+}
+
+/// Turns a failed sign-in into exit 4 with what the learner can do about it.
+fn setup_failure(e: AwsError, args: &AwsArgs) -> Failure {
+    Failure::aws_setup(match e.kind {
+        AwsErrorKind::Credentials => format!(
+            "failed to sign in to AWS: {}\n\nConfigure credentials with `aws configure` (or `aws sso login`), set AWS_PROFILE, or pass `--profile NAME`.",
+            e.message
+        ),
+        AwsErrorKind::Unreachable => format!(
+            "failed to reach AWS{}: {}\n\nCheck your network connection{}.",
+            args.endpoint_url.as_ref().map(|u| format!(" at {u}")).unwrap_or_default(),
+            e.message,
+            if args.endpoint_url.is_some() { " and that the endpoint is running" } else { " and the region name" }
+        ),
+        _ => format!("failed to verify the AWS credentials: {e}"),
+    })
+}
+
+/// Connects to AWS and proves the connection with `sts:GetCallerIdentity`, turning the
+/// problems a learner can fix (no credentials, unknown region, endpoint down) into exit 4.
+pub async fn connect(args: &AwsArgs, lab: &Lab) -> Result<(Aws, String), Failure> {
+    let aws = aws_for(args, lab).await?;
     match aws.caller_identity().await {
         Ok(identity) => {
             let account = identity.0.clone();
             Ok((aws, account))
         }
-        Err(e) => Err(Failure::aws_setup(match e.kind {
-            AwsErrorKind::Credentials => format!(
-                "failed to sign in to AWS: {}\n\nConfigure credentials with `aws configure` (or `aws sso login`), set AWS_PROFILE, or pass `--profile NAME`.",
-                e.message
-            ),
-            AwsErrorKind::Unreachable => format!(
-                "failed to reach AWS{}: {}\n\nCheck your network connection{}.",
-                args.endpoint_url.as_ref().map(|u| format!(" at {u}")).unwrap_or_default(),
-                e.message,
-                if args.endpoint_url.is_some() { " and that the endpoint is running" } else { " and the region name" }
-            ),
-            _ => format!("failed to verify the AWS credentials: {e}"),
-        })),
+        Err(e) => Err(setup_failure(e, args)),
     }
 }
 
@@ -359,7 +368,7 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
     let steps = select_steps(lab, &args.steps, args.all)?;
     let vars = runner::merge_vars(lab, &args.vars).map_err(Failure::usage)?;
     let planned = runner::plan(&steps, &vars).map_err(Failure::usage)?;
-    let (aws, account) = connect(&args.aws, lab).await?;
+    let aws = aws_for(&args.aws, lab).await?;
     let started = Instant::now();
 
     let stdout_tty = std::io::stdout().is_terminal();
@@ -376,24 +385,59 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
 
     let (tx, mut rx) = mpsc::unbounded_channel();
     let options = RunOptions { no_wait: args.no_wait, max_wait: args.max_wait.map(|w| w.0) };
+    // Signing in and the checks start together: no check's first call needs the identity,
+    // and the identity check shares its cached answer, so this saves one round trip. Events
+    // are held until the sign-in succeeds, so a setup problem still exits 4 with nothing
+    // else printed.
+    let identity = aws.caller_identity();
     let run = runner::run(&aws, &planned, options, tx);
+    tokio::pin!(identity);
     tokio::pin!(run);
+    let mut account: Option<String> = None;
+    let mut held: Vec<Event> = Vec::new();
     let mut outcomes: Vec<CheckOutcome> = Vec::new();
     let mut interrupted = false;
     let mut run_done = false;
+    let on_event = |event: Event, human: &mut Option<HumanReporter<Box<dyn std::io::Write>>>, outcomes: &mut Vec<CheckOutcome>| {
+        if let Some(h) = human.as_mut() {
+            h.on_event(&event);
+        }
+        if let Event::Finished(o) = event {
+            outcomes.push(*o);
+        }
+    };
     loop {
         tokio::select! {
-            event = rx.recv() => match event {
-                Some(event) => {
-                    if let Some(h) = human.as_mut() { h.on_event(&event); }
-                    if let Event::Finished(o) = event { outcomes.push(*o); }
+            signed_in = &mut identity, if account.is_none() => match signed_in {
+                Ok(identity) => {
+                    account = Some(identity.0.clone());
+                    for event in held.drain(..) {
+                        on_event(event, &mut human, &mut outcomes);
+                    }
                 }
-                None => break,
+                Err(e) => return Err(setup_failure(e, &args.aws)),
+            },
+            event = rx.recv() => match event {
+                Some(event) if account.is_some() => on_event(event, &mut human, &mut outcomes),
+                Some(event) => held.push(event),
+                None if account.is_some() => break,
+                // Every check is done but the sign-in is not: wait for it.
+                None => match (&mut identity).await {
+                    Ok(identity) => {
+                        account = Some(identity.0.clone());
+                        for event in held.drain(..) {
+                            on_event(event, &mut human, &mut outcomes);
+                        }
+                        break;
+                    }
+                    Err(e) => return Err(setup_failure(e, &args.aws)),
+                },
             },
             _ = &mut run, if !run_done => run_done = true,
             _ = tokio::signal::ctrl_c() => { interrupted = true; break; }
         }
     }
+    let account = account.unwrap_or_default();
     let duration_ms = started.elapsed().as_millis() as u64;
     // Keep plan order in the report, whatever order checks finished in.
     outcomes.sort_by_key(|o| planned.iter().position(|p| p.id == o.id));

@@ -241,6 +241,19 @@ fn a_learner_clicks_check_and_sees_the_verdict() {
         std::fs::create_dir_all(&artifacts).unwrap();
         std::fs::write(artifacts.join("step-4-check.png"), &bytes).unwrap();
         assert!(bytes.starts_with(b"\x89PNG"));
+
+        // The same page hosted as plain files: no grader behind it, so the button says what
+        // to run instead of failing.
+        let site = scratch_dir("static-book");
+        let built = support::grader(None, &["book", "build", "--dest", site.to_str().unwrap()]);
+        assert_eq!(built.code, 0, "{}", built.stderr);
+        let page = format!("file://{}", site.join("lab/step-4-cluster.html").display());
+        browser.call(reqwest::Method::POST, "/url", serde_json::json!({"url": page})).await;
+        let button = browser.find(&format!("{widget} .grader-button")).await;
+        browser.call(reqwest::Method::POST, &format!("/element/{button}/click"), serde_json::json!({})).await;
+        let status = browser.find(&format!("{widget} .grader-status")).await;
+        let offline = browser.text(&status).await;
+        assert!(offline.contains("not connected to a grader") && offline.contains("grader check step-4"), "{offline:?}");
         browser.call(reqwest::Method::DELETE, "", serde_json::Value::Null).await;
     });
 }

@@ -80,7 +80,15 @@ impl AwsError {
             (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _) => AwsErrorKind::Unreachable,
             _ => AwsErrorKind::Other,
         };
-        let message = err.message().map(str::to_string).unwrap_or(text);
+        // DisplayErrorContext ends with the error's Debug form, which helps nobody reading a
+        // report: keep the readable chain of causes before it.
+        let readable = ["(DispatchFailure(", "(TimeoutError(", "(ConstructionFailure(", "(ResponseError("]
+            .iter()
+            .filter_map(|marker| text.find(marker))
+            .min()
+            .map(|i| text[..i].trim_end().to_string())
+            .unwrap_or(text);
+        let message = err.message().map(str::to_string).unwrap_or(readable);
         AwsError { kind, action, code, message }
     }
 }

@@ -178,7 +178,15 @@ impl Aws {
     /// The caller's account and ARN (`sts:GetCallerIdentity`).
     pub async fn caller_identity(&self) -> Result<Arc<(String, String)>, AwsError> {
         self.cached(false, "sts:GetCallerIdentity", String::new(), || async {
-            let out = self.sts.get_caller_identity().send().await.map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", e))?;
+            // The first call of every run retries as often as the checks but with short
+            // pauses, so a learner with no network or a stopped endpoint hears so within
+            // seconds rather than after half a minute of backoff.
+            let mut call = self.sts.get_caller_identity().customize();
+            if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() && std::env::var_os("AWS_RETRY_MODE").is_none() {
+                let quick = RetryConfig::standard().with_max_attempts(8).with_initial_backoff(Duration::from_millis(100)).with_max_backoff(Duration::from_secs(1));
+                call = call.config_override(aws_sdk_sts::config::Builder::default().retry_config(quick));
+            }
+            let out = call.send().await.map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", e))?;
             Ok((out.account().unwrap_or_default().to_string(), out.arn().unwrap_or_default().to_string()))
         })
         .await
