@@ -115,9 +115,8 @@ pub struct CohortArgs {
     pub scan_regions: Vec<String>,
     #[command(flatten)]
     pub lab: LabArg,
-    /// Override a lab variable (repeatable).
-    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
-    pub vars: Vec<(String, String)>,
+    #[command(flatten)]
+    pub vars: VarsArg,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -129,9 +128,8 @@ pub struct ServeArgs {
     pub port: u16,
     #[command(flatten)]
     pub lab: LabArg,
-    /// Override a lab variable for the check buttons (repeatable).
-    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
-    pub vars: Vec<(String, String)>,
+    #[command(flatten)]
+    pub vars: VarsArg,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -163,6 +161,13 @@ pub struct LabArg {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct VarsArg {
+    /// Override a lab variable, e.g. `--var cluster=my-cluster` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct AwsArgs {
     /// AWS region (default: AWS_REGION, the profile's region, then the lab's region).
     #[arg(long, value_name = "REGION")]
@@ -178,6 +183,19 @@ pub struct AwsArgs {
     pub verbose: bool,
 }
 
+impl AwsArgs {
+    /// The SDK options these flags ask for; the lab's region is the last fallback.
+    pub fn options(&self, lab: &Lab) -> AwsOptions {
+        AwsOptions {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            verbose: self.verbose,
+            fallback_region: lab.region.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// Steps to check, e.g. `step-4 step-5` or `cleanup`.
@@ -191,9 +209,8 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
-    /// Override a lab variable, e.g. `--var cluster=my-cluster` (repeatable).
-    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
-    pub vars: Vec<(String, String)>,
+    #[command(flatten)]
+    pub vars: VarsArg,
     /// Decide at once instead of waiting for slow resources (a new service, say).
     #[arg(long)]
     pub no_wait: bool,
@@ -233,7 +250,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Serve(args) => {
             let labs = labs(&cli.labs_dir)?;
             let lab = labs.select(args.lab.lab.as_deref())?.clone();
-            let vars = runner::merge_vars(&lab, &args.vars).map_err(Failure::usage)?;
+            let vars = runner::merge_vars(&lab, &args.vars.vars).map_err(Failure::usage)?;
             crate::serve::serve(lab, vars, args.aws, args.port, |_| {}).await
         }
         Command::Book(command) => book(&labs(&cli.labs_dir)?, command),
@@ -243,19 +260,12 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
 async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
     let lab = labs.select(args.lab.lab.as_deref())?;
     let steps = select_steps(lab, std::slice::from_ref(&args.step), args.all)?;
-    let vars = runner::merge_vars(lab, &args.vars).map_err(Failure::usage)?;
+    let vars = runner::merge_vars(lab, &args.vars.vars).map_err(Failure::usage)?;
     let checks = runner::plan(&steps, &vars).map_err(Failure::usage)?;
     let file = args.roster.display().to_string();
     let text = std::fs::read_to_string(&args.roster).map_err(|e| Failure::usage(format!("failed to read the roster {file}: {e}")))?;
     let roster = crate::cohort::parse_roster(&file, &text)?;
-    let options = AwsOptions {
-        region: args.aws.region.clone(),
-        profile: args.aws.profile.clone(),
-        endpoint_url: args.aws.endpoint_url.clone(),
-        verbose: args.aws.verbose,
-        fallback_region: lab.region.clone(),
-    };
-    let base = load_config(&options).await?;
+    let base = load_config(&args.aws.options(lab)).await?;
     let run = crate::cohort::CohortRun {
         lab,
         step_ids: steps.iter().map(|s| s.id.clone()).collect(),
@@ -323,14 +333,7 @@ pub fn select_steps<'a>(lab: &'a Lab, names: &[String], all: bool) -> Result<Vec
 
 /// The SDK configuration for a command's AWS flags, falling back to the lab's region.
 async fn aws_for(args: &AwsArgs, lab: &Lab) -> Result<Aws, Failure> {
-    let options = AwsOptions {
-        region: args.region.clone(),
-        profile: args.profile.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-        verbose: args.verbose,
-        fallback_region: lab.region.clone(),
-    };
-    Ok(Aws::new(load_config(&options).await?, args.verbose))
+    Ok(Aws::new(load_config(&args.options(lab)).await?, args.verbose))
 }
 
 /// Turns a failed sign-in into exit 4 with what the learner can do about it.
@@ -366,7 +369,7 @@ pub async fn connect(args: &AwsArgs, lab: &Lab) -> Result<(Aws, String), Failure
 async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
     let lab = labs.select(args.lab.lab.as_deref())?;
     let steps = select_steps(lab, &args.steps, args.all)?;
-    let vars = runner::merge_vars(lab, &args.vars).map_err(Failure::usage)?;
+    let vars = runner::merge_vars(lab, &args.vars.vars).map_err(Failure::usage)?;
     let planned = runner::plan(&steps, &vars).map_err(Failure::usage)?;
     let aws = aws_for(&args.aws, lab).await?;
     let started = Instant::now();
@@ -420,21 +423,20 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
             event = rx.recv() => match event {
                 Some(event) if account.is_some() => on_event(event, &mut human, &mut outcomes),
                 Some(event) => held.push(event),
-                None if account.is_some() => break,
-                // Every check is done but the sign-in is not: wait for it.
-                None => match (&mut identity).await {
-                    Ok(identity) => {
-                        account = Some(identity.0.clone());
-                        for event in held.drain(..) {
-                            on_event(event, &mut human, &mut outcomes);
-                        }
-                        break;
-                    }
-                    Err(e) => return Err(setup_failure(e, &args.aws)),
-                },
+                None => break,
             },
             _ = &mut run, if !run_done => run_done = true,
             _ = tokio::signal::ctrl_c() => { interrupted = true; break; }
+        }
+    }
+    // Every check finished before the sign-in answered: wait for it, then show them.
+    if account.is_none() && !interrupted {
+        match (&mut identity).await {
+            Ok(identity) => account = Some(identity.0.clone()),
+            Err(e) => return Err(setup_failure(e, &args.aws)),
+        }
+        for event in held.drain(..) {
+            on_event(event, &mut human, &mut outcomes);
         }
     }
     let account = account.unwrap_or_default();
