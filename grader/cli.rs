@@ -337,15 +337,37 @@ async fn aws_for(args: &AwsArgs, lab: &Lab) -> Result<Aws, Failure> {
 }
 
 /// Turns a failed sign-in into exit 4 with what the learner can do about it.
-fn setup_failure(e: AwsError, args: &AwsArgs) -> Failure {
+async fn setup_failure(e: AwsError, args: &AwsArgs) -> Failure {
+    use crate::aws::profile::{SignIn, profile_name, sign_in_of};
+    let profile = profile_name(args.profile.as_deref());
+    let endpoint = args.endpoint_url.as_ref().map(|u| format!(" at {u}")).unwrap_or_default();
     Failure::aws_setup(match e.kind {
-        AwsErrorKind::Credentials => format!(
-            "failed to sign in to AWS: {}\n\nConfigure credentials with `aws configure` (or `aws sso login`), set AWS_PROFILE, or pass `--profile NAME`.",
+        AwsErrorKind::NoCredentials => format!(
+            "failed to sign in to AWS: {}\n\nConfigure credentials with `aws configure` (or `aws configure sso`), set AWS_PROFILE, or pass `--profile NAME`.",
             e.message
         ),
+        AwsErrorKind::CredentialSource => match sign_in_of(&profile).await {
+            SignIn::Sso => format!(
+                "failed to sign in to AWS: the SSO session of profile `{profile}` has expired or was never started ({}).\n\nSign in again, then run the grader again:\n\n    aws sso login --profile {profile}",
+                e.message
+            ),
+            SignIn::Process(command) => format!(
+                "failed to sign in to AWS: the `credential_process` of profile `{profile}` failed: {}\n\nRun it yourself to see why: {command}",
+                e.message
+            ),
+            SignIn::Other => format!("failed to sign in to AWS with profile `{profile}`: {}", e.message),
+        },
+        AwsErrorKind::Credentials => format!(
+            "AWS refused the credentials of profile `{profile}`: {}\n\nThey may have expired: sign in again (`aws sso login --profile {profile}`, or new keys with `aws configure`).",
+            e.message
+        ),
+        AwsErrorKind::Timeout => format!(
+            "AWS{endpoint} did not answer in time: {}\n\nCheck your network connection{}; a proxy or firewall that swallows HTTPS looks like this.",
+            e.message,
+            if args.endpoint_url.is_some() { " and that the endpoint is running" } else { "" }
+        ),
         AwsErrorKind::Unreachable => format!(
-            "failed to reach AWS{}: {}\n\nCheck your network connection{}.",
-            args.endpoint_url.as_ref().map(|u| format!(" at {u}")).unwrap_or_default(),
+            "failed to reach AWS{endpoint}: {}\n\nCheck your network connection{}.",
             e.message,
             if args.endpoint_url.is_some() { " and that the endpoint is running" } else { " and the region name" }
         ),
@@ -362,7 +384,7 @@ pub async fn connect(args: &AwsArgs, lab: &Lab) -> Result<(Aws, String), Failure
             let account = identity.0.clone();
             Ok((aws, account))
         }
-        Err(e) => Err(setup_failure(e, args)),
+        Err(e) => Err(setup_failure(e, args).await),
     }
 }
 
@@ -418,7 +440,7 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
                         on_event(event, &mut human, &mut outcomes);
                     }
                 }
-                Err(e) => return Err(setup_failure(e, &args.aws)),
+                Err(e) => return Err(setup_failure(e, &args.aws).await),
             },
             event = rx.recv() => match event {
                 Some(event) if account.is_some() => on_event(event, &mut human, &mut outcomes),
@@ -433,7 +455,7 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
     if account.is_none() && !interrupted {
         match (&mut identity).await {
             Ok(identity) => account = Some(identity.0.clone()),
-            Err(e) => return Err(setup_failure(e, &args.aws)),
+            Err(e) => return Err(setup_failure(e, &args.aws).await),
         }
         for event in held.drain(..) {
             on_event(event, &mut human, &mut outcomes);

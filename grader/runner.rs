@@ -90,6 +90,12 @@ pub fn plan(steps: &[&Step], vars: &BTreeMap<String, String>) -> Result<Vec<Plan
     Ok(planned)
 }
 
+/// The first pause of a waiting check; pauses double up to `LONGEST_PAUSE`.
+const FIRST_PAUSE: Duration = Duration::from_secs(1);
+/// A waiting check looks again at least this often, so it passes within seconds of the
+/// change it waits for. Each look is a few read calls, far inside AWS's rate limits.
+const LONGEST_PAUSE: Duration = Duration::from_secs(5);
+
 /// Options for one run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
@@ -166,16 +172,22 @@ async fn run_one(
         (false, Some(wait), Some(cap)) => wait.min(cap),
         (false, Some(wait), None) => wait,
     };
-    let mut backoff = Duration::from_secs(2);
-    let mut attempt = 0;
+    let mut pause = FIRST_PAUSE;
+    let mut attempt_started = None;
     loop {
-        let ctx = Ctx { aws, region: &aws.region, fresh: attempt > 0 };
+        // A retry asks AWS again for everything: the account is what changes while we wait.
+        let lookup = match attempt_started {
+            None => aws.lookup(),
+            Some(at) => aws.lookup_since(at),
+        };
+        let ctx = Ctx { aws: lookup, region: &aws.region };
         let verdict = match check.kind.evaluate(&ctx).await {
             Ok(v) => v,
             Err(e) => Verdict::error(e.to_string()),
         };
         let elapsed = started.elapsed();
-        if verdict.status() == Status::Fail && elapsed + backoff <= limit {
+        let left = limit.saturating_sub(elapsed);
+        if verdict.status() == Status::Fail && !left.is_zero() {
             let _ = events.send(Event::Waiting {
                 step_id: check.step_id.clone(),
                 check_id: check.id.clone(),
@@ -183,9 +195,10 @@ async fn run_one(
                 elapsed,
                 limit,
             });
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(15));
-            attempt += 1;
+            // The last attempt comes at the end of the wait, not a pause before it.
+            tokio::time::sleep(pause.min(left)).await;
+            pause = (pause * 2).min(LONGEST_PAUSE);
+            attempt_started = Some(Instant::now());
             continue;
         }
         return outcome(verdict, started);

@@ -1,10 +1,10 @@
-//! EC2 questions: the default VPC, security groups, network interfaces.
+//! EC2 questions: the default VPC, security groups, network interfaces, every page read.
 
 use std::sync::Arc;
 
 use aws_sdk_ec2::types::Filter;
 
-use super::{Aws, AwsError, AwsErrorKind};
+use super::{AwsError, Lookup};
 
 /// One ingress permission of a security group, flattened to what the checks compare.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +15,10 @@ pub struct IngressRule {
     pub to_port: Option<i32>,
     /// IPv4 and IPv6 CIDRs the rule admits.
     pub cidrs: Vec<String>,
+    /// Security groups whose members the rule admits (`sg-…`, or `ACCOUNT/sg-…` across accounts).
+    pub source_groups: Vec<String>,
+    /// Managed prefix lists the rule admits (`pl-…`): whatever addresses the list holds.
+    pub prefix_lists: Vec<String>,
 }
 
 impl IngressRule {
@@ -54,10 +58,10 @@ fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
 
-impl Aws {
+impl Lookup<'_> {
     /// The default VPC's id, or `None` when the region has none.
     pub async fn default_vpc(&self, region: &str) -> Result<Arc<Option<String>>, AwsError> {
-        self.cached(false, "ec2:DescribeVpcs", format!("{region} default"), || async {
+        self.cached("ec2:DescribeVpcs", format!("{region} default"), || async {
             let out = self.ec2(region).describe_vpcs().filters(filter("isDefault", "true")).send().await.map_err(|e| AwsError::from_sdk("ec2:DescribeVpcs", e))?;
             Ok(out.vpcs().first().and_then(|v| v.vpc_id().map(str::to_string)))
         })
@@ -66,86 +70,97 @@ impl Aws {
 
     /// Subnet ids and availability zones of a VPC.
     pub async fn subnets(&self, region: &str, vpc_id: &str) -> Result<Arc<Vec<(String, String)>>, AwsError> {
-        self.cached(false, "ec2:DescribeSubnets", format!("{region} {vpc_id}"), || async {
-            let out = self.ec2(region).describe_subnets().filters(filter("vpc-id", vpc_id)).send().await.map_err(|e| AwsError::from_sdk("ec2:DescribeSubnets", e))?;
-            Ok(out
-                .subnets()
-                .iter()
-                .map(|s| (s.subnet_id().unwrap_or_default().to_string(), s.availability_zone().unwrap_or_default().to_string()))
-                .collect())
+        self.cached("ec2:DescribeSubnets", format!("{region} {vpc_id}"), || async {
+            let mut subnets = Vec::new();
+            let mut pages = self.ec2(region).describe_subnets().filters(filter("vpc-id", vpc_id)).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeSubnets", e))?;
+                subnets.extend(page.subnets().iter().map(|s| (s.subnet_id().unwrap_or_default().to_string(), s.availability_zone().unwrap_or_default().to_string())));
+            }
+            Ok(subnets)
         })
         .await
     }
 
     /// Security groups with this name, in any VPC of the region.
     pub async fn security_groups_named(&self, region: &str, name: &str) -> Result<Arc<Vec<SecurityGroupInfo>>, AwsError> {
-        self.cached(false, "ec2:DescribeSecurityGroups", format!("{region} {name}"), || async {
-            let out = self
-                .ec2(region)
-                .describe_security_groups()
-                .filters(filter("group-name", name))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ec2:DescribeSecurityGroups", e))?;
-            Ok(out
-                .security_groups()
-                .iter()
-                .map(|g| SecurityGroupInfo {
-                    id: g.group_id().unwrap_or_default().to_string(),
-                    name: g.group_name().unwrap_or_default().to_string(),
-                    vpc_id: g.vpc_id().unwrap_or_default().to_string(),
-                    ingress: g
-                        .ip_permissions()
-                        .iter()
-                        .map(|p| IngressRule {
-                            protocol: p.ip_protocol().unwrap_or("-1").to_string(),
-                            from_port: p.from_port(),
-                            to_port: p.to_port(),
-                            cidrs: p
-                                .ip_ranges()
-                                .iter()
-                                .filter_map(|r| r.cidr_ip().map(str::to_string))
-                                .chain(p.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6().map(str::to_string)))
-                                .collect(),
-                        })
-                        .collect(),
-                })
-                .collect())
+        self.cached("ec2:DescribeSecurityGroups", format!("{region} {name}"), || async {
+            let mut groups = Vec::new();
+            let mut pages = self.ec2(region).describe_security_groups().filters(filter("group-name", name)).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeSecurityGroups", e))?;
+                groups.extend(page.security_groups().iter().map(to_group));
+            }
+            Ok(groups)
         })
         .await
     }
 
-    /// Network interfaces by id; ids that no longer exist are left out.
-    pub async fn enis(&self, region: &str, ids: &[String], fresh: bool) -> Result<Arc<Vec<Eni>>, AwsError> {
+    /// Network interfaces by id; ids that no longer exist are left out. A filter, not an id
+    /// list: EC2 refuses a whole id list when one id is gone.
+    pub async fn enis(&self, region: &str, ids: &[String]) -> Result<Arc<Vec<Eni>>, AwsError> {
         let ids = ids.to_vec();
-        self.cached(fresh, "ec2:DescribeNetworkInterfaces", format!("{region} ids {}", ids.join(",")), || async move {
+        self.cached("ec2:DescribeNetworkInterfaces", format!("{region} ids {}", ids.join(",")), || async move {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            match self.ec2(region).describe_network_interfaces().set_network_interface_ids(Some(ids)).send().await {
-                Ok(out) => Ok(out.network_interfaces().iter().map(to_eni).collect()),
-                Err(e) => {
-                    let e = AwsError::from_sdk("ec2:DescribeNetworkInterfaces", e);
-                    if e.kind == AwsErrorKind::NotFound { Ok(Vec::new()) } else { Err(e) }
-                }
-            }
+            let id_filter = Filter::builder().name("network-interface-id").set_values(Some(ids)).build();
+            self.network_interfaces(region, id_filter).await
         })
         .await
     }
 
     /// Network interfaces that use a security group.
     pub async fn enis_in_group(&self, region: &str, group_id: &str) -> Result<Arc<Vec<Eni>>, AwsError> {
-        self.cached(false, "ec2:DescribeNetworkInterfaces", format!("{region} group {group_id}"), || async {
-            let out = self
-                .ec2(region)
-                .describe_network_interfaces()
-                .filters(filter("group-id", group_id))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ec2:DescribeNetworkInterfaces", e))?;
-            Ok(out.network_interfaces().iter().map(to_eni).collect())
+        self.cached("ec2:DescribeNetworkInterfaces", format!("{region} group {group_id}"), || async {
+            self.network_interfaces(region, filter("group-id", group_id)).await
         })
         .await
+    }
+
+    async fn network_interfaces(&self, region: &str, by: Filter) -> Result<Vec<Eni>, AwsError> {
+        let mut enis = Vec::new();
+        let mut pages = self.ec2(region).describe_network_interfaces().filters(by).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeNetworkInterfaces", e))?;
+            enis.extend(page.network_interfaces().iter().map(to_eni));
+        }
+        Ok(enis)
+    }
+}
+
+fn to_group(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroupInfo {
+    SecurityGroupInfo {
+        id: g.group_id().unwrap_or_default().to_string(),
+        name: g.group_name().unwrap_or_default().to_string(),
+        vpc_id: g.vpc_id().unwrap_or_default().to_string(),
+        ingress: g.ip_permissions().iter().map(to_rule).collect(),
+    }
+}
+
+fn to_rule(p: &aws_sdk_ec2::types::IpPermission) -> IngressRule {
+    IngressRule {
+        protocol: p.ip_protocol().unwrap_or("-1").to_string(),
+        from_port: p.from_port(),
+        to_port: p.to_port(),
+        cidrs: p
+            .ip_ranges()
+            .iter()
+            .filter_map(|r| r.cidr_ip().map(str::to_string))
+            .chain(p.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6().map(str::to_string)))
+            .collect(),
+        source_groups: p
+            .user_id_group_pairs()
+            .iter()
+            .filter_map(|pair| {
+                let id = pair.group_id()?;
+                Some(match pair.user_id() {
+                    Some(account) if pair.vpc_peering_connection_id().is_some() => format!("{account}/{id}"),
+                    _ => id.to_string(),
+                })
+            })
+            .collect(),
+        prefix_lists: p.prefix_list_ids().iter().filter_map(|l| l.prefix_list_id().map(str::to_string)).collect(),
     }
 }
 
@@ -164,7 +179,7 @@ mod tests {
     use super::*;
 
     fn rule(protocol: &str, from: Option<i32>, to: Option<i32>) -> IngressRule {
-        IngressRule { protocol: protocol.into(), from_port: from, to_port: to, cidrs: vec![] }
+        IngressRule { protocol: protocol.into(), from_port: from, to_port: to, cidrs: vec![], source_groups: vec![], prefix_lists: vec![] }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Aws, AwsError, AwsErrorKind};
+use super::{AwsError, AwsErrorKind, Lookup};
 
 /// A role as the checks see it.
 #[derive(Debug, Clone)]
@@ -13,10 +13,10 @@ pub struct RoleInfo {
     pub attached_policy_arns: Vec<String>,
 }
 
-impl Aws {
+impl Lookup<'_> {
     /// The role with its trust policy and attached managed policies, or `None`.
     pub async fn role(&self, name: &str) -> Result<Arc<Option<RoleInfo>>, AwsError> {
-        self.cached(false, "iam:GetRole", name.to_string(), || async {
+        self.cached("iam:GetRole", name.to_string(), || async {
             let role = match self.iam.get_role().role_name(name).send().await {
                 Ok(out) => out.role().cloned(),
                 Err(e) => {
@@ -25,11 +25,16 @@ impl Aws {
                 }
             };
             let Some(role) = role else { return Ok(None) };
-            let attached = self.iam.list_attached_role_policies().role_name(name).send().await.map_err(|e| AwsError::from_sdk("iam:ListAttachedRolePolicies", e))?;
+            let mut attached = Vec::new();
+            let mut pages = self.iam.list_attached_role_policies().role_name(name).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| AwsError::from_sdk("iam:ListAttachedRolePolicies", e))?;
+                attached.extend(page.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)));
+            }
             Ok(Some(RoleInfo {
                 arn: role.arn().to_string(),
                 trust_policy: decode_policy(role.assume_role_policy_document().unwrap_or("{}")),
-                attached_policy_arns: attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect(),
+                attached_policy_arns: attached,
             }))
         })
         .await
@@ -40,6 +45,17 @@ impl Aws {
 pub fn decode_policy(document: &str) -> serde_json::Value {
     let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
     serde_json::from_str(&decoded).or_else(|_| serde_json::from_str(document)).unwrap_or(serde_json::Value::Null)
+}
+
+/// Whether two ARNs name the same thing in whatever partition: a lab names the AWS managed
+/// policy as `arn:aws:iam::aws:policy/…`, which is `arn:aws-cn:…` in China and
+/// `arn:aws-us-gov:…` in GovCloud.
+pub fn same_arn_any_partition(a: &str, b: &str) -> bool {
+    let rest = |arn: &str| arn.strip_prefix("arn:").and_then(|r| r.split_once(':')).map(|(_, rest)| rest.to_string());
+    match (rest(a), rest(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
 }
 
 /// Whether a trust policy lets `service` assume the role (`Principal.Service` may be a
@@ -77,5 +93,15 @@ mod tests {
         assert!(trusts_service(&decode_policy(list), "ecs-tasks.amazonaws.com"));
         let wrong = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         assert!(!trusts_service(&decode_policy(wrong), "ecs-tasks.amazonaws.com"));
+    }
+
+    #[test]
+    fn managed_policy_arns_match_in_every_partition() {
+        let lab = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+        assert!(same_arn_any_partition(lab, lab));
+        assert!(same_arn_any_partition(lab, "arn:aws-cn:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"));
+        assert!(same_arn_any_partition(lab, "arn:aws-us-gov:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"));
+        assert!(!same_arn_any_partition(lab, "arn:aws:iam::aws:policy/AmazonECSTaskExecutionRolePolicy"));
+        assert!(!same_arn_any_partition(lab, "arn:aws:iam::123456789012:policy/service-role/AmazonECSTaskExecutionRolePolicy"));
     }
 }

@@ -1,8 +1,8 @@
-//! CloudWatch Logs questions: the lab's log group and its streams.
+//! CloudWatch Logs questions: the lab's log group and its streams, every page read.
 
 use std::sync::Arc;
 
-use super::{Aws, AwsError, AwsErrorKind};
+use super::{AwsError, AwsErrorKind, Lookup};
 
 /// A log group: its name and retention (`None` = never expire).
 #[derive(Debug, Clone)]
@@ -18,22 +18,17 @@ pub struct LogStreamInfo {
     pub has_events: bool,
 }
 
-impl Aws {
+impl Lookup<'_> {
     /// Log groups whose names start with `prefix`.
     pub async fn log_groups(&self, region: &str, prefix: &str) -> Result<Arc<Vec<LogGroupInfo>>, AwsError> {
-        self.cached(false, "logs:DescribeLogGroups", format!("{region} {prefix}"), || async {
-            let out = self
-                .logs(region)
-                .describe_log_groups()
-                .log_group_name_prefix(prefix)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", e))?;
-            Ok(out
-                .log_groups()
-                .iter()
-                .map(|g| LogGroupInfo { name: g.log_group_name().unwrap_or_default().to_string(), retention_days: g.retention_in_days() })
-                .collect())
+        self.cached("logs:DescribeLogGroups", format!("{region} {prefix}"), || async {
+            let mut groups = Vec::new();
+            let mut pages = self.logs(region).describe_log_groups().log_group_name_prefix(prefix).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", e))?;
+                groups.extend(page.log_groups().iter().map(|g| LogGroupInfo { name: g.log_group_name().unwrap_or_default().to_string(), retention_days: g.retention_in_days() }));
+            }
+            Ok(groups)
         })
         .await
     }
@@ -44,24 +39,23 @@ impl Aws {
     }
 
     /// Streams of a group whose names start with `prefix`, or `None` when the group is gone.
-    pub async fn log_streams(&self, region: &str, group: &str, prefix: &str, fresh: bool) -> Result<Arc<Option<Vec<LogStreamInfo>>>, AwsError> {
-        self.cached(fresh, "logs:DescribeLogStreams", format!("{region} {group} {prefix}"), || async {
-            let result = self.logs(region).describe_log_streams().log_group_name(group).log_stream_name_prefix(prefix).send().await;
-            match result {
-                Ok(out) => Ok(Some(
-                    out.log_streams()
-                        .iter()
-                        .map(|s| LogStreamInfo {
-                            name: s.log_stream_name().unwrap_or_default().to_string(),
-                            has_events: s.last_event_timestamp().is_some() || s.last_ingestion_time().is_some(),
-                        })
-                        .collect(),
-                )),
-                Err(e) => {
-                    let e = AwsError::from_sdk("logs:DescribeLogStreams", e);
-                    if e.kind == AwsErrorKind::NotFound { Ok(None) } else { Err(e) }
+    pub async fn log_streams(&self, region: &str, group: &str, prefix: &str) -> Result<Arc<Option<Vec<LogStreamInfo>>>, AwsError> {
+        self.cached("logs:DescribeLogStreams", format!("{region} {group} {prefix}"), || async {
+            let mut streams = Vec::new();
+            let mut pages = self.logs(region).describe_log_streams().log_group_name(group).log_stream_name_prefix(prefix).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                match page {
+                    Ok(page) => streams.extend(page.log_streams().iter().map(|s| LogStreamInfo {
+                        name: s.log_stream_name().unwrap_or_default().to_string(),
+                        has_events: s.last_event_timestamp().is_some() || s.last_ingestion_time().is_some(),
+                    })),
+                    Err(e) => {
+                        let e = AwsError::from_sdk("logs:DescribeLogStreams", e);
+                        return if e.kind == AwsErrorKind::NotFound { Ok(None) } else { Err(e) };
+                    }
                 }
             }
+            Ok(Some(streams))
         })
         .await
     }

@@ -7,11 +7,12 @@ pub mod ecs;
 mod error;
 pub mod iam;
 pub mod logs;
+pub mod profile;
 mod regions;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
@@ -58,8 +59,24 @@ pub struct Aws {
     scan_regions: Option<Vec<String>>,
 }
 
+/// The questions one attempt of a check asks. Every AWS question goes through a `Lookup`,
+/// so freshness cannot be forgotten: a first attempt shares whatever the run has already
+/// asked, a retry (`since` = when it began) gets answers at least as new as itself.
+#[derive(Clone, Copy)]
+pub struct Lookup<'a> {
+    aws: &'a Aws,
+    since: Option<Instant>,
+}
+
+impl std::ops::Deref for Lookup<'_> {
+    type Target = Aws;
+    fn deref(&self) -> &Aws {
+        self.aws
+    }
+}
+
 /// The AWS partition a region belongs to (credentials never cross partitions).
-fn partition(region: &str) -> &'static str {
+pub fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {
@@ -69,13 +86,34 @@ fn partition(region: &str) -> &'static str {
     }
 }
 
+/// The HTTPS client the SDK clients use: hyper 1 with rustls on ring and the system's root
+/// certificates (the SDK's own default would compile a second TLS library). Not a process-wide
+/// static: a connection pool belongs to the tokio runtime that opened its connections.
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)).build_https()
+}
+
+/// How long one attempt of a call may take: AWS answers reads in well under a second, so
+/// this only ends attempts on an endpoint that accepted the connection and went silent.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// A call with all its retries: long enough for throttling backoff on a busy account.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
+/// The sign-in call, with its retries: a learner whose endpoint never answers hears so
+/// within half a minute, not after every retry of every check.
+const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Loads the SDK configuration: credentials chain, region, endpoint, retries and timeouts.
 pub async fn load_config(opts: &AwsOptions) -> Result<SdkConfig, Failure> {
     let fallback = Region::new(opts.fallback_region.clone());
     let region = RegionProviderChain::first_try(opts.region.clone().map(Region::new)).or_default_provider().or_else(fallback);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client())
         .region(region)
-        .timeout_config(TimeoutConfig::builder().connect_timeout(Duration::from_secs(3)).operation_attempt_timeout(Duration::from_secs(20)).build());
+        .timeout_config(
+            TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).operation_attempt_timeout(ATTEMPT_TIMEOUT).operation_timeout(OPERATION_TIMEOUT).build(),
+        );
     // Throttling is retried with backoff by the SDK; eight attempts ride out heavy
     // throttling (a 30 % rate fails all eight one time in 15,000) before a check reports
     // `error`. AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, when set, are the user's to decide.
@@ -150,9 +188,26 @@ impl Aws {
         self.clients(region).logs.clone()
     }
 
-    /// Runs `call` unless an answer for `key` is already cached (or being fetched by another
-    /// check). `fresh` forces a new call, for retries of waiting checks.
-    pub(crate) async fn cached<T, F, Fut>(&self, fresh: bool, action: &'static str, key: String, call: F) -> Result<Arc<T>, AwsError>
+    /// Reads for a first attempt: answers the run already has are good enough.
+    pub fn lookup(&self) -> Lookup<'_> {
+        Lookup { aws: self, since: None }
+    }
+
+    /// Reads for an attempt that began at `since`: nothing older will do.
+    pub fn lookup_since(&self, since: Instant) -> Lookup<'_> {
+        Lookup { aws: self, since: Some(since) }
+    }
+
+    /// The caller's account and ARN (`sts:GetCallerIdentity`), shared with the checks.
+    pub async fn caller_identity(&self) -> Result<Arc<(String, String)>, AwsError> {
+        self.lookup().caller_identity().await
+    }
+}
+
+impl Lookup<'_> {
+    /// Runs `call` unless the run has an answer for `key` that is new enough for this
+    /// attempt (or another check is fetching one).
+    pub(crate) async fn cached<T, F, Fut>(&self, action: &'static str, key: String, call: F) -> Result<Arc<T>, AwsError>
     where
         T: Send + Sync + 'static,
         F: FnOnce() -> Fut,
@@ -160,8 +215,8 @@ impl Aws {
     {
         let verbose = self.verbose;
         self.cache
-            .get_or_fetch(fresh, format!("{action} {key}"), || async move {
-                let started = std::time::Instant::now();
+            .get_or_fetch(self.since, format!("{action} {key}"), || async move {
+                let started = Instant::now();
                 let result = call().await;
                 if verbose {
                     let outcome = match &result {
@@ -177,15 +232,16 @@ impl Aws {
 
     /// The caller's account and ARN (`sts:GetCallerIdentity`).
     pub async fn caller_identity(&self) -> Result<Arc<(String, String)>, AwsError> {
-        self.cached(false, "sts:GetCallerIdentity", String::new(), || async {
+        self.cached("sts:GetCallerIdentity", String::new(), || async {
             // The first call of every run retries as often as the checks but with short
             // pauses, so a learner with no network or a stopped endpoint hears so within
             // seconds rather than after half a minute of backoff.
-            let mut call = self.sts.get_caller_identity().customize();
+            let mut config = aws_sdk_sts::config::Builder::default()
+                .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT).operation_timeout(SIGN_IN_TIMEOUT).build());
             if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() && std::env::var_os("AWS_RETRY_MODE").is_none() {
-                let quick = RetryConfig::standard().with_max_attempts(8).with_initial_backoff(Duration::from_millis(100)).with_max_backoff(Duration::from_secs(1));
-                call = call.config_override(aws_sdk_sts::config::Builder::default().retry_config(quick));
+                config = config.retry_config(RetryConfig::standard().with_max_attempts(8).with_initial_backoff(Duration::from_millis(100)).with_max_backoff(Duration::from_secs(1)));
             }
+            let call = self.sts.get_caller_identity().customize().config_override(config);
             let out = call.send().await.map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", e))?;
             Ok((out.account().unwrap_or_default().to_string(), out.arn().unwrap_or_default().to_string()))
         })
@@ -201,7 +257,7 @@ impl Aws {
             regions.extend(scan.iter().filter(|r| **r != region).cloned());
             return Ok(Arc::new(regions));
         }
-        self.cached(false, "ec2:DescribeRegions", String::new(), || async move {
+        self.cached("ec2:DescribeRegions", String::new(), || async move {
             let out = self.ec2(&region).describe_regions().send().await.map_err(|e| AwsError::from_sdk("ec2:DescribeRegions", e))?;
             // AWS lists only enabled regions of the caller's partition here; an emulator may
             // list more, and a region outside either refuses the credentials anyway.

@@ -33,15 +33,27 @@ async fn regions(ctx: &Ctx<'_>, scope: Regions) -> Result<Vec<String>, AwsError>
     })
 }
 
-/// What a scan found, and the regions it had to leave out.
+/// What a scan found, and the regions it had to leave out with the reason.
 struct Scan {
     leftovers: Vec<Leftover>,
-    /// Regions that refuse the (otherwise valid) credentials: opt-in regions the account has
-    /// not enabled answer that way, and nothing can be left in them.
-    skipped: Vec<String>,
+    skipped: Vec<(String, Skip)>,
 }
 
-/// Runs `find` in every region concurrently and gathers the leftovers.
+/// Why a region was left out of a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Skip {
+    /// It refuses credentials the run's own region accepted: an opt-in region the account
+    /// has not enabled, where nothing can have been left.
+    NotEnabled,
+    /// Calls there are denied though they are allowed in the run's own region: an
+    /// Organizations SCP (classroom accounts usually allow one or two regions) or a
+    /// region condition in the grader's policy.
+    Denied,
+}
+
+/// Runs `find` in every region concurrently and gathers the leftovers. A region that
+/// refuses or denies what the run's own region allows is skipped and named, and what the
+/// other regions found is still reported; in the run's own region every error counts.
 async fn scan<'a, F, Fut>(ctx: &'a Ctx<'_>, scope: Regions, find: F) -> Result<Scan, AwsError>
 where
     F: Fn(String) -> Fut,
@@ -53,13 +65,35 @@ where
     for (region, f) in regions.into_iter().zip(found) {
         match f {
             Ok(l) => scan.leftovers.extend(l),
-            // The run's own region already answered these credentials, so a refusal
-            // elsewhere means that region is not enabled, not that the credentials are bad.
-            Err(e) if e.kind == AwsErrorKind::Credentials && region != ctx.region => scan.skipped.push(region),
+            Err(e) if region != ctx.region && e.kind == AwsErrorKind::Credentials => scan.skipped.push((region, Skip::NotEnabled)),
+            Err(e) if region != ctx.region && e.kind == AwsErrorKind::AccessDenied => scan.skipped.push((region, Skip::Denied)),
             Err(e) => return Err(e),
         }
     }
     Ok(scan)
+}
+
+/// " (skipped: …)" naming the regions a scan left out and why.
+fn skipped_note(skipped: &[(String, Skip)]) -> String {
+    let named = |why: Skip| skipped.iter().filter(|(_, s)| *s == why).map(|(r, _)| r.as_str()).collect::<Vec<_>>();
+    let mut notes = Vec::new();
+    let not_enabled = named(Skip::NotEnabled);
+    if !not_enabled.is_empty() {
+        notes.push(format!("{} refused these credentials and were skipped as not enabled: {}", plural(not_enabled.len()), not_enabled.join(", ")));
+    }
+    let denied = named(Skip::Denied);
+    if !denied.is_empty() {
+        notes.push(format!(
+            "{} denied the grader's calls and were skipped, probably by an organization policy (SCP) that limits regions: {}",
+            plural(denied.len()),
+            denied.join(", ")
+        ));
+    }
+    if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) }
+}
+
+fn plural(n: usize) -> String {
+    if n == 1 { "1 region".into() } else { format!("{n} regions") }
 }
 
 /// The verdict on a scan: pass when nothing is left, else a fail naming each leftover and
@@ -69,10 +103,7 @@ fn verdict(what: &str, scan: Scan, regions: Regions) -> Verdict {
         Regions::All => "in any enabled region",
         Regions::Lab => "in this region",
     };
-    let skipped = match scan.skipped.len() {
-        0 => String::new(),
-        n => format!(" ({n} region(s) refused these credentials and were skipped as not enabled: {})", scan.skipped.join(", ")),
-    };
+    let skipped = skipped_note(&scan.skipped);
     let leftovers = scan.leftovers;
     if leftovers.is_empty() {
         return Verdict::pass(format!("no {what} left {scope}{skipped}"));
@@ -90,9 +121,10 @@ fn verdict(what: &str, scan: Scan, regions: Regions) -> Verdict {
     v
 }
 
-/// Whether the cluster is ACTIVE in a region: only then can it hold services and tasks.
-async fn cluster_active(ctx: &Ctx<'_>, region: &str, cluster: &str) -> Result<bool, AwsError> {
-    Ok(ctx.aws.cluster(region, cluster, ctx.fresh).await?.as_ref().as_ref().is_some_and(|c| c.status() == Some("ACTIVE")))
+/// Whether a cluster exists in a region and so may hold services and tasks: any status but
+/// INACTIVE (deleted) counts, PROVISIONING and DEPROVISIONING included.
+async fn cluster_exists(ctx: &Ctx<'_>, region: &str, cluster: &str) -> Result<bool, AwsError> {
+    Ok(ctx.aws.cluster(region, cluster).await?.as_ref().as_ref().is_some_and(|c| c.status() != Some("INACTIVE")))
 }
 
 /// The lab's ECS service is deleted (INACTIVE or gone) in every region.
@@ -112,10 +144,10 @@ impl Kind for ServiceAbsent {
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
         let found = scan(ctx, self.regions, |region| async move {
-            if !cluster_active(ctx, &region, &self.cluster).await? {
+            if !cluster_exists(ctx, &region, &self.cluster).await? {
                 return Ok(vec![]);
             }
-            let service = ctx.aws.service(&region, &self.cluster, &self.service, ctx.fresh).await?;
+            let service = ctx.aws.service(&region, &self.cluster, &self.service).await?;
             Ok(match service.as_ref() {
                 Some(s) if s.status() != Some("INACTIVE") => vec![Leftover {
                     resource: "ecs_service".into(),
@@ -151,16 +183,23 @@ impl Kind for ClusterAbsent {
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
         let found = scan(ctx, self.regions, |region| async move {
-            Ok(if cluster_active(ctx, &region, &self.cluster).await? {
-                vec![Leftover {
+            let cluster = ctx.aws.cluster(&region, &self.cluster).await?;
+            let status = cluster.as_ref().as_ref().and_then(|c| c.status().map(str::to_string));
+            Ok(match status.as_deref() {
+                None | Some("INACTIVE") => vec![],
+                // DEPROVISIONING is a deletion under way: not gone yet, and named as such so
+                // the learner waits instead of deleting again.
+                Some(status) => vec![Leftover {
                     resource: "ecs_cluster".into(),
-                    name: self.cluster.clone(),
+                    name: if status == "ACTIVE" { self.cluster.clone() } else { format!("{} ({status})", self.cluster) },
                     region: region.clone(),
                     usd_per_hour: None,
-                    teardown: vec![format!("aws ecs delete-cluster --cluster {} --region {region}", self.cluster)],
-                }]
-            } else {
-                vec![]
+                    teardown: vec![if status == "DEPROVISIONING" {
+                        format!("aws ecs describe-clusters --clusters {} --region {region} --query 'clusters[0].status'  # being deleted; check again in a minute", self.cluster)
+                    } else {
+                        format!("aws ecs delete-cluster --cluster {} --region {region}", self.cluster)
+                    }],
+                }],
             })
         })
         .await?;
@@ -184,12 +223,12 @@ impl Kind for TasksStopped {
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
         let found = scan(ctx, self.regions, |region| async move {
-            if !cluster_active(ctx, &region, &self.cluster).await? {
+            if !cluster_exists(ctx, &region, &self.cluster).await? {
                 return Ok(vec![]);
             }
-            let tasks = ctx.aws.tasks(&region, &self.cluster, None, DesiredStatus::Running, ctx.fresh).await?;
+            let tasks = ctx.aws.tasks(&region, &self.cluster, None, DesiredStatus::Running).await?;
             let eni_ids: Vec<String> = tasks.iter().filter_map(task_eni).collect();
-            let enis = ctx.aws.enis(&region, &eni_ids, ctx.fresh).await?;
+            let enis = ctx.aws.enis(&region, &eni_ids).await?;
             Ok(tasks
                 .iter()
                 .map(|t| {

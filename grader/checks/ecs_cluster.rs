@@ -20,13 +20,20 @@ impl Kind for EcsCluster {
     const ACTIONS: &'static [&'static str] = &["ecs:DescribeClusters", "ecs:ListClusters", "ec2:DescribeRegions"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
-        let cluster = ctx.aws.cluster(ctx.region, &self.cluster, ctx.fresh).await?;
+        let cluster = ctx.aws.cluster(ctx.region, &self.cluster).await?;
         let status = cluster.as_ref().as_ref().and_then(|c| c.status().map(str::to_string));
         match status.as_deref() {
             Some("ACTIVE") => Ok(Verdict::pass(format!("cluster `{}` is ACTIVE in {}", self.cluster, ctx.region))),
-            Some(other) => Ok(Verdict::fail(format!("cluster `{}` is {other}: it was deleted", self.cluster))
-                .expected("ACTIVE")
-                .found(other.to_string())),
+            Some(other) => {
+                let why = match other {
+                    "INACTIVE" => "it was deleted",
+                    "PROVISIONING" => "ECS is still creating its capacity providers; check again in a minute",
+                    "DEPROVISIONING" => "it is being deleted",
+                    "FAILED" => "ECS could not create its capacity providers; see `aws ecs describe-clusters --include ATTACHMENTS`",
+                    _ => "only ACTIVE clusters run tasks",
+                };
+                Ok(Verdict::fail(format!("cluster `{}` is {other}: {why}", self.cluster)).expected("ACTIVE").found(other.to_string()))
+            }
             None => Ok(Verdict::fail(format!("no cluster `{}` in {}", self.cluster, ctx.region))
                 .expected(format!("cluster `{}` ACTIVE", self.cluster))
                 .found("none")

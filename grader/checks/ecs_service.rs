@@ -35,7 +35,7 @@ impl Kind for EcsService {
     const ACTIONS: &'static [&'static str] = &["ecs:DescribeServices", "ecs:ListServices", "ecs:ListTasks", "ecs:DescribeTasks"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
-        let Some(service) = ctx.aws.service(ctx.region, &self.cluster, &self.service, ctx.fresh).await?.as_ref().clone() else {
+        let Some(service) = ctx.aws.service(ctx.region, &self.cluster, &self.service).await?.as_ref().clone() else {
             return Ok(Verdict::fail(format!("no service `{}` in cluster `{}` ({})", self.service, self.cluster, ctx.region))
                 .expected(format!("service `{}`", self.service))
                 .found("none")
@@ -114,7 +114,7 @@ impl EcsService {
     /// Why the service's most recent stopped task stopped (for example
     /// `CannotPullContainerError: …`).
     async fn last_stop_reason(&self, ctx: &Ctx<'_>) -> Result<Option<String>, AwsError> {
-        let stopped = ctx.aws.tasks(ctx.region, &self.cluster, Some(&self.service), DesiredStatus::Stopped, ctx.fresh).await?;
+        let stopped = ctx.aws.tasks(ctx.region, &self.cluster, Some(&self.service), DesiredStatus::Stopped).await?;
         let latest = stopped.iter().max_by_key(|t| t.stopped_at().map(|d| d.secs()).unwrap_or(0));
         Ok(latest.and_then(|t| t.stopped_reason().map(str::to_string)))
     }

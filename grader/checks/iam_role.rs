@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Ctx, Kind, Verdict};
 use crate::aws::AwsError;
-use crate::aws::iam::trusts_service;
+use crate::aws::iam::{same_arn_any_partition, trusts_service};
 
 /// An IAM role exists, its trust policy lets a service assume it, and a managed policy is
 /// attached.
@@ -41,7 +41,7 @@ impl Kind for IamRole {
                 .found(role.trust_policy.to_string()));
         }
         if let Some(policy) = &self.managed_policy {
-            if !role.attached_policy_arns.contains(policy) {
+            if !role.attached_policy_arns.iter().any(|a| same_arn_any_partition(a, policy)) {
                 return Ok(Verdict::fail(format!("role `{}` lacks the policy `{}`", self.role, policy.rsplit('/').next().unwrap_or(policy)))
                     .expected(format!("attached: {policy}"))
                     .found(if role.attached_policy_arns.is_empty() { "no attached policies".into() } else { role.attached_policy_arns.join(", ") }));

@@ -21,7 +21,7 @@ impl Kind for LogStreams {
     const ACTIONS: &'static [&'static str] = &["logs:DescribeLogStreams"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
-        let streams = ctx.aws.log_streams(ctx.region, &self.log_group, &self.prefix, ctx.fresh).await?;
+        let streams = ctx.aws.log_streams(ctx.region, &self.log_group, &self.prefix).await?;
         let Some(streams) = streams.as_ref() else {
             return Ok(Verdict::fail(format!("no log group `{}`", self.log_group)).expected("the log group").found("none"));
         };

@@ -23,7 +23,7 @@ use std::future::Future;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::aws::{Aws, AwsError};
+use crate::aws::{AwsError, Lookup};
 
 /// What one check decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
@@ -104,13 +104,12 @@ impl Verdict {
     }
 }
 
-/// What a check can see while it runs.
+/// What one attempt of a check can see while it runs.
 pub struct Ctx<'a> {
-    pub aws: &'a Aws,
+    /// Every AWS question of this attempt, as new as the attempt needs (see `Lookup`).
+    pub aws: Lookup<'a>,
     /// The region the learner works in for this run.
     pub region: &'a str,
-    /// True on a retry of a waiting check: the answers cached by earlier checks are stale.
-    pub fresh: bool,
 }
 
 /// One check kind's parameters and logic.

@@ -36,7 +36,7 @@ pub async fn cluster(ctx: &Ctx<'_>, name: &str) -> Option<String> {
     }
     let regions = other_regions(ctx).await;
     let found = join_all(regions.iter().map(|r| async move {
-        match ctx.aws.cluster(r, name, false).await {
+        match ctx.aws.cluster(r, name).await {
             Ok(c) if c.as_ref().as_ref().is_some_and(|c| c.status() == Some("ACTIVE")) => Some(r.clone()),
             _ => None,
         }

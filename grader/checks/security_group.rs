@@ -50,19 +50,38 @@ impl Kind for SecurityGroup {
     }
 }
 
-/// The verdict on a group's ingress rules for one TCP port.
+/// Whether a CIDR is one address: `/32` for IPv4, `/128` for IPv6 (an IPv6 `/32` is a
+/// range of 2^96 addresses).
+fn single_address(cidr: &str) -> bool {
+    match cidr.rsplit_once('/') {
+        Some((address, "128")) => address.contains(':'),
+        Some((address, "32")) => !address.contains(':'),
+        _ => false,
+    }
+}
+
+/// The verdict on a group's ingress rules for one TCP port. Besides CIDRs, a rule can admit
+/// another security group's members or a managed prefix list: neither is "one address",
+/// and each is named for what it is.
 pub fn judge_ingress(group_id: &str, rules: &[IngressRule], port: i32) -> Verdict {
-    let sources: Vec<&str> = rules.iter().filter(|r| r.opens_tcp(port)).flat_map(|r| r.cidrs.iter().map(String::as_str)).collect();
+    let opening: Vec<&IngressRule> = rules.iter().filter(|r| r.opens_tcp(port)).collect();
+    let cidrs: Vec<&str> = opening.iter().flat_map(|r| r.cidrs.iter().map(String::as_str)).collect();
+    let groups: Vec<String> = opening.iter().flat_map(|r| r.source_groups.iter().map(|g| format!("security group {g}"))).collect();
+    let lists: Vec<String> = opening.iter().flat_map(|r| r.prefix_lists.iter().map(|l| format!("prefix list {l}"))).collect();
+    let sources: Vec<String> = cidrs.iter().map(|c| c.to_string()).chain(groups.iter().cloned()).chain(lists.iter().cloned()).collect();
     let expected = format!("tcp/{port} from a single address (x.x.x.x/32) only");
     let found = if sources.is_empty() { format!("nothing admits tcp/{port}") } else { format!("tcp/{port} from {}", sources.join(", ")) };
-    if let Some(open) = sources.iter().find(|c| **c == "0.0.0.0/0" || **c == "::/0") {
+    if let Some(open) = cidrs.iter().find(|c| **c == "0.0.0.0/0" || **c == "::/0") {
         return Verdict::fail(format!("security finding: `{group_id}` opens port {port} to the whole internet ({open})")).expected(expected).found(found);
     }
     if sources.is_empty() {
         return Verdict::fail(format!("`{group_id}` has no inbound rule for tcp/{port}")).expected(expected).found(found);
     }
-    if let Some(wide) = sources.iter().find(|c| !c.ends_with("/32") && !c.ends_with("/128")) {
+    if let Some(wide) = cidrs.iter().find(|c| !single_address(c)) {
         return Verdict::fail(format!("`{group_id}` admits a whole range ({wide}) on port {port}")).expected(expected).found(found);
+    }
+    if let Some(other) = groups.first().or(lists.first()) {
+        return Verdict::fail(format!("`{group_id}` also admits port {port} from {other}, not only from your address")).expected(expected).found(found);
     }
     Verdict::pass(format!("`{group_id}` admits tcp/{port} from {} only", sources.join(", ")))
 }
@@ -73,7 +92,7 @@ mod tests {
     use crate::checks::Status;
 
     fn rule(protocol: &str, from: i32, to: i32, cidr: &str) -> IngressRule {
-        IngressRule { protocol: protocol.into(), from_port: Some(from), to_port: Some(to), cidrs: vec![cidr.into()] }
+        IngressRule { protocol: protocol.into(), from_port: Some(from), to_port: Some(to), cidrs: vec![cidr.into()], source_groups: vec![], prefix_lists: vec![] }
     }
 
     #[test]
@@ -94,5 +113,28 @@ mod tests {
         assert_eq!(judge_ingress("sg-1", &[rule("tcp", 443, 443, "203.0.113.7/32")], 80).status(), Status::Fail);
         assert_eq!(judge_ingress("sg-1", &[rule("tcp", 80, 80, "203.0.113.0/24")], 80).status(), Status::Fail);
         assert_eq!(judge_ingress("sg-1", &[], 80).status(), Status::Fail);
+    }
+
+    #[test]
+    fn one_ipv6_address_is_a_128_and_a_32_is_a_range() {
+        assert_eq!(judge_ingress("sg-1", &[rule("tcp", 80, 80, "2001:db8::7/128")], 80).status(), Status::Pass);
+        let v = judge_ingress("sg-1", &[rule("tcp", 80, 80, "2001:db8::/32")], 80);
+        assert_eq!(v.status(), Status::Fail);
+        assert!(v.message.contains("whole range (2001:db8::/32)"), "{}", v.message);
+    }
+
+    #[test]
+    fn source_groups_and_prefix_lists_are_named_for_what_they_are() {
+        let mut by_group = rule("tcp", 80, 80, "203.0.113.7/32");
+        by_group.source_groups = vec!["sg-0abc".into()];
+        let v = judge_ingress("sg-1", &[by_group], 80);
+        assert_eq!(v.status(), Status::Fail);
+        assert!(v.message.contains("from security group sg-0abc"), "{}", v.message);
+        let mut by_list = rule("tcp", 0, 65535, "203.0.113.7/32");
+        by_list.cidrs.clear();
+        by_list.prefix_lists = vec!["pl-63a5400a".into()];
+        let v = judge_ingress("sg-1", &[by_list], 80);
+        assert_eq!(v.status(), Status::Fail);
+        assert_eq!(v.found.as_deref(), Some("tcp/80 from prefix list pl-63a5400a"));
     }
 }

@@ -45,7 +45,7 @@ impl Kind for TaskDefinition {
     const ACTIONS: &'static [&'static str] = &["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
-        let Some(def) = ctx.aws.task_definition(ctx.region, &self.family, ctx.fresh).await?.as_ref().clone() else {
+        let Some(def) = ctx.aws.task_definition(ctx.region, &self.family).await?.as_ref().clone() else {
             let inactive = ctx.aws.task_definition_arns(ctx.region, &self.family, TaskDefinitionStatus::Inactive).await?;
             let found = if inactive.is_empty() { "no revisions".to_string() } else { format!("{} deregistered (INACTIVE) revision(s) only", inactive.len()) };
             return Ok(Verdict::fail(format!("no ACTIVE revision of task definition `{}` in {}", self.family, ctx.region))

@@ -36,7 +36,7 @@ impl Kind for TaskPublicIp {
 /// The public IPs of the service's running tasks as `(task id, ip)`, or the failure that
 /// says why there are none.
 pub async fn public_ips(ctx: &Ctx<'_>, cluster: &str, service: &str) -> Result<Result<Vec<(String, String)>, Verdict>, AwsError> {
-    let tasks = ctx.aws.tasks(ctx.region, cluster, Some(service), DesiredStatus::Running, ctx.fresh).await?;
+    let tasks = ctx.aws.tasks(ctx.region, cluster, Some(service), DesiredStatus::Running).await?;
     let running: Vec<_> = tasks.iter().filter(|t| t.last_status() == Some("RUNNING")).collect();
     if running.is_empty() {
         let pending = tasks.len();
@@ -45,7 +45,7 @@ pub async fn public_ips(ctx: &Ctx<'_>, cluster: &str, service: &str) -> Result<R
             .found(format!("{pending} task(s), none RUNNING"))));
     }
     let eni_ids: Vec<String> = running.iter().filter_map(|t| task_eni(t)).collect();
-    let enis = ctx.aws.enis(ctx.region, &eni_ids, ctx.fresh).await?;
+    let enis = ctx.aws.enis(ctx.region, &eni_ids).await?;
     let mut ips = Vec::new();
     for task in &running {
         let id = arn_name(task.task_arn().unwrap_or_default()).to_string();
@@ -59,7 +59,7 @@ pub async fn public_ips(ctx: &Ctx<'_>, cluster: &str, service: &str) -> Result<R
     }
     let setting = ctx
         .aws
-        .service(ctx.region, cluster, service, ctx.fresh)
+        .service(ctx.region, cluster, service)
         .await?
         .as_ref()
         .as_ref()

@@ -93,6 +93,7 @@ impl Clients {
                 $krate::Client::from_conf(
                     $krate::Config::builder()
                         .behavior_version(bv)
+                        .http_client(grader::aws::http_client())
                         .region(Region::new(region.to_string()))
                         .endpoint_url(&account.endpoint)
                         .credentials_provider(creds.clone())
