@@ -475,7 +475,7 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
         Format::Junit => print!("{}", junit::render(&report)),
         Format::Human => {}
     }
-    progress::record_report(&lab.id, &report, interrupted);
+    progress::record_report_async(&lab.id, &report, &planned, interrupted).await;
     if interrupted {
         return Ok(Exit::Interrupted);
     }

@@ -4,10 +4,13 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use crate::checks::Status;
+use crate::report::Report;
+use crate::runner::PlannedCheck;
 
 pub const PROGRESS_SCHEMA: &str = "grader.progress/v1";
 
@@ -52,11 +55,14 @@ pub fn load(path: &Path) -> Progress {
 
 /// Records step results. The file is replaced atomically (write a temporary file in the
 /// same directory, fsync, rename), so a grader killed mid-write leaves the old file intact;
-/// a lock file serializes read-modify-write, so two graders at once lose nothing.
+/// an OS lock on `progress.json.lock` serializes read-modify-write, so two graders at once
+/// lose nothing. The OS drops the lock of a killed grader, so there is no stale lock to
+/// steal, and the lock file itself is never deleted (deleting it would let two writers hold
+/// locks on two different files).
 pub fn record(path: &Path, lab: &str, results: &[(String, StepProgress)]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let _lock = Lock::acquire(&path.with_extension("json.lock"))?;
+    let _lock = lock(&path.with_extension("json.lock"))?;
     let mut progress = load(path);
     progress.schema = PROGRESS_SCHEMA.into();
     let steps = progress.labs.entry(lab.to_string()).or_default();
@@ -73,49 +79,53 @@ pub fn record(path: &Path, lab: &str, results: &[(String, StepProgress)]) -> std
     })
 }
 
-/// Saves the status of each step of a report; a progress file that cannot be written is a
-/// warning, never a reason to lose the verdicts. After Ctrl-C only steps with decided checks
-/// are saved.
-pub fn record_report(lab: &str, report: &crate::report::Report, interrupted: bool) {
-    let now = now_secs();
-    let results: Vec<(String, StepProgress)> = report
-        .steps
-        .iter()
-        .filter(|s| !interrupted || !s.checks.is_empty())
-        .map(|s| (s.id.clone(), StepProgress { status: s.status, checked_at: now, account: report.account.clone(), region: report.region.clone() }))
-        .collect();
-    if let Err(e) = record(&progress_path(), lab, &results) {
-        eprintln!("warning: failed to save progress to {}: {e}", progress_path().display());
-    }
-}
+/// How long a writer waits for another live grader's lock. A write takes milliseconds, so
+/// only a grader suspended mid-write (Ctrl-Z) holds it this long; progress is a cache, and
+/// giving up with a warning beats hanging.
+const LOCK_PATIENCE: Duration = Duration::from_secs(10);
 
-/// An exclusive lock held while the file exists. A lock left by a killed grader is taken
-/// over after a few seconds, since no write takes that long.
-struct Lock(PathBuf);
-
-impl Lock {
-    fn acquire(path: &Path) -> std::io::Result<Lock> {
-        let started = std::time::Instant::now();
-        loop {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
-                Ok(_) => return Ok(Lock(path.to_path_buf())),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let stale = std::fs::metadata(path).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age.as_secs() >= 5);
-                    if stale || started.elapsed().as_secs() >= 10 {
-                        let _ = std::fs::remove_file(path);
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                Err(e) => return Err(e),
+/// Takes the exclusive lock on `path`, held until the returned file is dropped.
+fn lock(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_PATIENCE => std::thread::sleep(Duration::from_millis(5)),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let message = format!("another grader has held {} for {}s", path.display(), LOCK_PATIENCE.as_secs());
+                return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, message));
             }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
         }
     }
 }
 
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+/// Saves the status of each step of a report, off the async runtime's threads (the lock may
+/// make it wait). A progress file that cannot be written is a warning, never a reason to lose
+/// the verdicts. `planned` is every check the run set out to decide.
+pub async fn record_report_async(lab: &str, report: &Report, planned: &[PlannedCheck], interrupted: bool) {
+    let results = steps_to_record(report, planned, interrupted, now_secs());
+    let (lab, path) = (lab.to_string(), progress_path());
+    let saved = tokio::task::spawn_blocking(move || record(&path, &lab, &results).map_err(|e| format!("failed to save progress to {}: {e}", path.display())));
+    match saved.await {
+        Ok(Ok(())) => {}
+        Ok(Err(message)) => eprintln!("warning: {message}"),
+        Err(e) => eprintln!("warning: failed to save progress: {e}"),
     }
+}
+
+/// The steps of a report worth remembering. After Ctrl-C a step counts only when every one
+/// of its planned checks was decided: a step whose one decided check passed while the others
+/// were cut off has not passed.
+fn steps_to_record(report: &Report, planned: &[PlannedCheck], interrupted: bool, now: u64) -> Vec<(String, StepProgress)> {
+    let planned_in = |step: &str| planned.iter().filter(|p| p.step_id == step).count();
+    report
+        .steps
+        .iter()
+        .filter(|s| !interrupted || s.checks.len() == planned_in(&s.id))
+        .map(|s| (s.id.clone(), StepProgress { status: s.status, checked_at: now, account: report.account.clone(), region: report.region.clone() }))
+        .collect()
 }
 
 pub fn now_secs() -> u64 {
@@ -162,5 +172,77 @@ mod tests {
         }
         assert_eq!(load(&path).labs["lab"].len(), 8);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_lock_file_left_behind_neither_delays_writers_nor_is_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        // What a grader killed mid-write leaves: the lock file, but no lock.
+        let lock_file = dir.path().join("progress.json.lock");
+        std::fs::write(&lock_file, "").unwrap();
+        let started = Instant::now();
+        record(&path, "lab", &[("step-1".into(), StepProgress { status: Status::Pass, checked_at: 1, account: "1".into(), region: "r".into() })]).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(1), "waited {:?} on a lock nobody holds", started.elapsed());
+        assert!(lock_file.exists(), "the lock file is never deleted");
+    }
+
+    #[test]
+    fn a_writer_waits_while_another_holds_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        let held = lock(&path.with_extension("json.lock")).unwrap();
+        let writer = {
+            let path = path.clone();
+            let p = StepProgress { status: Status::Pass, checked_at: 1, account: "1".into(), region: "r".into() };
+            std::thread::spawn(move || record(&path, "lab", &[("step-1".into(), p)]))
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!path.exists(), "the writer went ahead while another held the lock");
+        drop(held);
+        writer.join().unwrap().unwrap();
+        assert_eq!(load(&path).labs["lab"]["step-1"].status, Status::Pass);
+    }
+
+    #[test]
+    fn after_ctrl_c_only_steps_with_every_check_decided_are_saved() {
+        use crate::report::{CheckReport, Points, StepReport, Summary};
+        let planned = |step: &str, id: &str| PlannedCheck {
+            step_id: step.into(),
+            id: id.into(),
+            title: id.into(),
+            hint: None,
+            points: 1,
+            wait: None,
+            depends_on: Vec::new(),
+            kind: serde_json::from_value(serde_json::json!({ "kind": "caller_identity" })).unwrap(),
+        };
+        let decided = |id: &str| CheckReport {
+            id: id.into(),
+            kind: "caller_identity".into(),
+            title: id.into(),
+            status: Status::Pass,
+            message: String::new(),
+            expected: None,
+            found: None,
+            hint: None,
+            duration_ms: 1,
+            leftovers: Vec::new(),
+        };
+        let step = |id: &str, checks: Vec<CheckReport>| StepReport { id: id.into(), title: id.into(), status: Status::Pass, points: Points::default(), checks };
+        let plan = [planned("whole", "a"), planned("whole", "b"), planned("partial", "c"), planned("partial", "d"), planned("untouched", "e")];
+        let report = Report {
+            schema: crate::report::REPORT_SCHEMA.into(),
+            lab: "lab".into(),
+            account: "1".into(),
+            region: "r".into(),
+            duration_ms: 1,
+            // `partial` passed its one decided check, but `d` was cut off.
+            steps: vec![step("whole", vec![decided("a"), decided("b")]), step("partial", vec![decided("c")]), step("untouched", Vec::new())],
+            summary: Summary::default(),
+        };
+        let saved = |interrupted| steps_to_record(&report, &plan, interrupted, 1).into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+        assert_eq!(saved(true), ["whole"]);
+        assert_eq!(saved(false), ["whole", "partial", "untouched"]);
     }
 }

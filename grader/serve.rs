@@ -1,8 +1,9 @@
 //! `grader serve`: the book on 127.0.0.1 with live check buttons.
 //!
-//! Only the loopback address is bound, and the check API answers only requests whose Host is
-//! that address (DNS rebinding) and that carry the per-process token embedded in the pages
-//! this server serves (no other web page can trigger checks or read results).
+//! Only the loopback address is bound, and every request must name that address in its Host
+//! (DNS rebinding: a page on a foreign name that resolves to 127.0.0.1 could otherwise read
+//! our pages, token included). The check API also wants the per-process token embedded in the
+//! pages this server serves, so no other web page can trigger checks or read results.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
@@ -39,12 +40,19 @@ struct AppState {
 
 /// Builds the book, binds 127.0.0.1:`port` and serves until Ctrl-C.
 pub async fn serve(lab: Lab, vars: BTreeMap<String, String>, aws: AwsArgs, port: u16, ready: impl FnOnce(u16)) -> Result<Exit, Failure> {
-    let site = std::env::temp_dir().join(format!("fargate-grader-book-{}", std::process::id()));
+    // A fresh private directory with an unguessable name: at a predictable path another local
+    // user could plant the pages we serve. tempfile leaves the mode to the umask, so ask for
+    // 0700; the book goes in a folder inside it, since mdBook recreates its build folder with
+    // default modes. Dropping the directory at return removes it.
+    let mut private = tempfile::Builder::new();
+    #[cfg(unix)]
+    private.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    let site = private.prefix("fargate-grader-book-").tempdir().map_err(|e| Failure::usage(format!("failed to create a directory for the book: {e}")))?;
     let root = crate::book::book_root();
     eprintln!("Building the course book from {} …", root.display());
     let started = Instant::now();
     let book_lab = lab.clone();
-    let dest = site.clone();
+    let dest = site.path().join("book");
     let built = tokio::task::spawn_blocking(move || crate::book::build(&root, Some(&dest), book_lab))
         .await
         .map_err(|e| Failure::usage(format!("failed to build the book: {e}")))?
@@ -61,6 +69,8 @@ pub async fn serve(lab: Lab, vars: BTreeMap<String, String>, aws: AwsArgs, port:
         .route("/api/check/{step}", post(check_step))
         .route("/api/progress", get(progress_api))
         .fallback(get(static_file))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), host_guard))
+        .layer(axum::middleware::map_response(hardening_headers))
         .with_state(state);
     println!("Serving the course at http://127.0.0.1:{port}/ — open it in your browser. Press Ctrl-C to stop.");
     ready(port);
@@ -70,7 +80,6 @@ pub async fn serve(lab: Lab, vars: BTreeMap<String, String>, aws: AwsArgs, port:
         })
         .await
         .map_err(|e| Failure::usage(format!("the server stopped: {e}")))?;
-    let _ = std::fs::remove_dir_all(&site);
     Ok(Exit::Ok)
 }
 
@@ -78,14 +87,33 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({ "error": "refused", "message": message }))).into_response()
 }
 
-/// Lets through only requests from our own pages: Host is our loopback address, Origin (when
-/// sent) is too, and the token matches.
-fn guard(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
-    let ours = [format!("127.0.0.1:{}", state.port), format!("localhost:{}", state.port)];
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    if !ours.iter().any(|o| o == host) {
-        return Err(refuse(StatusCode::FORBIDDEN, "refused: the Host header is not this grader's loopback address"));
+/// The Host values our own pages send.
+fn our_hosts(state: &AppState) -> [String; 2] {
+    [format!("127.0.0.1:{}", state.port), format!("localhost:{}", state.port)]
+}
+
+/// Refuses every request, pages and API alike, whose Host is not our loopback address.
+async fn host_guard(State(state): State<Arc<AppState>>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    if !our_hosts(&state).iter().any(|o| o == host) {
+        return refuse(StatusCode::FORBIDDEN, "refused: the Host header is not this grader's loopback address");
     }
+    next.run(request).await
+}
+
+/// Headers on every response: no other site may frame our pages (clickjacking the check
+/// buttons), and browsers must not guess content types.
+async fn hardening_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+/// Lets through only API requests from our own pages: Origin (when sent) is our address, and
+/// the token matches. [`host_guard`] has already checked Host.
+fn guard(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+    let ours = our_hosts(state);
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok()) {
         if !ours.iter().any(|o| origin == format!("http://{o}")) {
             return Err(refuse(StatusCode::FORBIDDEN, "refused: requests from other sites cannot run checks"));
@@ -129,7 +157,7 @@ async fn check_step(State(state): State<Arc<AppState>>, UrlPath(step_id): UrlPat
     let options = RunOptions { no_wait: false, max_wait: Some(BUTTON_MAX_WAIT) };
     let outcomes = runner::run(&aws, &planned, options, tx).await;
     let report = Report::build(&state.lab, &[step.id.as_str()], &account, &aws.region, started.elapsed().as_millis() as u64, &outcomes);
-    progress::record_report(&state.lab.id, &report, false);
+    progress::record_report_async(&state.lab.id, &report, &planned, false).await;
     axum::Json(report).into_response()
 }
 

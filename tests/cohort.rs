@@ -1,10 +1,13 @@
 //! `grader cohort` over a class of 200 accounts in one emulator: 150 clean, 40 with assorted
 //! leftovers across regions, 10 whose audit role cannot be assumed. Every account must be
-//! classified exactly right, in every output format.
+//! classified exactly right, in every output format. Also what one account costs in calls,
+//! and the retry settings an instructor chooses.
 
 mod support;
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
 
 use support::lab::{Clients, LabBuild, build};
 use support::{Account, Emulator, fresh_account_id, grader_in, scratch_dir};
@@ -163,4 +166,66 @@ fn a_class_of_200_is_classified_exactly_in_every_format() {
     let human = run("human");
     assert!(human.contains("200 accounts: 158 pass, 32 fail, 10 error"), "{human}");
     assert!(human.contains("Needs attention first:"));
+}
+
+/// Runs `grader cohort --format json` as the instructor, with the AWS retry variables only as
+/// given (not inherited from whoever runs the tests), and returns the report.
+fn audit(emulator: &Emulator, roster: &Path, retry_env: &[(&str, &str)]) -> serde_json::Value {
+    let home = scratch_dir("cohort-home");
+    let out = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["cohort", "--roster", roster.to_str().unwrap(), "--scan-regions", "us-west-2", "--format", "json"])
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_MAX_ATTEMPTS")
+        .env_remove("AWS_RETRY_MODE")
+        .envs([("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_ENDPOINT_URL", emulator.url.as_str())])
+        .envs([("AWS_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true"), ("NO_COLOR", "1")])
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+        .env("GRADER_STATE_DIR", home.join("state"))
+        .envs(retry_env.iter().copied())
+        .output()
+        .expect("run grader cohort");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON report ({e}): {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// How many calls of `action` the emulator logged after the first `from`.
+fn calls_since(emulator: &Emulator, from: usize, action: &str) -> usize {
+    emulator.all_requests()[from..].iter().filter(|c| c["action"] == action).count()
+}
+
+#[test]
+fn an_account_costs_one_assume_role_and_a_role_in_another_account_is_an_error() {
+    let emulator = Emulator::shared();
+    let (ok, listed, actual) = (fresh_account_id(), fresh_account_id(), fresh_account_id());
+    let roster = scratch_dir("cohort-calls").join("roster.csv");
+    let rows = format!("ok,{ok},arn:aws:iam::{ok}:role/{AUDIT_ROLE}\nmixed-up,{listed},arn:aws:iam::{actual}:role/{AUDIT_ROLE}\n");
+    std::fs::write(&roster, format!("label,account_id,role_arn\n{rows}")).unwrap();
+    let before = emulator.all_requests().len();
+    let report = audit(emulator, &roster, &[]);
+    assert_eq!(report["accounts"][0]["status"], "pass", "{report}");
+    assert_eq!(report["accounts"][1]["status"], "error", "{report}");
+    let error = report["accounts"][1]["error"].as_str().unwrap();
+    assert!(error.contains(&format!("belongs to account {actual}, but the roster says {listed}")), "{error}");
+    // The AssumeRole answer names the account, and its credentials serve every check.
+    assert_eq!(calls_since(emulator, before, "AssumeRole"), 2);
+    assert_eq!(calls_since(emulator, before, "GetCallerIdentity"), 0);
+}
+
+#[test]
+fn aws_max_attempts_and_aws_retry_mode_are_honoured() {
+    // Every call is throttled, so each audit makes exactly as many attempts as it may.
+    let emulator = Emulator::start(&["--throttle-rate", "1"]);
+    let id = fresh_account_id();
+    let roster = scratch_dir("cohort-retries").join("roster.csv");
+    std::fs::write(&roster, format!("label,account_id,role_arn\na,{id},arn:aws:iam::{id}:role/{AUDIT_ROLE}\n")).unwrap();
+    // The default (adaptive, six attempts) is not run: under constant throttling adaptive
+    // retry paces itself so that six attempts outlast the one-minute operation timeout.
+    for (env, attempts) in [(&[("AWS_MAX_ATTEMPTS", "2")][..], 2), (&[("AWS_RETRY_MODE", "standard")][..], 3)] {
+        let before = emulator.all_requests().len();
+        let report = audit(&emulator, &roster, env);
+        let error = report["accounts"][0]["error"].as_str().unwrap_or_default();
+        assert!(error.contains("failed to assume"), "{env:?}: {report}");
+        assert_eq!(calls_since(&emulator, before, "AssumeRole"), attempts, "{env:?}");
+    }
 }

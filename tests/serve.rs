@@ -1,9 +1,11 @@
 //! `grader serve`: the check API against the emulator, its refusals (token, Host, Origin),
-//! and a real headless Chromium clicking a step's check button.
+//! its hardening (loopback only, security headers, a private build directory), and a real
+//! headless Chromium clicking a step's check button.
 
 mod support;
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,13 +16,16 @@ struct Server {
     child: Child,
     base: String,
     port: u16,
+    /// The server's TMPDIR, so a test can see where it builds the book.
+    tmp: PathBuf,
 }
 
 impl Server {
     fn start(account: Option<&Account>) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_grader"));
         cmd.args(["serve", "--port", "0"]).current_dir(root()).stdout(Stdio::piped()).stderr(Stdio::inherit());
-        cmd.env("GRADER_STATE_DIR", scratch_dir("serve-state")).env_remove("AWS_ENDPOINT_URL");
+        let tmp = scratch_dir("serve-tmp");
+        cmd.env("GRADER_STATE_DIR", scratch_dir("serve-state")).env("TMPDIR", &tmp).env_remove("AWS_ENDPOINT_URL");
         match account {
             Some(a) => {
                 cmd.envs(a.env());
@@ -49,7 +54,18 @@ impl Server {
         });
         let base = rx.recv_timeout(Duration::from_secs(120)).expect("grader serve did not start");
         let port = base.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
-        Server { child, base: base.trim_end_matches('/').to_string(), port }
+        Server { child, base: base.trim_end_matches('/').to_string(), port, tmp }
+    }
+
+    /// Stops the server as a learner does, with Ctrl-C (SIGINT), and waits for it to exit.
+    fn interrupt(&mut self) {
+        let sent = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().expect("run kill");
+        assert!(sent.success());
+        let started = Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(started.elapsed() < Duration::from_secs(20), "grader serve did not stop on Ctrl-C");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -129,17 +145,77 @@ fn without_credentials_the_api_explains_how_to_configure_them() {
     });
 }
 
+/// Fails if `grader serve` binds anything wider than 127.0.0.1. Linux routes all of
+/// 127.0.0.0/8 to the loopback interface, so a server bound to 0.0.0.0 (or [::]) answers on
+/// 127.0.0.2 even on a machine with no other address, while one bound to 127.0.0.1 refuses
+/// it; a wildcard control listener proves that probe is live here, so the test cannot pass
+/// vacuously. The machine's own addresses (`hostname -I`) are probed too.
 #[test]
 fn it_listens_on_loopback_only() {
     let server = Server::start(None);
-    // Any non-loopback address of this machine must refuse the port.
+    let control = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let control_port = control.local_addr().unwrap().port();
+    assert!(
+        std::net::TcpStream::connect_timeout(&(std::net::Ipv4Addr::new(127, 0, 0, 2), control_port).into(), Duration::from_secs(2)).is_ok(),
+        "127.0.0.2 does not reach a wildcard listener here, so it cannot tell a wildcard bind apart"
+    );
+    let mut probes = vec![std::net::IpAddr::from([127, 0, 0, 2])];
     let out = Command::new("hostname").arg("-I").output();
     let addresses = out.map(|o| String::from_utf8_lossy(&o.stdout).to_string()).unwrap_or_default();
-    for address in addresses.split_whitespace().filter(|a| !a.starts_with("127.") && !a.contains(':')) {
-        let reached = std::net::TcpStream::connect_timeout(&format!("{address}:{}", server.port).parse().unwrap(), Duration::from_millis(500));
+    // Link-local IPv6 addresses need a scope id to be reached; the others suffice.
+    let own = addresses.split_whitespace().filter_map(|a| a.parse::<std::net::IpAddr>().ok());
+    probes.extend(own.filter(|a| !a.is_loopback() && !a.to_string().starts_with("fe80:")));
+    for address in probes {
+        let reached = std::net::TcpStream::connect_timeout(&(address, server.port).into(), Duration::from_millis(500));
         assert!(reached.is_err(), "grader serve answered on {address}");
     }
     assert!(std::net::TcpStream::connect(("127.0.0.1", server.port)).is_ok());
+}
+
+#[test]
+fn pages_refuse_foreign_hosts_and_every_response_is_hardened() {
+    let server = Server::start(None);
+    runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let page = format!("{}/lab/step-1-identity.html", server.base);
+        // DNS rebinding: a foreign page must not read ours, whose token would open the API.
+        let rebound = client.get(&page).header("Host", format!("evil.example:{}", server.port)).send().await.unwrap();
+        assert_eq!(rebound.status(), 403);
+        assert!(!rebound.text().await.unwrap().contains("grader-token"));
+        let by_name = client.get(&page).header("Host", format!("localhost:{}", server.port)).send().await.unwrap();
+        assert_eq!(by_name.status(), 200);
+
+        let responses = [
+            ("a page", client.get(&page).send().await.unwrap()),
+            ("a missing page", client.get(format!("{}/no-such-page.html", server.base)).send().await.unwrap()),
+            ("a refused page", client.get(&page).header("Host", "evil.example").send().await.unwrap()),
+            ("a refused API call", client.post(format!("{}/api/check/step-1", server.base)).send().await.unwrap()),
+        ];
+        for (what, response) in responses {
+            let headers = response.headers();
+            assert_eq!(headers.get("content-security-policy").map(|v| v.to_str().unwrap()), Some("frame-ancestors 'none'"), "{what}: {headers:?}");
+            assert_eq!(headers.get("x-content-type-options").map(|v| v.to_str().unwrap()), Some("nosniff"), "{what}: {headers:?}");
+        }
+    });
+}
+
+#[test]
+fn the_book_is_built_in_a_private_directory_removed_on_ctrl_c() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut server = Server::start(None);
+    let sites: Vec<PathBuf> = std::fs::read_dir(&server.tmp)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("fargate-grader-book"))
+        .collect();
+    assert_eq!(sites.len(), 1, "{sites:?}");
+    let site = &sites[0];
+    // Another local user can neither predict the name nor plant or read files in it.
+    assert_ne!(site.file_name().unwrap().to_string_lossy(), format!("fargate-grader-book-{}", server.child.id()));
+    let mode = std::fs::metadata(site).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "the build directory is open to others: {mode:o}");
+    server.interrupt();
+    assert!(!site.exists(), "{} outlived the server", site.display());
 }
 
 /// A minimal WebDriver client (chromedriver speaks JSON over HTTP).

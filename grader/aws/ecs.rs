@@ -72,8 +72,8 @@ impl Lookup<'_> {
         .await
     }
 
-    /// Names of the services in a cluster (ACTIVE and DRAINING ones), every page of them:
-    /// ListServices answers ten at a time.
+    /// Names of the ACTIVE services in a cluster (a DRAINING one is no longer listed), every
+    /// page of them: ListServices answers ten at a time.
     pub async fn service_names(&self, region: &str, cluster: &str) -> Result<Arc<Vec<String>>, AwsError> {
         self.cached("ecs:ListServices", format!("{region} {cluster}"), || async {
             let mut names = Vec::new();

@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -106,11 +105,8 @@ const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Loads the SDK configuration: credentials chain, region, endpoint, retries and timeouts.
 pub async fn load_config(opts: &AwsOptions) -> Result<SdkConfig, Failure> {
-    let fallback = Region::new(opts.fallback_region.clone());
-    let region = RegionProviderChain::first_try(opts.region.clone().map(Region::new)).or_default_provider().or_else(fallback);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
-        .region(region)
         .timeout_config(
             TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).operation_attempt_timeout(ATTEMPT_TIMEOUT).operation_timeout(OPERATION_TIMEOUT).build(),
         );
@@ -126,7 +122,15 @@ pub async fn load_config(opts: &AwsOptions) -> Result<SdkConfig, Failure> {
     if let Some(url) = &opts.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    let config = loader.load().await;
+    // `--region` wins; otherwise the loader's own chain (environment, profile, instance
+    // metadata, all through our HTTP client) and, failing those, the lab's region.
+    if let Some(region) = &opts.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    let mut config = loader.load().await;
+    if config.region().is_none() {
+        config = config.to_builder().region(Region::new(opts.fallback_region.clone())).build();
+    }
     let region = config.region().map(|r| r.to_string()).unwrap_or_default();
     if opts.endpoint_url.is_none() {
         check_region_name(&region).map_err(Failure::aws_setup)?;

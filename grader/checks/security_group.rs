@@ -27,7 +27,7 @@ fn port_80() -> i32 {
 impl Kind for SecurityGroup {
     const NAME: &'static str = "security_group";
     const SUMMARY: &'static str = "A security group by name in the default VPC admits TCP on a port from one address (/32) and not from the whole internet.";
-    const ACTIONS: &'static [&'static str] = &["ec2:DescribeSecurityGroups", "ec2:DescribeVpcs"];
+    const ACTIONS: &'static [&'static str] = &["ec2:DescribeSecurityGroups", "ec2:DescribeVpcs", "ec2:DescribeRegions"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
         let groups = ctx.aws.security_groups_named(ctx.region, &self.group_name).await?;

@@ -1,17 +1,22 @@
 """The WSGI middleware between the HTTP server and moto.
 
-For every AWS API call (anything but moto's own `/moto-api/` paths) it, in order:
+Requests to `/_emulator/` are the emulator's control API (per-account settings,
+see `control_api`): no latency, no throttling, never logged. For every AWS API call
+(anything but those and moto's own `/moto-api/` paths) it, in order:
 
 1. sleeps `--latency-ms` (in the request's own thread, so calls overlap);
 2. answers a `--throttle-rate` share of calls with the service's real throttling
    error, without reaching moto;
-3. with `--strict-assume-role`, refuses AssumeRole into a role that does not exist
+3. denies regional services outside the account's `allowed_regions`, as a
+   region-denying SCP does;
+4. with `--strict-assume-role`, refuses AssumeRole into a role that does not exist
    or whose trust policy does not name the caller;
-4. refuses EC2 DeleteSecurityGroup while an ENI still uses the group, as AWS does;
-5. runs the call in moto, under the backend lock for the services the ECS
-   scheduler touches, reconciling ECS before reads and after writes;
-6. reshapes moto's generic XML auth errors into what each service really returns;
-7. appends one JSON line to `--request-log`.
+5. refuses EC2 DeleteSecurityGroup while an ENI still uses the group, as AWS does;
+6. runs the call in moto, under the backend lock for the services the ECS
+   scheduler touches, reconciling ECS before reads and after writes (and first
+   deleting the lingering ENIs whose `eni_release_seconds` are over);
+7. reshapes moto's generic XML auth errors into what each service really returns;
+8. appends one JSON line to `--request-log`.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from moto.ecs.models import ecs_backends
 from moto.iam.models import get_account_id_from
 from moto.sts.models import sts_backends
 
+from account_settings import SETTINGS, SettingsError
 from ecs_scheduler import EcsScheduler
 from moto_patches import find_role
 
@@ -49,6 +55,27 @@ TARGET_PREFIX_SERVICES = {
     "AmazonEC2ContainerServiceV20141113": "ecs",
     "Logs_20140328": "logs",
 }
+
+# Services without regions: an SCP that denies regions exempts them (and the
+# course's accounts must reach IAM and STS whatever their region rules).
+GLOBAL_SERVICES = {
+    "iam",
+    "sts",
+    "organizations",
+    "route53",
+    "cloudfront",
+    "support",
+    "budgets",
+    "ce",
+    "health",
+    "globalaccelerator",
+    "shield",
+    "waf",
+}
+
+# The control API: `/_emulator/accounts/<ACCOUNT_ID>/settings`.
+CONTROL_PREFIX = "/_emulator/"
+SETTINGS_PATH = re.compile(r"^/_emulator/accounts/(\d{12})/settings/?$")
 
 # moto's auth errors carry IAM's codes; JSON services name them differently.
 JSON_ERROR_CODES = {
@@ -254,6 +281,11 @@ class ApiMiddleware:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
+            status, headers, body = control_api(environ)
+            headers.append(("Content-Length", str(len(body))))
+            start_response(f"{status} {reason_phrase(status)}", headers)
+            return [body]
         call = read_api_call(environ)
         if call is None:
             return self.moto_app(environ, start_response)
@@ -271,6 +303,9 @@ class ApiMiddleware:
     def answer(self, call: ApiCall, environ: dict[str, Any]) -> Response:
         if self._random.random() < self.options.throttle_rate:
             return throttling_error(call)
+        denial = region_denial(call)
+        if denial is not None:
+            return denial
         if (
             self.options.strict_assume_role
             and call.service == "sts"
@@ -279,8 +314,10 @@ class ApiMiddleware:
             denial = self.refuse_unknown_role(call)
             if denial is not None:
                 return denial
-        lock = self.scheduler.lock if call.service in LOCKED_SERVICES else nullcontext()
-        with lock:
+        locked = call.service in LOCKED_SERVICES
+        with self.scheduler.lock if locked else nullcontext():
+            if locked:
+                self.scheduler.runtimes.release_due_enis()
             if call.service == "ecs" and call.action == "DeleteCluster":
                 refusal = cluster_still_in_use(call, environ)
                 if refusal is not None:
@@ -344,6 +381,78 @@ class ApiMiddleware:
             "AccessDenied",
             f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
         )
+
+
+def caller_arn(call: ApiCall) -> str:
+    """The ARN AWS would name in an AccessDenied message for this caller."""
+    try:
+        return sts_backends[call.account_id]["aws"].get_caller_identity(
+            call.access_key, call.region or "us-east-1"
+        )[1]
+    except Exception:
+        return f"arn:aws:sts::{call.account_id}:assumed-role/OrganizationAccountAccessRole/session"
+
+
+def region_denial(call: ApiCall) -> Response | None:
+    """AccessDenied for a regional call outside the account's `allowed_regions`.
+
+    Like an AWS Organizations SCP that denies every region but a few (the usual
+    guard-rail of a course's accounts): the call fails before it reaches the
+    service, in that service's error shape, and global services are exempt.
+    """
+    if not call.region or call.service in GLOBAL_SERVICES:
+        return None
+    allowed = SETTINGS.allowed_regions(call.account_id)
+    if allowed is None or call.region in allowed:
+        return None
+    action = f"{call.service}:{call.action}"
+    caller = caller_arn(call)
+    if call.service == "ec2":
+        # EC2 names no resource in these messages.
+        return ec2_error(
+            403,
+            "UnauthorizedOperation",
+            f"You are not authorized to perform this operation. User: {caller} is not "
+            f"authorized to perform: {action} with an explicit deny in a service control policy",
+        )
+    message = (
+        f"User: {caller} is not authorized to perform: {action} on resource: * "
+        "with an explicit deny in a service control policy"
+    )
+    if call.json_protocol:
+        return json_error(400, "AccessDeniedException", message)
+    return query_error(403, "AccessDenied", message)
+
+
+def control_api(environ: dict[str, Any]) -> Response:
+    """The emulator's own endpoints, for tests: per-account settings.
+
+    `GET /_emulator/accounts/<ACCOUNT_ID>/settings` returns the account's
+    settings, `POST` merges a JSON object into them (and returns the result),
+    `DELETE` forgets them. See account_settings.py for what each setting does.
+    """
+    path = environ.get("PATH_INFO", "")
+    method = environ.get("REQUEST_METHOD", "GET").upper()
+    match = SETTINGS_PATH.match(path)
+    if match is None:
+        return control_answer(404, {"error": f"no control endpoint {path}"})
+    account_id = match.group(1)
+    if method == "GET":
+        return control_answer(200, SETTINGS.get(account_id))
+    if method == "DELETE":
+        SETTINGS.reset(account_id)
+        return control_answer(200, {})
+    if method != "POST":
+        return control_answer(405, {"error": f"{method} not allowed; use GET, POST or DELETE"})
+    try:
+        body = json.loads(read_body(environ) or b"{}")
+        return control_answer(200, SETTINGS.merge(account_id, body))
+    except (SettingsError, ValueError) as error:  # a bad setting, or bad JSON
+        return control_answer(400, {"error": str(error)})
+
+
+def control_answer(status: int, value: Any) -> Response:
+    return status, [("Content-Type", "application/json")], json.dumps(value).encode()
 
 
 def trust_policy_allows(

@@ -11,7 +11,8 @@ moto knows:
   of an outdated deployment are stopped;
 * tasks whose image cannot be pulled stop at once, and a replacement is launched
   at most every `FAILED_LAUNCH_INTERVAL` seconds, so the service never settles;
-* the service's and its deployment's counts and `rolloutState` follow the tasks.
+* the service's and its deployment's counts and `rolloutState` follow the tasks;
+* the lingering ENIs of stopped tasks (`eni_release_seconds`) go when due.
 
 The API middleware calls `reconcile_region` right after ECS writes and before ECS
 reads; a background thread calls `reconcile_all` every `SCHEDULER_INTERVAL`.
@@ -83,6 +84,7 @@ class EcsScheduler:
     # ----- what it reconciles -------------------------------------------------
 
     def reconcile_all(self) -> None:
+        self.runtimes.release_due_enis()
         known_tasks: set[int] = set()
         for _account_id, regions in list(ecs_backends.items()):
             for _region, backend in list(regions.items()):

@@ -6,20 +6,32 @@ course's tests would trip over. They are applied once, at start-up, by server.py
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+from collections.abc import Callable
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
 from moto import settings
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.ec2.exceptions import EC2ClientError
+from moto.ec2.responses.elastic_network_interfaces import ElasticNetworkInterfaces
+from moto.ec2.responses.security_groups import SecurityGroups
+from moto.ec2.responses.subnets import Subnets
+from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.exceptions import NotFoundException
+from moto.iam.exceptions import ValidationError as IamValidationError
 from moto.iam.models import AWSManagedPolicy, IAMBackend, get_account_id_from, iam_backends
+from moto.logs.models import LogsBackend
 from moto.moto_api import state_manager
+
+from account_settings import SETTINGS
+from pagination import InvalidToken, PageRule, cut_page, page_size
 
 # A tick count that is never reached: with "manual" progression moto only moves a
 # task to its next status after this many DescribeTasks calls.
@@ -155,6 +167,261 @@ def describe_missing_tasks_as_failures() -> None:
         return result
 
     EC2ContainerServiceResponse.describe_tasks = describe_tasks
+
+
+def list_services_like_aws() -> None:
+    """Make ListServices list only the cluster's ACTIVE services.
+
+    AWS hides a deleted service from ListServices at once (DRAINING and INACTIVE
+    ones are only seen by DescribeServices); moto lists INACTIVE services too, and
+    matches the cluster by a substring of its internal key, so cluster `web` also
+    lists the services of `old-web`.
+    """
+    original = EC2ContainerServiceBackend.list_services
+
+    def list_services(self: Any, cluster_str: str, *args: Any, **kwargs: Any) -> list[str]:
+        arns = original(self, cluster_str, *args, **kwargs)
+        cluster = self._get_cluster(cluster_str)
+        listed = {
+            service.arn
+            for service in self.services.values()
+            if service.cluster_name == cluster.name and service.status == "ACTIVE"
+        }
+        return [arn for arn in arns if arn in listed]
+
+    EC2ContainerServiceBackend.list_services = list_services
+
+
+# ----- pagination ------------------------------------------------------------------
+
+# ECS list calls and their page sizes on AWS (see each API's `maxResults`). moto
+# answers every item at once, so a caller that forgets nextToken would pass here and
+# miss items on AWS: ListServices pages by 10 when maxResults is not given.
+ECS_LIST_PAGES = {
+    "list_clusters": ("clusterArns", PageRule(default=100, maximum=100)),
+    "list_services": ("serviceArns", PageRule(default=10, maximum=100)),
+    "list_tasks": ("taskArns", PageRule(default=100, maximum=100)),
+    "list_task_definitions": ("taskDefinitionArns", PageRule(default=100, maximum=100)),
+}
+
+# EC2 describe calls page only when MaxResults is given (5..1000); without it
+# everything comes back and NextToken is absent, as on AWS.
+EC2_DESCRIBE_PAGES = {
+    (SecurityGroups, "describe_security_groups"): ("SecurityGroups", "GroupIds"),
+    (ElasticNetworkInterfaces, "describe_network_interfaces"): (
+        "NetworkInterfaces",
+        "NetworkInterfaceIds",
+    ),
+    (Subnets, "describe_subnets"): ("Subnets", "SubnetIds"),
+}
+EC2_PAGE_RULE = PageRule(default=None, maximum=1000, minimum=5)
+
+# The largest page (logs' `limit`, IAM's MaxItems) AWS accepts; moto enforces them.
+LOGS_MAX_LIMIT = 50
+
+
+def paginate_like_aws() -> None:
+    """Page the list calls the grader makes the way AWS does, and apply the page cap.
+
+    ECS lists and EC2 describes are cut into pages here, from moto's whole answer
+    (see pagination.py for the tokens). CloudWatch Logs and IAM already page in
+    moto; they only get the cap (`--max-page-size`, an account's `max_page_size`),
+    applied inside the backend because rewriting the request would break its
+    signature under `--enforce-iam`. IAM also stops saying IsTruncated on a last
+    page that happens to be exactly full.
+    """
+    for method, (key, rule) in ECS_LIST_PAGES.items():
+        original = getattr(EC2ContainerServiceResponse, method)
+        setattr(EC2ContainerServiceResponse, method, _paged_ecs_list(original, key, rule))
+    for (cls, method), (key, ids_param) in EC2_DESCRIBE_PAGES.items():
+        original = getattr(cls, method)
+        setattr(cls, method, _paged_ec2_describe(original, key, ids_param))
+    for method in ("describe_log_groups", "describe_log_streams"):
+        setattr(LogsBackend, method, _capped_logs_call(getattr(LogsBackend, method)))
+    IAMBackend._filter_attached_policies = _page_attached_policies
+
+
+def _paged_ecs_list(
+    original: Callable[[Any], Any], key: str, rule: PageRule
+) -> Callable[[Any], Any]:
+    def paged(self: Any) -> Any:
+        max_results = self._get_param("maxResults")
+        if max_results is not None and not rule.minimum <= max_results <= rule.maximum:
+            raise InvalidParameterException(
+                f"maxResults must be between {rule.minimum} and {rule.maximum}."
+            )
+        result = original(self)
+        sort_key: Callable[[str], Any] = str
+        descending = False
+        if key == "taskDefinitionArns":
+            # AWS orders by family, then by revision as a number.
+            sort_key = _task_definition_order
+            descending = self._get_param("sort", "ASC") == "DESC"
+        size = page_size(max_results, rule, SETTINGS.max_page_size(self.current_account))
+        try:
+            page, token = cut_page(
+                result.result[key], sort_key, size, self._get_param("nextToken"), descending
+            )
+        except InvalidToken:
+            raise InvalidParameterException("The specified nextToken is not valid.") from None
+        result.result[key] = page
+        if token:
+            result.result["nextToken"] = token
+        return result
+
+    return paged
+
+
+def _task_definition_order(arn: str) -> tuple[str, int]:
+    family, _, revision = arn.rsplit("/", 1)[-1].rpartition(":")
+    return family, int(revision) if revision.isdigit() else 0
+
+
+def _paged_ec2_describe(
+    original: Callable[[Any], Any], key: str, ids_param: str
+) -> Callable[[Any], Any]:
+    def paged(self: Any) -> Any:
+        max_results = self._get_int_param("MaxResults")
+        token = self._get_param("NextToken")
+        if max_results is not None:
+            if not EC2_PAGE_RULE.minimum <= max_results <= EC2_PAGE_RULE.maximum:
+                low, high = EC2_PAGE_RULE.minimum, EC2_PAGE_RULE.maximum
+                raise EC2ClientError(
+                    "InvalidParameterValue",
+                    f"Value ( {max_results} ) for parameter maxResults is invalid. "
+                    f"Expecting a value between {low} and {high}.",
+                )
+            if ids_param == "NetworkInterfaceIds" and self._get_param(ids_param):
+                raise EC2ClientError(
+                    "InvalidParameterCombination",
+                    "The parameter NetworkInterfaceIds cannot be used with the parameter "
+                    "maxResults",
+                )
+        result = original(self)
+        if max_results is None and not token:
+            return result  # unpaged: moto's whole answer, in moto's order
+        size = page_size(max_results, EC2_PAGE_RULE, SETTINGS.max_page_size(self.current_account))
+        try:
+            page, next_token = cut_page(result.result[key], lambda item: item.id, size, token)
+        except InvalidToken:
+            raise EC2ClientError(
+                "InvalidPaginationToken",
+                f"Invalid pagination token: {token}",
+            ) from None
+        result.result[key] = page
+        if next_token:
+            result.result["NextToken"] = next_token
+        return result
+
+    return paged
+
+
+def _capped_logs_call(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's Logs paging with the page cap; moto's tokens do not depend on the limit."""
+
+    def capped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        cap = SETTINGS.max_page_size(self.account_id)
+        if cap:
+            limit = kwargs.get("limit") or LOGS_MAX_LIMIT
+            if limit <= LOGS_MAX_LIMIT:  # a larger one keeps moto's own error
+                kwargs["limit"] = min(limit, cap)
+        return original(self, *args, **kwargs)
+
+    return capped
+
+
+def _page_attached_policies(
+    self: Any, policies: Any, marker: str | None, max_items: int, path_prefix: str
+) -> tuple[list[Any], str | None]:
+    """IAM's List*AttachedPolicies pages, in moto's order (by name), with the cap.
+
+    moto's own version answers a Marker (and IsTruncated) after a last page that is
+    exactly full, and its marker is a position that skips a policy when one
+    before it is detached between pages.
+    """
+    if path_prefix:
+        policies = [policy for policy in policies if policy.path.startswith(path_prefix)]
+    cap = SETTINGS.max_page_size(self.account_id)
+    size = page_size(max_items, PageRule(default=100, maximum=1000), cap)
+    try:
+        return cut_page(list(policies), lambda policy: (policy.name, policy.arn), size, marker)
+    except InvalidToken:
+        raise IamValidationError("Invalid Marker.") from None
+
+
+# ----- per-account describe answers --------------------------------------------------
+
+# On AWS, DescribeServices takes at most 10 names and DescribeClusters 100; moto
+# takes any number, so a caller that describes a whole ListServices page of 100
+# would pass here and fail on AWS.
+DESCRIBE_LIMITS = {"services": 10, "clusters": 100}
+
+
+def configurable_describe_answers() -> None:
+    """DescribeClusters/DescribeServices answers an account's settings can bend.
+
+    `describe_failures` reports a name in `failures[]` with the given reason
+    (AWS also answers reasons other than MISSING, such as ACCESS_DENIED) instead
+    of describing it; `cluster_status` reports a cluster as PROVISIONING,
+    DEPROVISIONING, ... (the answer only: moto's cluster stays as it is).
+    """
+    original_clusters = EC2ContainerServiceResponse.describe_clusters
+    original_services = EC2ContainerServiceResponse.describe_services
+
+    def describe_clusters(self: Any) -> Any:
+        _check_describe_limit(self, "clusters")
+        result = _apply_describe_failures(self, original_clusters(self), "clusters")
+        statuses = []
+        for cluster in result.result["clusters"]:
+            status = SETTINGS.cluster_status(self.current_account, cluster.name)
+            if status:
+                # A copy, so the scheduler still sees moto's (ACTIVE) cluster.
+                cluster = copy.copy(cluster)
+                cluster.status = status
+            statuses.append(cluster)
+        result.result["clusters"] = statuses
+        return result
+
+    def describe_services(self: Any) -> Any:
+        _check_describe_limit(self, "services")
+        return _apply_describe_failures(self, original_services(self), "services")
+
+    EC2ContainerServiceResponse.describe_clusters = describe_clusters
+    EC2ContainerServiceResponse.describe_services = describe_services
+
+
+def _check_describe_limit(response: Any, kind: str) -> None:
+    names = response._get_param(kind, []) or []
+    if len(names) > DESCRIBE_LIMITS[kind]:
+        singular = kind[:-1]
+        raise InvalidParameterException(
+            f"{singular} names can have at most {DESCRIBE_LIMITS[kind]} items."
+        )
+
+
+def _apply_describe_failures(response: Any, result: Any, kind: str) -> Any:
+    """Move the names the account's `describe_failures` lists into `failures[]`."""
+    account = response.current_account
+    described = result.result[kind]
+    failures = list(result.result["failures"])
+    for requested in response._get_param(kind, []) or []:
+        name = requested.rsplit("/", 1)[-1]
+        reason = SETTINGS.describe_failure(account, kind, name)
+        if not reason:
+            continue
+        found = [item for item in described if item.name == name]
+        missing = [f for f in failures if _failure_arn(f).rsplit("/", 1)[-1] == name]
+        arn = found[0].arn if found else (_failure_arn(missing[0]) if missing else requested)
+        described = [item for item in described if item.name != name]
+        failures = [f for f in failures if f not in missing]
+        failures.append({"arn": arn, "reason": reason})
+    result.result[kind] = described
+    result.result["failures"] = failures
+    return result
+
+
+def _failure_arn(failure: Any) -> str:
+    return failure["arn"] if isinstance(failure, dict) else failure.arn
 
 
 # The AWS managed policies the course and its tests attach or read. moto can load

@@ -5,12 +5,15 @@ Run from the repository root:
     .venv/bin/python tests/emulator/server.py --port P [--host 127.0.0.1]
         [--latency-ms N] [--throttle-rate R] [--request-log FILE]
         [--enforce-iam] [--strict-assume-role] [--verbose]
+        [--max-page-size N] [--allowed-regions R1,R2] [--eni-release-seconds N]
 
 It prints exactly `ready http://HOST:PORT` on stdout once it serves (`--port 0`
 picks a free port) and exits cleanly on SIGTERM or SIGINT. What it adds to moto
 lives beside this file: `ecs_scheduler.py` (service tasks), `task_runtime.py`
 (public IPs, nginx responder, awslogs), `api_middleware.py` (latency, throttling,
-request log, error shapes) and `moto_patches.py` (fixes to moto itself).
+request log, error shapes, control API), `moto_patches.py` (fixes to moto
+itself), `pagination.py` (AWS-style pages) and `account_settings.py` (per-account
+awkwardness set through `/_emulator/accounts/<ACCOUNT_ID>/settings`).
 """
 
 from __future__ import annotations
@@ -62,7 +65,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="refuse AssumeRole into a missing role or one whose trust policy does not name the caller",
     )
     parser.add_argument("--verbose", action="store_true", help="log each HTTP request on stderr")
+    parser.add_argument(
+        "--max-page-size",
+        type=int,
+        help="cap every paged list answer at N items (an account's max_page_size wins)",
+    )
+    parser.add_argument(
+        "--allowed-regions",
+        help="comma-separated regions; regional services deny every other one, like an SCP",
+    )
+    parser.add_argument(
+        "--eni-release-seconds",
+        type=float,
+        default=0.0,
+        help="a stopped task's ENI lingers this long before it is deleted (AWS: about a minute)",
+    )
     args = parser.parse_args(argv)
+    if args.max_page_size is not None and args.max_page_size < 1:
+        parser.error("--max-page-size must be at least 1")
+    if args.eni_release_seconds < 0:
+        parser.error("--eni-release-seconds must not be negative")
+    if args.allowed_regions is not None:
+        args.allowed_regions = [r.strip() for r in args.allowed_regions.split(",") if r.strip()]
     if not 0.0 <= args.throttle_rate <= 1.0:
         parser.error("--throttle-rate must be between 0 and 1")
     if args.latency_ms < 0:
@@ -93,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     from werkzeug.serving import make_server
 
     import moto_patches
+    from account_settings import SETTINGS
     from api_middleware import ApiMiddleware, MiddlewareOptions
     from ecs_scheduler import EcsScheduler
 
@@ -102,8 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     moto_patches.list_tasks_like_aws()
     moto_patches.describe_missing_tasks_as_failures()
     moto_patches.load_course_managed_policies()
+    moto_patches.list_services_like_aws()
+    moto_patches.paginate_like_aws()
+    moto_patches.configurable_describe_answers()
     if args.enforce_iam:
         moto_patches.enforce_iam()
+
+    SETTINGS.defaults.allowed_regions = args.allowed_regions
+    SETTINGS.defaults.eni_release_seconds = args.eni_release_seconds
+    SETTINGS.defaults.max_page_size = args.max_page_size
 
     scheduler = EcsScheduler(threading.RLock())
     app = ApiMiddleware(

@@ -4,7 +4,8 @@ moto only records a task. Here a task is brought to life the way Fargate would:
 its ENI is tidied to look like a Fargate ENI, it gets a public IP on the loopback
 range when its network configuration asks for one, an nginx-like responder listens
 on that IP, and its awslogs stream receives start-up and access-log lines. Stopping
-a task undoes all of that and deletes the ENI, as AWS does.
+a task undoes all of that and deletes the ENI, as AWS does: at once, or after the
+account's `eni_release_seconds` (AWS takes about a minute to release it).
 
 Every function here expects the caller to hold the emulator's backend lock.
 """
@@ -25,6 +26,7 @@ from moto.ec2.models import ec2_backends
 from moto.ec2.utils import generate_dns_from_ip, random_private_ip
 from moto.logs.models import logs_backends
 
+from account_settings import SETTINGS
 from nginx_responder import NginxResponder, stop_responders
 
 # Images whose reference contains this marker can never be pulled: the trap the
@@ -105,6 +107,15 @@ class TaskRuntime:
     logs: list[AwsLogsStream] = field(default_factory=list)
 
 
+@dataclass
+class PendingEniRelease:
+    """The ENI of a stopped task that lingers until `due` (time.monotonic())."""
+
+    task: Any
+    public_ip: str | None
+    due: float
+
+
 class TaskRuntimes:
     """Starts and stops the runtime of tasks; owns the public IP pool."""
 
@@ -112,6 +123,7 @@ class TaskRuntimes:
         self._lock = lock
         self._ips = PublicIpPool()
         self._by_task: dict[int, TaskRuntime] = {}
+        self._pending_releases: list[PendingEniRelease] = []
 
     def has_runtime(self, task: Any) -> bool:
         return id(task) in self._by_task
@@ -125,7 +137,7 @@ class TaskRuntimes:
         image = broken_image(task_definition)
         if image:
             fail_task_start(task, task_definition, image)
-            delete_task_eni(task)
+            self._release_eni(task, None)
             return
         mark_task_running(task, task_definition)
         runtime = TaskRuntime(task, backend.account_id, backend.region_name)
@@ -137,15 +149,50 @@ class TaskRuntimes:
             stream.write(nginx_startup_lines())
 
     def stop(self, task: Any) -> None:
-        """Release what a stopped task held: responder, public IP, ENI."""
+        """Release what a stopped task held: responder, public IP, ENI.
+
+        The responder closes at once (nginx has exited); the ENI and the public IP
+        on it go now or after the account's `eni_release_seconds`.
+        """
         runtime = self._by_task.pop(id(task), None)
+        public_ip = None
         if runtime is not None:
             stop_responders(runtime.responders)
-            if runtime.public_ip:
-                self._ips.release(runtime.public_ip)
+            public_ip = runtime.public_ip
             for stream in runtime.logs:
                 stream.write(nginx_shutdown_lines())
+        self._release_eni(task, public_ip)
+
+    def _release_eni(self, task: Any, public_ip: str | None) -> None:
+        """Delete the task's ENI and free its public IP, now or when the account says.
+
+        A lingering ENI stays described as it was (status in-use, public IP) and
+        keeps its security groups busy, so DeleteSecurityGroup answers
+        DependencyViolation until it goes, as on AWS. The IP stays reserved so no
+        new task shows the same address meanwhile.
+        """
+        delay = SETTINGS.eni_release_seconds(task._account_id)
+        if delay > 0 and task_eni(task) is not None:
+            self._pending_releases.append(
+                PendingEniRelease(task, public_ip, time.monotonic() + delay)
+            )
+            return
+        if public_ip:
+            self._ips.release(public_ip)
         delete_task_eni(task)
+
+    def release_due_enis(self) -> None:
+        """Delete the lingering ENIs whose time has come (called often, under the lock)."""
+        if not self._pending_releases:
+            return
+        now = time.monotonic()
+        due = [p for p in self._pending_releases if p.due <= now]
+        self._pending_releases = [p for p in self._pending_releases if p.due > now]
+        for pending in due:
+            # After a /moto-api/reset the ENI (or its whole account) is gone already.
+            delete_task_eni(pending.task)
+            if pending.public_ip:
+                self._ips.release(pending.public_ip)
 
     def forget(self, task: Any) -> None:
         """Drop the runtime of a task moto no longer knows (after a moto reset)."""
@@ -158,6 +205,7 @@ class TaskRuntimes:
     def stop_all(self) -> None:
         for task in self.tasks_with_runtime():
             self.forget(task)
+        self._pending_releases = []
 
     def _give_public_ip(self, runtime: TaskRuntime, task_definition: Any) -> None:
         eni = task_eni(runtime.task)
@@ -225,8 +273,10 @@ def task_eni(task: Any) -> Any | None:
     if attachment is None:
         return None
     eni_id = attachment_detail(attachment, "networkInterfaceId")
-    backend = ec2_backends[task._account_id][task.region_name]
-    return backend.enis.get(eni_id)
+    # dict.get, not []: after a /moto-api/reset, [] would create a fresh account.
+    regions = dict.get(ec2_backends, task._account_id)
+    backend = dict.get(regions, task.region_name) if regions is not None else None
+    return backend.enis.get(eni_id) if backend is not None else None
 
 
 def tidy_task_eni(task: Any) -> None:

@@ -111,6 +111,28 @@ impl Emulator {
 }
 
 impl Emulator {
+    /// Merges `settings` into one account's emulator settings (the control API of
+    /// tests/emulator/README.md), e.g. `json!({"allowed_regions": ["us-east-1"]})`.
+    /// Panics with the server's answer unless its status is 2xx.
+    pub fn configure(&self, account: &str, settings: serde_json::Value) {
+        use std::io::{Read, Write};
+        // A raw HTTP/1.1 request: the tests need no HTTP client crate for this.
+        let addr = self.url.trim_start_matches("http://").trim_end_matches('/');
+        let body = settings.to_string();
+        let request = format!(
+            "POST /_emulator/accounts/{account}/settings HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("cannot reach the emulator at {addr}: {e}"));
+        stream.write_all(request.as_bytes()).expect("send settings to the emulator");
+        // `Connection: close` makes the server close after its answer, so read to the end.
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the emulator's answer");
+        // The status line: `HTTP/1.1 200 OK`.
+        let status = answer.lines().next().and_then(|line| line.split_whitespace().nth(1)).unwrap_or("");
+        assert!(status.starts_with('2'), "configuring account {account} failed:\n{answer}");
+    }
+
     /// Stops the emulator now (to test a dead endpoint).
     pub fn stop(&mut self) {
         drop(self.child.stdin.take());
@@ -209,6 +231,7 @@ impl Account {
         use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
         let config = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
+            .http_client(grader::aws::http_client())
             .region(Region::new("us-east-1"))
             .endpoint_url(endpoint)
             .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))

@@ -1,0 +1,139 @@
+"""Per-account awkwardness that tests switch on through the control API.
+
+Tests share one emulator per test binary and keep apart by account, so whatever
+makes the emulator behave like a less friendly AWS (a region-denying SCP, slow ENI
+release, short pages, odd DescribeClusters answers) is set per account:
+`POST /_emulator/accounts/<ACCOUNT_ID>/settings` merges a JSON object into the
+account's settings (see `api_middleware.control_api`). Server flags give the
+defaults for every account; an account's own setting wins.
+
+The settings are emulator configuration, not moto state: they survive
+`/moto-api/reset`. `DELETE` on the same path forgets one account's settings.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Defaults:
+    """What the server flags set for every account."""
+
+    allowed_regions: list[str] | None = None  # --allowed-regions
+    eni_release_seconds: float = 0.0  # --eni-release-seconds
+    max_page_size: int | None = None  # --max-page-size
+
+
+class SettingsError(ValueError):
+    """A settings body the control API refuses (answered with HTTP 400)."""
+
+
+def _validate(key: str, value: Any) -> None:
+    """Refuse values of the wrong shape now, not deep inside a later API call."""
+    if value is None:
+        return  # null removes the key
+    if key == "allowed_regions":
+        if not isinstance(value, list) or not all(isinstance(r, str) and r for r in value):
+            raise SettingsError("allowed_regions must be a list of region names")
+    elif key == "eni_release_seconds":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise SettingsError("eni_release_seconds must be a number >= 0")
+    elif key == "max_page_size":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SettingsError("max_page_size must be an integer >= 1")
+    elif key == "describe_failures":
+        if not isinstance(value, dict) or set(value) - {"clusters", "services"}:
+            raise SettingsError('describe_failures must be {"clusters": {...}, "services": {...}}')
+        for kind, reasons in value.items():
+            _validate_name_map(f"describe_failures.{kind}", reasons)
+    elif key == "cluster_status":
+        _validate_name_map("cluster_status", value)
+    else:
+        raise SettingsError(
+            f"unknown setting {key!r}; known: allowed_regions, eni_release_seconds, "
+            "describe_failures, cluster_status, max_page_size"
+        )
+
+
+def _validate_name_map(what: str, value: Any) -> None:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise SettingsError(f"{what} must map names to strings")
+
+
+class AccountSettings:
+    """The settings of every account, read by the middleware, patches and runtime.
+
+    Reads happen on every API call, so they take a plain lock of their own (never
+    the backend lock, which a caller may already hold).
+    """
+
+    def __init__(self) -> None:
+        self.defaults = Defaults()
+        self._lock = threading.Lock()
+        self._by_account: dict[str, dict[str, Any]] = {}
+
+    # ----- the control API ------------------------------------------------------
+
+    def get(self, account_id: str) -> dict[str, Any]:
+        with self._lock:
+            return copy.deepcopy(self._by_account.get(account_id, {}))
+
+    def merge(self, account_id: str, body: Any) -> dict[str, Any]:
+        """Merge top-level keys into the account's settings; a null value removes one.
+
+        A key's value replaces the old one whole (so `describe_failures` given
+        again replaces both of its maps). Nothing changes if any key is invalid.
+        """
+        if not isinstance(body, dict):
+            raise SettingsError("the body must be a JSON object")
+        for key, value in body.items():
+            _validate(key, value)
+        with self._lock:
+            settings = self._by_account.setdefault(account_id, {})
+            for key, value in body.items():
+                if value is None:
+                    settings.pop(key, None)
+                else:
+                    settings[key] = copy.deepcopy(value)
+            return copy.deepcopy(settings)
+
+    def reset(self, account_id: str) -> None:
+        with self._lock:
+            self._by_account.pop(account_id, None)
+
+    # ----- what the emulator reads ----------------------------------------------
+
+    def _value(self, account_id: str, key: str) -> Any:
+        with self._lock:
+            settings = self._by_account.get(account_id)
+            if settings is not None and key in settings:
+                return settings[key]
+        return getattr(self.defaults, key, None)
+
+    def allowed_regions(self, account_id: str) -> list[str] | None:
+        """The only regions regional services answer in, or None for all."""
+        return self._value(account_id, "allowed_regions")
+
+    def eni_release_seconds(self, account_id: str) -> float:
+        return float(self._value(account_id, "eni_release_seconds") or 0.0)
+
+    def max_page_size(self, account_id: str) -> int | None:
+        return self._value(account_id, "max_page_size")
+
+    def describe_failure(self, account_id: str, kind: str, name: str) -> str | None:
+        """The failure reason configured for a cluster or service name, if any."""
+        failures = self._value(account_id, "describe_failures") or {}
+        return (failures.get(kind) or {}).get(name)
+
+    def cluster_status(self, account_id: str, name: str) -> str | None:
+        return (self._value(account_id, "cluster_status") or {}).get(name)
+
+
+# The one registry of the process: server.py sets its defaults from the flags.
+SETTINGS = AccountSettings()
