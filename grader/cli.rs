@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::mpsc;
 
-use crate::aws::{Aws, AwsError, AwsErrorKind, AwsOptions, load_config};
+use crate::aws::{Aws, AwsError, AwsErrorKind, AwsOptions, KNOWN_REGIONS, load_config};
 use crate::checks::{KINDS, Status};
 use crate::exit::{Exit, Failure};
 use crate::lab::{Lab, LabSet, Phase, WaitFor, load_dir, load_embedded};
@@ -337,7 +337,7 @@ async fn aws_for(args: &AwsArgs, lab: &Lab) -> Result<Aws, Failure> {
 }
 
 /// Turns a failed sign-in into exit 4 with what the learner can do about it.
-async fn setup_failure(e: AwsError, args: &AwsArgs) -> Failure {
+async fn setup_failure(e: AwsError, args: &AwsArgs, region: &str) -> Failure {
     use crate::aws::profile::{SignIn, profile_name, sign_in_of};
     let profile = profile_name(args.profile.as_deref());
     let endpoint = args.endpoint_url.as_ref().map(|u| format!(" at {u}")).unwrap_or_default();
@@ -369,7 +369,11 @@ async fn setup_failure(e: AwsError, args: &AwsArgs) -> Failure {
         AwsErrorKind::Unreachable => format!(
             "failed to reach AWS{endpoint}: {}\n\nCheck your network connection{}.",
             e.message,
-            if args.endpoint_url.is_some() { " and that the endpoint is running" } else { " and the region name" }
+            match (&args.endpoint_url, KNOWN_REGIONS.contains(&region)) {
+                (Some(_), _) => " and that the endpoint is running".to_string(),
+                (None, true) => String::new(),
+                (None, false) => format!(" and the region name: `{region}` is not a region this grader knows (new regions are let through)"),
+            }
         ),
         _ => format!("failed to verify the AWS credentials: {e}"),
     })
@@ -384,7 +388,7 @@ pub async fn connect(args: &AwsArgs, lab: &Lab) -> Result<(Aws, String), Failure
             let account = identity.0.clone();
             Ok((aws, account))
         }
-        Err(e) => Err(setup_failure(e, args).await),
+        Err(e) => Err(setup_failure(e, args, &aws.region).await),
     }
 }
 
@@ -440,7 +444,7 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
                         on_event(event, &mut human, &mut outcomes);
                     }
                 }
-                Err(e) => return Err(setup_failure(e, &args.aws).await),
+                Err(e) => return Err(setup_failure(e, &args.aws, &aws.region).await),
             },
             event = rx.recv() => match event {
                 Some(event) if account.is_some() => on_event(event, &mut human, &mut outcomes),
@@ -455,7 +459,7 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
     if account.is_none() && !interrupted {
         match (&mut identity).await {
             Ok(identity) => account = Some(identity.0.clone()),
-            Err(e) => return Err(setup_failure(e, &args.aws).await),
+            Err(e) => return Err(setup_failure(e, &args.aws, &aws.region).await),
         }
         for event in held.drain(..) {
             on_event(event, &mut human, &mut outcomes);

@@ -98,9 +98,16 @@ fn usage_errors_exit_2_with_a_suggestion() {
 
 #[test]
 fn unknown_region_and_unreachable_endpoint_exit_4() {
-    let run = grader_in(None, &["check", "step-1", "--region", "us-east-9"], &[("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret")]);
+    let keys = [("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret")];
+    let run = grader_in(None, &["check", "step-1", "--region", "us-east1"], &keys);
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(run.stderr.contains("did you mean `us-east-1`?"), "{}", run.stderr);
+    // A well-formed region the grader does not know is AWS's to refuse (AWS opens regions
+    // every year); here there is no network, so the sign-in fails and names the region.
+    let run = grader_in(None, &["check", "step-1", "--region", "us-east-9"], &keys);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(!run.stderr.contains("did you mean"), "{}", run.stderr);
+    assert!(run.stderr.contains("`us-east-9` is not a region this grader knows"), "{}", run.stderr);
     // Nothing listens on port 9 of the loopback address.
     let run = grader_in(
         None,

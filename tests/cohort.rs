@@ -229,3 +229,28 @@ fn aws_max_attempts_and_aws_retry_mode_are_honoured() {
         assert_eq!(calls_since(&emulator, before, "AssumeRole"), attempts, "{env:?}");
     }
 }
+
+#[test]
+fn a_profile_with_its_own_endpoint_is_audited_there() {
+    // A class spread over several endpoints names each in its profile; the run's own
+    // endpoint (here a closed port) must not override it.
+    let emulator = Emulator::shared();
+    let account = fresh_account_id();
+    let home = scratch_dir("cohort-endpoints");
+    let config = format!("[profile learner]\nendpoint_url = {}\nregion = us-east-1\naws_access_key_id = testing\naws_secret_access_key = testing\n", emulator.url);
+    std::fs::write(home.join("config"), config).unwrap();
+    let roster = home.join("roster.csv");
+    std::fs::write(&roster, format!("label,account_id,role_arn,profile\nsolo,{account},arn:aws:iam::{account}:role/{AUDIT_ROLE},learner\n")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["cohort", "--roster", roster.to_str().unwrap(), "--scan-regions", "us-west-2", "--format", "json", "--endpoint-url", "http://127.0.0.1:9"])
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .envs([("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")])
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+        .env("GRADER_STATE_DIR", home.join("state"))
+        .output()
+        .expect("run grader cohort");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON report ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(report["accounts"][0]["status"], "pass", "{report}");
+}

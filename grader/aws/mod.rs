@@ -75,7 +75,7 @@ impl std::ops::Deref for Lookup<'_> {
 }
 
 /// The AWS partition a region belongs to (credentials never cross partitions).
-pub fn partition(region: &str) -> &'static str {
+fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {

@@ -218,8 +218,14 @@ async fn credentials_for(base: &SdkConfig, entry: &RosterEntry) -> Result<(SdkCo
     let region = entry.region.clone().or_else(|| base.region().map(|r| r.to_string())).unwrap_or_else(|| "us-east-1".into());
     let mut source = match &entry.profile {
         Some(profile) => {
-            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(crate::aws::http_client()).profile_name(profile).region(Region::new(region.clone()));
-            if let Some(url) = base.endpoint_url() {
+            // One HTTPS client for the whole class: building one reads the system's root
+            // certificates, and its pool keeps connections for the next account.
+            let http = base.http_client().unwrap_or_else(crate::aws::http_client);
+            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http).profile_name(profile).region(Region::new(region.clone()));
+            // A profile's own endpoint wins over the run's: a class spread over several
+            // endpoints (or emulators) names each in its profile.
+            let own_endpoint = crate::aws::profile::setting(profile, "endpoint_url").await.is_some();
+            if let Some(url) = base.endpoint_url().filter(|_| !own_endpoint) {
                 loader = loader.endpoint_url(url);
             }
             loader.load().await

@@ -1,11 +1,12 @@
 """Builds what the benchmark measures, with boto3's botocore against the emulator.
 
 - `build_lab`: the Fargate lab done right (as tests/support/lab.rs builds it).
-- `set_up_class`: a class of learner accounts as tests/cohort.rs sets it up: each reached
-  through `OrganizationAccountAccessRole`, with the `grader-audit` role trusting the
-  instructor's account (ExternalId `class-7`) except in the accounts whose role cannot be
-  assumed, and assorted leftovers in some accounts. Set up on a thread pool, since 200
-  accounts one after another at 20 ms per call would take minutes.
+- `set_up_class`: a class of learner accounts as tests/cohort.rs sets it up, each account
+  on its own emulator (a class may be spread over several): each reached through
+  `OrganizationAccountAccessRole`, with the `grader-audit` role trusting the instructor's
+  account (ExternalId `class-7`) except in the accounts whose role cannot be assumed, and
+  assorted leftovers in some accounts. Set up on a thread pool, since 200 accounts one
+  after another at 20 ms per call would take minutes.
 """
 
 from __future__ import annotations
@@ -202,12 +203,15 @@ EXPECTED_STATUS = {
 }
 
 
-def class_kinds() -> list[str]:
-    """200 accounts: 150 clean, 8 of each kind of leftover, 10 whose role cannot be assumed."""
+def class_kinds(count: int = 200) -> list[str]:
+    """The class's accounts by kind. 200: 150 clean, 8 of each kind of leftover, 10 whose
+    role cannot be assumed; a multiple of 200 has each of those `count / 200` times over,
+    and any other count a spread sample of them (in the same order)."""
     kinds = ["clean"] * 150
     for kind in ["running-service", "empty-cluster", "log-group-only", "security-group-only", "inactive-task-definitions-only"]:
         kinds += [kind] * 8
-    return kinds + ["no-role"] * 10
+    kinds += ["no-role"] * 10
+    return [kinds[i * len(kinds) // count] for i in range(count)]
 
 
 def class_account_ids(count: int) -> list[str]:
@@ -232,17 +236,35 @@ def set_up_account(endpoint: str, account_id: str, kind: str) -> None:
         learner.client("ecs").deregister_task_definition(taskDefinition=arn)
 
 
-def set_up_class(endpoint: str, accounts: list[tuple[str, str]], threads: int = 32) -> None:
-    """Sets up every (account id, kind) on a thread pool; the first failure is raised."""
+def set_up_class(accounts: list[tuple[str, str, str]], threads: int = 32) -> None:
+    """Sets up every (endpoint, account id, kind) on a thread pool (each account on its own
+    emulator); the first failure is raised."""
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for future in [pool.submit(set_up_account, endpoint, account_id, kind) for account_id, kind in accounts]:
+        futures = [pool.submit(set_up_account, endpoint, account_id, kind) for endpoint, account_id, kind in accounts]
+        for future in futures:
             future.result()
 
 
-def roster_csv(account_ids: list[str]) -> str:
-    lines = ["label,account_id,role_arn,external_id"]
-    lines += [
-        f"learner-{i:03},{account_id},arn:aws:iam::{account_id}:role/{AUDIT_ROLE},{EXTERNAL_ID}"
-        for i, account_id in enumerate(account_ids)
-    ]
+def roster_csv(account_ids: list[str], profiles: list[str] | None = None) -> str:
+    """The roster; with `profiles`, each account's row names its profile (whose section in
+    the AWS config file gives the endpoint and the source credentials)."""
+    if profiles is None:
+        lines = ["label,account_id,role_arn,external_id"]
+        profiles = [""] * len(account_ids)
+    else:
+        lines = ["label,account_id,role_arn,external_id,region,profile"]
+    for i, (account_id, profile) in enumerate(zip(account_ids, profiles, strict=True)):
+        row = f"learner-{i:04},{account_id},arn:aws:iam::{account_id}:role/{AUDIT_ROLE},{EXTERNAL_ID}"
+        lines.append(row + (f",,{profile}" if profile else ""))
     return "\n".join(lines) + "\n"
+
+
+def profiles_config(endpoints: dict[str, str], region: str = "us-east-1") -> str:
+    """An AWS config file with one profile per emulator: its endpoint and the instructor's
+    `testing` keys as source credentials."""
+    key, secret, _ = TESTING_KEYS
+    sections = [
+        f"[profile {name}]\nendpoint_url = {url}\naws_access_key_id = {key}\naws_secret_access_key = {secret}\nregion = {region}\n"
+        for name, url in endpoints.items()
+    ]
+    return "\n".join(sections)

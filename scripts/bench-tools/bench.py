@@ -13,13 +13,20 @@ What it measures, in one run:
    - `grader check --all --format json`;
    - `bench-tools/cli-check.sh`, the same checks in bash around the AWS CLI;
    - `bench-tools/boto3_check.py`, the same checks as a sequential boto3 script.
+   With `--baseline-bin PATH`, a second grader binary (e.g. the same code built another
+   way) is checked the same way, in the same runs, so the two medians can be compared.
    Each tool runs once untimed (its AWS calls are counted from the request log, and all
-   three must report every check passing), then `--runs` timed runs, interleaved.
-   With latency L no tool can finish before (longest chain of dependent AWS calls) x L;
-   the grader's chain is `LATENCY_CHAIN`.
-2. A cohort of 200 accounts at 20 ms per call: `grader cohort` with 16 accounts at a time
-   (`--runs` runs) against the same with 1 (sequential, one run): wall time and peak RSS,
-   after each JSON report is checked (158 pass, 32 fail, 10 error, each account as expected).
+   must report every check passing, with the same verdicts), then `--runs` timed runs,
+   interleaved run by run. With latency L no tool can finish before (longest chain of
+   dependent AWS calls) x L; the grader's chain is `LATENCY_CHAIN`.
+2. A cohort at 20 ms per call, of 200 accounts and (by default) 2,000 (`--cohort-sizes`),
+   spread over `--cohort-emulators` emulator processes (default 4; one moto process would
+   be the bottleneck): each roster row names a profile whose section in a generated AWS
+   config file gives its emulator's endpoint_url and the source keys. `grader cohort` with
+   16 accounts at a time (`--runs` runs), and for the first size also with 1 (sequential,
+   one run): wall time, peak RSS, the grader's own CPU time and the emulators' CPU time,
+   after each JSON report is checked account by account. `--cohort-emulators 4,1` adds the
+   same with one emulator (first size only), for comparison.
 
 Then it prints the figures and the goals (met, or missed by how much) as Markdown and
 writes them to BENCHMARKS.md. Exit status: 0 when the benchmark ran (goals met or not),
@@ -29,6 +36,7 @@ writes them to BENCHMARKS.md. Exit status: 0 when the benchmark ran (goals met o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -53,8 +61,15 @@ GOAL_LATENCY_MS = 50
 COHORT_LATENCY_MS = 20
 COHORT_CONCURRENCY = 16
 COHORT_SCAN_REGIONS = "us-west-2,eu-west-1"
-COHORT_EXPECTED_SUMMARY = {"pass": 158, "fail": 32, "error": 10}
+COHORT_STATUSES = ("pass", "fail", "error")
+DEFAULT_COHORT_SIZES = "200,2000"
+QUICK_COHORT_SIZES = "200"
+DEFAULT_COHORT_EMULATORS = "4"
 SETUP_THREADS = 32
+# When the emulators and the grader together use at least this share of the machine's CPUs
+# over a run's wall time, and the emulators most of it, the emulators are taken to set that
+# wall time: the machine is saturated and the grader waits for answers queued behind others.
+SATURATED_SHARE = 0.85
 
 # The longest chain of AWS calls the grader must make one after another for the lab: it
 # connects first (identity), then follows the service's task to its network interface to
@@ -65,8 +80,12 @@ LATENCY_CHAIN = ["sts:GetCallerIdentity", "ecs:ListTasks", "ecs:DescribeTasks", 
 GOAL_VS_CLI = 20.0  # grader at least this many times faster than the AWS CLI script
 GOAL_VS_BOTO3 = 3.0  # ... and than the sequential boto3 script
 GOAL_VS_BOUND = 1.5  # grader's median at most this many times the latency bound
-GOAL_COHORT_SECONDS = 10.0
-GOAL_COHORT_RSS_MB = 100.0
+GOAL_COHORT_SECONDS = 5.0  # for 200 accounts (the first --cohort-sizes)
+GOAL_COHORT_RSS_MB = 60.0
+# Larger classes: at most (accounts / first size) times the first size's wall time (linear).
+# Against --baseline-bin: the grader's median at most this much slower than the baseline's.
+GOAL_BASELINE_SHARE = 0.10
+GOAL_BASELINE_SECONDS = 0.020
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, str(TOOLS_DIR))
@@ -94,6 +113,7 @@ class Run:
     stderr: str
     seconds: float
     max_rss_bytes: int
+    cpu_seconds: float  # user + system, from os.wait4
 
 
 def run(command: list[str], env: dict[str, str]) -> Run:
@@ -109,7 +129,7 @@ def run(command: list[str], env: dict[str, str]) -> Run:
         if not result_path.exists():
             raise BenchError(f"could not run {shlex.join(command)}:\n{tail(stderr)}")
         measured = json.loads(result_path.read_text())
-    return Run(measured["exit"], stdout, stderr, measured["seconds"], measured["max_rss_bytes"])
+    return Run(measured["exit"], stdout, stderr, measured["seconds"], measured["max_rss_bytes"], measured["cpu_seconds"])
 
 
 def base_env(workdir: Path) -> dict[str, str]:
@@ -137,6 +157,21 @@ def aws_env(workdir: Path, endpoint: str, state_dir: Path) -> dict[str, str]:
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_PAGER": "",
         "AWS_CLI": str(VENV_BIN / "aws"),
+        "GRADER_STATE_DIR": str(state_dir),
+    }
+
+
+def cohort_env(workdir: Path, config_file: Path, credentials_file: Path, state_dir: Path) -> dict[str, str]:
+    """Environment of `grader cohort` on a class spread over several emulators: no endpoint
+    and no keys here, since each roster row's profile (in `config_file`) names its
+    emulator's endpoint_url and the source keys, and the environment's would win over them
+    (AWS_ENDPOINT_URL over a profile's endpoint_url; AWS_ACCESS_KEY_ID over its keys)."""
+    return {
+        **base_env(workdir),
+        "AWS_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(config_file),
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials_file),
+        "AWS_EC2_METADATA_DISABLED": "true",
         "GRADER_STATE_DIR": str(state_dir),
     }
 
@@ -170,9 +205,15 @@ class Tool:
     report: str  # "grader-json" or "lines"
 
 
-def lab_tools(grader: Path) -> list[Tool]:
+def lab_tools(grader: Path, baseline: Path | None, baseline_label: str) -> list[Tool]:
+    graders = [Tool("grader", "`grader check --all`", [str(grader), "check", "--all", "--format", "json"], "grader-json")]
+    if baseline is not None:
+        graders.append(Tool(
+            "baseline", f"`grader check --all`, baseline ({baseline_label})",
+            [str(baseline), "check", "--all", "--format", "json"], "grader-json",
+        ))
     return [
-        Tool("grader", "`grader check --all`", [str(grader), "check", "--all", "--format", "json"], "grader-json"),
+        *graders,
         Tool("aws-cli", "AWS CLI script", ["bash", str(TOOLS_DIR / "cli-check.sh")], "lines"),
         Tool("boto3", "boto3 script", [str(VENV_BIN / "python"), str(TOOLS_DIR / "boto3_check.py")], "lines"),
     ]
@@ -243,12 +284,13 @@ def bench_lab(latency_ms: int, tools: list[Tool], runs: int, workdir: Path) -> L
         aws_setup.wait_until_serving(account)
         setup_seconds = time.perf_counter() - started
         log(f"lab at {latency_ms} ms: built in {setup_seconds:.1f} s; one counted run of each tool")
-        env = aws_env(workdir, emulator.url, workdir / f"grader-state-lab-{latency_ms}ms")
+        # One state directory per tool: the two graders keep no progress of each other's.
+        envs = {tool.name: aws_env(workdir, emulator.url, workdir / f"state-lab-{latency_ms}ms-{tool.name}") for tool in tools}
 
         verdicts, calls, emulator_cpu = {}, {}, {}
         for tool in tools:
             before, cpu_before = emulator.request_count(), emulator.cpu_seconds()
-            verdicts[tool.name] = passing_verdicts(tool, run(tool.command, env))
+            verdicts[tool.name] = passing_verdicts(tool, run(tool.command, envs[tool.name]))
             emulator_cpu[tool.name] = emulator.cpu_seconds() - cpu_before
             calls[tool.name] = Counter(f"{c['service']}:{c['action']}" for c in emulator.requests_since(before))
         assert_agreement(verdicts)
@@ -256,83 +298,140 @@ def bench_lab(latency_ms: int, tools: list[Tool], runs: int, workdir: Path) -> L
         times: dict[str, list[float]] = {tool.name: [] for tool in tools}
         for i in range(runs):
             log(f"lab at {latency_ms} ms: timed run {i + 1}/{runs}")
-            for tool in tools:
-                result = run(tool.command, env)
-                passing_verdicts(tool, result)
+            # The two graders (with --baseline-bin) take turns going first.
+            order = tools if i % 2 == 0 else sorted(tools, key=lambda t: {"grader": 1, "baseline": 0}.get(t.name, 2))
+            for tool in order:
+                result = run(tool.command, envs[tool.name])
+                if passing_verdicts(tool, result) != verdicts[tool.name]:
+                    raise BenchError(f"{tool.name}: other checks in timed run {i + 1}: {verdicts_of(tool, result)}")
                 times[tool.name].append(result.seconds)
     checks = list(verdicts[tools[0].name])
     return LabFigures(latency_ms, setup_seconds, checks, times, calls, emulator_cpu)
 
 
 # ---------------------------------------------------------------------------------------
-# The cohort: 200 accounts, 16 at a time against one at a time
+# The cohort: a class spread over several emulators, 16 accounts at a time and one at a time
 
 
 @dataclass
 class CohortRun:
     seconds: float
     max_rss_bytes: int
-    summary: dict[str, int]
-    calls: int  # AWS calls the run made (request log)
-    emulator_cpu_seconds: float  # CPU the emulator spent answering them
+    grader_cpu_seconds: float  # the grader's own CPU (user + system, os.wait4)
+    calls: int  # AWS calls the run made (all emulators' request logs)
+    emulator_cpu_seconds: float  # CPU all the emulators spent answering them
 
 
 @dataclass
 class CohortFigures:
     accounts: int
+    emulators: int
     setup_seconds: float
+    expected: dict[str, int]  # status -> accounts
     runs: dict[int, list[CohortRun]] = field(default_factory=dict)  # by concurrency
 
+    def title(self) -> str:
+        return f"{self.accounts:,} accounts on {self.emulators} emulator{'s' if self.emulators > 1 else ''}"
 
-def bench_cohort(grader: Path, runs: int, workdir: Path) -> CohortFigures:
-    log(f"cohort at {COHORT_LATENCY_MS} ms: starting the emulator")
+
+def bench_cohorts(grader: Path, sizes: list[int], emulator_counts: list[int], runs: int, workdir: Path) -> list[CohortFigures]:
+    """Every size on the first emulator count (the first size also one account at a time);
+    the other emulator counts at the first size only, for comparison."""
+    found = []
+    for size in sizes:
+        for emulators in emulator_counts if size == sizes[0] else emulator_counts[:1]:
+            sequential = size == sizes[0] and emulators == emulator_counts[0]
+            found.append(bench_cohort(grader, size, emulators, runs, sequential, workdir))
+    return found
+
+
+def bench_cohort(grader: Path, accounts: int, emulator_count: int, runs: int, sequential: bool, workdir: Path) -> CohortFigures:
+    tag = f"cohort-{accounts}-on-{emulator_count}"
     options = ["--strict-assume-role", "--latency-ms", str(COHORT_LATENCY_MS)]
-    with Emulator(ROOT, workdir, "emulator-cohort", options, base_env(workdir)) as emulator:
-        kinds = aws_setup.class_kinds()
-        account_ids = aws_setup.class_account_ids(len(kinds))
-        log(f"cohort: setting up {len(kinds)} accounts on {SETUP_THREADS} threads")
-        started = time.perf_counter()
-        aws_setup.set_up_class(emulator.url, list(zip(account_ids, kinds)), threads=SETUP_THREADS)
-        figures = CohortFigures(len(kinds), time.perf_counter() - started)
-        log(f"cohort: set up in {figures.setup_seconds:.1f} s")
-        roster = workdir / "roster.csv"
-        roster.write_text(aws_setup.roster_csv(account_ids))
-        expected = {a: aws_setup.EXPECTED_STATUS[k] for a, k in zip(account_ids, kinds)}
+    log(f"{tag}: starting {emulator_count} emulator(s) at {COHORT_LATENCY_MS} ms")
+    with contextlib.ExitStack() as stack:
+        emulators = []
+        for j in range(emulator_count):  # all load moto at once, then each is waited for
+            emulator = Emulator(ROOT, workdir, f"emulator-{tag}-{j}", options, base_env(workdir))
+            stack.callback(emulator.stop)
+            emulator.launch()
+            emulators.append(emulator)
+        for emulator in emulators:
+            emulator.wait_until_ready()
 
-        plan = [(COHORT_CONCURRENCY, i) for i in range(runs)] + [(1, 0)]
+        # Account i lives on emulator i mod K: every emulator gets its share of each kind.
+        kinds = aws_setup.class_kinds(accounts)
+        account_ids = aws_setup.class_account_ids(accounts)
+        homes = [i % emulator_count for i in range(accounts)]
+        log(f"{tag}: setting up {accounts} accounts on {SETUP_THREADS} threads")
+        started = time.perf_counter()
+        aws_setup.set_up_class(
+            [(emulators[h].url, a, k) for h, a, k in zip(homes, account_ids, kinds)], threads=SETUP_THREADS
+        )
+        setup_seconds = time.perf_counter() - started
+        log(f"{tag}: set up in {setup_seconds:.1f} s")
+
+        files = workdir / tag
+        files.mkdir()
+        config, credentials, roster = files / "aws-config", files / "aws-credentials", files / "roster.csv"
+        config.write_text(aws_setup.profiles_config({f"emulator-{j}": e.url for j, e in enumerate(emulators)}))
+        credentials.write_text("")
+        roster.write_text(aws_setup.roster_csv(account_ids, [f"emulator-{h}" for h in homes]))
+        expected = {a: aws_setup.EXPECTED_STATUS[k] for a, k in zip(account_ids, kinds)}
+        counts = Counter(expected.values())
+        figures = CohortFigures(accounts, emulator_count, setup_seconds, {s: counts[s] for s in COHORT_STATUSES})
+
+        plan = [(COHORT_CONCURRENCY, i) for i in range(runs)] + ([(1, 0)] if sequential else [])
         for concurrency, i in plan:
-            log(f"cohort: --concurrency {concurrency}, run {i + 1}")
-            audit = audit_cohort(grader, emulator, roster, concurrency, expected, workdir, f"cohort-c{concurrency}-{i}")
+            log(f"{tag}: --concurrency {concurrency}, run {i + 1}")
+            audit = audit_cohort(
+                grader, emulators, roster, config, credentials, concurrency, expected, workdir, files / f"c{concurrency}-{i}"
+            )
+            log(
+                f"{tag}: {fmt_seconds(audit.seconds)}, grader CPU {fmt_seconds(audit.grader_cpu_seconds)}, "
+                f"emulators' CPU {fmt_seconds(audit.emulator_cpu_seconds)}, peak RSS {fmt_mb(audit.max_rss_bytes)}"
+            )
             figures.runs.setdefault(concurrency, []).append(audit)
     return figures
 
 
 def audit_cohort(
-    grader: Path, emulator: Emulator, roster: Path, concurrency: int, expected: dict[str, str], workdir: Path, name: str
+    grader: Path, emulators: list[Emulator], roster: Path, config: Path, credentials: Path, concurrency: int,
+    expected: dict[str, str], workdir: Path, rundir: Path,
 ) -> CohortRun:
     """One timed `grader cohort` run, its report checked account by account."""
-    rundir = workdir / name
     rundir.mkdir(parents=True)
     output = rundir / "report.json"
     command = [
         str(grader), "cohort", "--roster", str(roster), "--concurrency", str(concurrency),
         "--scan-regions", COHORT_SCAN_REGIONS, "--format", "json", "--output", str(output),
     ]
-    calls_before, cpu_before = emulator.request_count(), emulator.cpu_seconds()
-    result = run(command, aws_env(workdir, emulator.url, rundir / "grader-state"))
-    calls, cpu = emulator.request_count() - calls_before, emulator.cpu_seconds() - cpu_before
-    if result.code != 1 or not output.exists():
-        raise BenchError(f"grader cohort: exit {result.code}, expected 1 (some accounts fail)\n{tail(result.stderr)}")
+    env = cohort_env(workdir, config, credentials, rundir / "grader-state")
+    assert not any(name.startswith("AWS_ENDPOINT_URL") for name in env)  # the profiles' endpoints must win
+    calls_before = sum(e.request_count() for e in emulators)
+    cpu_before = sum(e.cpu_seconds() for e in emulators)
+    result = run(command, env)
+    calls = sum(e.request_count() for e in emulators) - calls_before
+    cpu = sum(e.cpu_seconds() for e in emulators) - cpu_before
+    want_exit = 0 if all(s == "pass" for s in expected.values()) else 1
+    if result.code != want_exit or not output.exists():
+        raise BenchError(f"grader cohort: exit {result.code}, expected {want_exit}\n{tail(result.stderr)}")
     report = json.loads(output.read_text())
-    summary = {k: report["summary"].get(k) for k in COHORT_EXPECTED_SUMMARY}
+    summary = {k: report["summary"].get(k) for k in COHORT_STATUSES}
+    counts = Counter(expected.values())
+    wanted = {k: counts[k] for k in COHORT_STATUSES}
     wrong = [
         f"{a['account_id']}: {a['status']} (expected {expected.get(a['account_id'])}) {a.get('error') or ''}"
         for a in report["accounts"]
         if a["status"] != expected.get(a["account_id"])
     ]
-    if summary != COHORT_EXPECTED_SUMMARY or wrong or len(report["accounts"]) != len(expected):
-        raise BenchError(f"grader cohort misclassified accounts: summary {summary}\n" + "\n".join(wrong[:20]))
-    return CohortRun(result.seconds, result.max_rss_bytes, summary, calls, cpu)
+    if summary != wanted or wrong or len(report["accounts"]) != len(expected):
+        raise BenchError(
+            f"grader cohort misclassified accounts: summary {summary}, expected {wanted}\n" + "\n".join(wrong[:20])
+            + "\n(accounts not found or roles refused on every emulator but the first would mean the grader sent "
+            "profile rows to one endpoint instead of each profile's endpoint_url)"
+        )
+    return CohortRun(result.seconds, result.max_rss_bytes, result.cpu_seconds, calls, cpu)
 
 
 # ---------------------------------------------------------------------------------------
@@ -379,7 +478,12 @@ def speedup_goal(text: str, grader_s: float, other_s: float, target: float) -> G
     return Goal(text, f"≥ {target:g}×", f"{ratio:.1f}× ({fmt_seconds(other_s)} / {fmt_seconds(grader_s)})", ratio >= target, verdict)
 
 
-def goals(lab: LabFigures, cohort: CohortFigures) -> list[Goal]:
+def goals(labs: list[LabFigures], cohorts: list[CohortFigures], cores: int) -> list[Goal]:
+    return (lab_goals(labs) if labs else []) + (cohort_goals(cohorts, cores) if cohorts else [])
+
+
+def lab_goals(labs: list[LabFigures]) -> list[Goal]:
+    lab = next(lab for lab in labs if lab.latency_ms == GOAL_LATENCY_MS)
     grader_s = median(lab.times["grader"])
     bound = latency_bound_seconds(lab.latency_ms)
     at = f"Full lab at {lab.latency_ms} ms:"
@@ -405,26 +509,98 @@ def goals(lab: LabFigures, cohort: CohortFigures) -> list[Goal]:
         ("met (as many)" if grader_calls == boto3_calls else f"met, {boto3_calls - grader_calls} fewer") if grader_calls <= boto3_calls
         else f"missed by {grader_calls - boto3_calls} call(s)",
     ))
-    concurrent = cohort.runs[COHORT_CONCURRENCY]
+    found += [baseline_goal(lab) for lab in labs if "baseline" in lab.times]
+    return found
+
+
+def cohort_goals(cohorts: list[CohortFigures], cores: int) -> list[Goal]:
+    found = []
+    first = cohorts[0]  # the first size, on the first emulator count
+    concurrent = first.runs[COHORT_CONCURRENCY]
     wall = median([r.seconds for r in concurrent])
     found.append(Goal(
-        f"Cohort of {cohort.accounts} at {COHORT_LATENCY_MS} ms: wall time",
+        f"Cohort of {first.accounts} at {COHORT_LATENCY_MS} ms ({first.emulators} emulators): wall time",
         f"< {GOAL_COHORT_SECONDS:g} s",
         fmt_seconds(wall),
         wall < GOAL_COHORT_SECONDS,
-        f"met, {fmt_seconds(GOAL_COHORT_SECONDS - wall)} to spare" if wall < GOAL_COHORT_SECONDS
-        else f"missed by {fmt_seconds(wall - GOAL_COHORT_SECONDS)}",
+        (f"met, {fmt_seconds(GOAL_COHORT_SECONDS - wall)} to spare" if wall < GOAL_COHORT_SECONDS
+         else f"missed by {fmt_seconds(wall - GOAL_COHORT_SECONDS)}") + bound_note(first, concurrent, cores),
     ))
     rss_mb = max(r.max_rss_bytes for r in concurrent) / 1e6
     found.append(Goal(
-        f"Cohort of {cohort.accounts} at {COHORT_LATENCY_MS} ms: peak RSS",
+        f"Cohort of {first.accounts} at {COHORT_LATENCY_MS} ms: peak RSS",
         f"< {GOAL_COHORT_RSS_MB:g} MB",
         f"{rss_mb:.1f} MB",
         rss_mb < GOAL_COHORT_RSS_MB,
         f"met, {GOAL_COHORT_RSS_MB - rss_mb:.1f} MB to spare" if rss_mb < GOAL_COHORT_RSS_MB
         else f"missed by {rss_mb - GOAL_COHORT_RSS_MB:.1f} MB",
     ))
+    for larger in cohorts[1:]:
+        if larger.emulators != first.emulators:
+            continue
+        runs = larger.runs[COHORT_CONCURRENCY]
+        times, scale = median([r.seconds for r in runs]), larger.accounts / first.accounts
+        limit = scale * wall
+        found.append(Goal(
+            f"Cohort of {larger.accounts:,} at {COHORT_LATENCY_MS} ms: wall time linear in accounts",
+            f"< {scale:g}× the {first.accounts}-account time ({fmt_seconds(limit)})",
+            f"{fmt_seconds(times)} ({times / wall:.1f}×)",
+            times < limit,
+            (f"met, {fmt_seconds(limit - times)} to spare" if times < limit else f"missed by {fmt_seconds(times - limit)}")
+            + bound_note(larger, runs, cores),
+        ))
     return found
+
+
+def baseline_goal(lab: LabFigures) -> Goal:
+    """The grader no slower than the baseline binary: within 10 % or 20 ms of its median."""
+    main, base = median(lab.times["grader"]), median(lab.times["baseline"])
+    allowed = max(GOAL_BASELINE_SHARE * base, GOAL_BASELINE_SECONDS)
+    slower = main - base
+    if slower <= 0:
+        verdict = f"met, {fmt_seconds(-slower)} faster than the baseline"
+    elif slower <= allowed:
+        verdict = f"met, {fmt_seconds(slower)} slower (allowed {fmt_seconds(allowed)})"
+    else:
+        verdict = f"missed: {fmt_seconds(slower)} slower, allowed {fmt_seconds(allowed)}"
+    return Goal(
+        f"Full lab at {lab.latency_ms} ms: check times unchanged vs baseline",
+        f"within {GOAL_BASELINE_SHARE * 100:g} % (or {fmt_seconds(GOAL_BASELINE_SECONDS)}, whichever is larger)",
+        f"main / baseline = {main / base:.2f}× ({fmt_seconds(main)} / {fmt_seconds(base)})",
+        slower <= allowed,
+        verdict,
+    )
+
+
+def emulators_share(run: CohortRun, cores: int) -> float:
+    """The emulators' CPU time over what the machine's CPUs could give in the wall time."""
+    return run.emulator_cpu_seconds / (run.seconds * cores)
+
+
+def machine_share(run: CohortRun, cores: int) -> float:
+    """The emulators' and the grader's CPU time together, likewise."""
+    return (run.emulator_cpu_seconds + run.grader_cpu_seconds) / (run.seconds * cores)
+
+
+def emulators_bound(c: CohortFigures, runs: list[CohortRun], cores: int) -> str:
+    """Why the emulators, not the grader, set these runs' wall time, or "" when they do not:
+    the machine's CPUs are busy and the emulators take most of them, or each emulator (one
+    Python process, one CPU at most) is busy nearly all the time."""
+    total = median([machine_share(r, cores) for r in runs])
+    emulators = median([emulators_share(r, cores) for r in runs])
+    usable = min(c.emulators, cores)
+    own = median([r.emulator_cpu_seconds / (r.seconds * usable) for r in runs])
+    if total >= SATURATED_SHARE and median([r.emulator_cpu_seconds - r.grader_cpu_seconds for r in runs]) > 0:
+        return f"the emulators used {emulators:.0%} of the {cores} CPUs ({total:.0%} with the grader)"
+    if own >= SATURATED_SHARE:
+        return (f"the emulator{'s were' if c.emulators > 1 else ' was'} busy {own:.0%} of the time "
+                f"({'one CPU' if usable == 1 else f'{usable} CPUs'} at most, one per Python process)")
+    return ""
+
+
+def bound_note(c: CohortFigures, runs: list[CohortRun], cores: int) -> str:
+    why = emulators_bound(c, runs, cores)
+    return f"; {why}, so they, not the grader, set this time" if why else ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -465,22 +641,28 @@ def describe_machine() -> dict[str, str]:
     }
 
 
-def describe_code(grader: Path, workdir: Path) -> dict[str, str]:
+def describe_code(grader: Path, baseline: Path | None, workdir: Path) -> dict[str, str]:
     def output(command: list[str]) -> str:
         try:
             return run(command, base_env(workdir)).stdout.strip()
         except OSError:
             return ""
 
+    def describe(binary: Path) -> str:
+        try:
+            shown = str(binary.relative_to(ROOT))
+        except ValueError:
+            shown = str(binary)
+        profile = "release" if "release" in binary.parts else "debug" if "debug" in binary.parts else "unknown profile"
+        return f"`{shown}` ({profile} build, {output([str(binary), '--version']) or 'unknown version'})"
+
     commit = output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]) or "unknown"
     if output(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"]):
         commit += " (with uncommitted changes)"
-    try:
-        shown = str(grader.relative_to(ROOT))
-    except ValueError:
-        shown = str(grader)
-    profile = "release" if "release" in grader.parts else "debug" if "debug" in grader.parts else "unknown profile"
-    return {"grader": shown, "profile": profile, "version": output([str(grader), "--version"]) or "unknown", "commit": commit}
+    described = {"grader": describe(grader), "commit": commit}
+    if baseline is not None:
+        described["baseline"] = describe(baseline)
+    return described
 
 
 def invocation() -> str:
@@ -492,7 +674,7 @@ def calls_total(calls: Counter) -> int:
     return sum(calls.values())
 
 
-def render_report(ctx: dict, labs: list[LabFigures], cohort: CohortFigures, goal_list: list[Goal]) -> str:
+def render_report(ctx: dict, labs: list[LabFigures], cohorts: list[CohortFigures], goal_list: list[Goal]) -> str:
     m, code = ctx["machine"], ctx["code"]
     names = {t.name: t.label for t in ctx["tools"]}
     out = [
@@ -506,9 +688,11 @@ def render_report(ctx: dict, labs: list[LabFigures], cohort: CohortFigures, goal
         "",
         f"- Machine: {m['cpu']}, {m['nproc']} CPUs (nproc), {m['memory']} memory; {m['kernel']}; Python {m['python']}",
         f"- Load average (1, 5, 15 min) at start: {ctx['load_start']}; at end: {ctx['load_end']}",
-        f"- Grader: `{code['grader']}` ({code['profile']} build, {code['version']}), commit {code['commit']}",
+        f"- Grader: {code['grader']}, commit {code['commit']}",
+        *([f"- Baseline grader ({ctx['baseline_label']}): {code['baseline']}, timed in the full-lab runs only"] if "baseline" in code else []),
         f"- Timed runs: {ctx['runs']} per tool and latency (interleaved), after one untimed run that counts its AWS calls",
-        "- Emulator: `tests/emulator/server.py` (moto) on 127.0.0.1, one process per latency, each with its own request log",
+        "- Emulator: `tests/emulator/server.py` (moto) on 127.0.0.1, one process per latency for the lab, "
+        "several for the cohort, each with its own request log",
         "",
         "## Goals",
         "",
@@ -541,6 +725,13 @@ def render_report(ctx: dict, labs: list[LabFigures], cohort: CohortFigures, goal
             f"Speed-up of the grader: {median(lab.times['aws-cli']) / grader_s:.1f}× over the AWS CLI script, "
             f"{median(lab.times['boto3']) / grader_s:.1f}× over the boto3 script.",
         ]
+        if "baseline" in lab.times:
+            base_s = median(lab.times["baseline"])
+            out += [
+                "",
+                f"Against the baseline binary ({ctx['baseline_label']}), timed in the same runs: "
+                f"main / baseline = {grader_s / base_s:.2f}× ({fmt_seconds(grader_s)} / {fmt_seconds(base_s)}, medians).",
+            ]
         if bound:
             out += [
                 "",
@@ -552,9 +743,10 @@ def render_report(ctx: dict, labs: list[LabFigures], cohort: CohortFigures, goal
                 "own work; it answers ECS, EC2 and Logs calls one at a time (after the latency, which overlaps), "
                 "so calls sent together still queue there: see its CPU time above.",
             ]
-    goal_lab = next(lab for lab in labs if lab.latency_ms == GOAL_LATENCY_MS)
-    out += calls_table(goal_lab, names)
-    out += cohort_section(cohort, ctx["rss_floor_bytes"])
+    if labs:
+        out += calls_table(next(lab for lab in labs if lab.latency_ms == GOAL_LATENCY_MS), names)
+    if cohorts:
+        out += cohort_section(cohorts, int(ctx["machine"]["nproc"]), ctx["rss_floor_bytes"])
     return "\n".join(out) + "\n"
 
 
@@ -573,42 +765,96 @@ def calls_table(lab: LabFigures, names: dict[str, str]) -> list[str]:
     return out
 
 
-def cohort_section(cohort: CohortFigures, rss_floor_bytes: int) -> list[str]:
+def cohort_section(cohorts: list[CohortFigures], cores: int, rss_floor_bytes: int) -> list[str]:
+    first = cohorts[0]
+    classes = "; ".join(
+        f"{c.accounts:,} accounts: " + ", ".join(f"{n:,} {s}" for s, n in c.expected.items())
+        for c in cohorts if c.emulators == first.emulators
+    )
     out = [
         "",
-        f"## Cohort: {cohort.accounts} accounts, {COHORT_LATENCY_MS} ms per AWS call",
+        f"## Cohort: {COHORT_LATENCY_MS} ms per AWS call, the class spread over {first.emulators} emulators",
         "",
         f"`grader cohort --roster FILE --concurrency N --scan-regions {COHORT_SCAN_REGIONS} --format json --output FILE` "
-        f"(cleanup audit through `sts:AssumeRole` into each account, emulator with `--strict-assume-role`). "
-        f"Every run's JSON report was checked account by account: "
-        + ", ".join(f"{n} {k}" for k, n in COHORT_EXPECTED_SUMMARY.items())
-        + f". Class set up with boto3 on {SETUP_THREADS} threads in {fmt_seconds(cohort.setup_seconds)} (not timed).",
+        "(cleanup audit through `sts:AssumeRole` into each account). The class is spread over several emulator "
+        "processes (each one Python process with `--strict-assume-role`; one alone would be the bottleneck): account "
+        "i lives on emulator i mod K, and its roster row names a profile whose section in a generated AWS config file "
+        "gives that emulator's `endpoint_url` and the instructor's keys (no endpoint or keys in the environment). "
+        f"Every run's JSON report was checked account by account ({classes}).",
         "",
-        "| concurrency | runs | wall time, median | spread (min – max) | peak RSS (max) | AWS calls per run | emulator CPU per run (median) |",
-        "|---|---|---|---|---|---|---|",
+        "| accounts | emulators | concurrency | runs | wall time, median | spread (min – max) | peak RSS (max) "
+        f"| grader CPU, median (share of wall) | emulators' CPU, median (share of {cores} CPUs × wall) | AWS calls per run |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for concurrency, runs in sorted(cohort.runs.items(), reverse=True):
-        times = [r.seconds for r in runs]
-        label = f"{concurrency}" + (" (sequential)" if concurrency == 1 else "")
-        calls = sorted({r.calls for r in runs})
-        out.append(
-            f"| {label} | {len(runs)} | {fmt_seconds(median(times))} | {spread(times)} | {fmt_mb(max(r.max_rss_bytes for r in runs))} "
-            f"| {'–'.join(map(str, calls))} | {fmt_seconds(median([r.emulator_cpu_seconds for r in runs]))} |"
-        )
-    sequential = median([r.seconds for r in cohort.runs[1]])
-    concurrent_runs = cohort.runs[COHORT_CONCURRENCY]
-    concurrent = median([r.seconds for r in concurrent_runs])
-    busy = median([r.emulator_cpu_seconds / r.seconds for r in concurrent_runs])
+    for c in cohorts:
+        for concurrency, runs in sorted(c.runs.items(), reverse=True):
+            times = [r.seconds for r in runs]
+            calls = sorted({r.calls for r in runs})
+            grader_cpu = median([r.grader_cpu_seconds for r in runs])
+            emulator_cpu = median([r.emulator_cpu_seconds for r in runs])
+            out.append(
+                f"| {c.accounts:,} | {c.emulators} | {concurrency}{' (sequential)' if concurrency == 1 else ''} | {len(runs)} "
+                f"| {fmt_seconds(median(times))} | {spread(times)} | {fmt_mb(max(r.max_rss_bytes for r in runs))} "
+                f"| {fmt_seconds(grader_cpu)} ({median([r.grader_cpu_seconds / r.seconds for r in runs]):.0%}) "
+                f"| {fmt_seconds(emulator_cpu)} ({median([emulators_share(r, cores) for r in runs]):.0%}) "
+                f"| {'–'.join(map(str, calls))} |"
+            )
     out += [
         "",
-        f"Concurrency {COHORT_CONCURRENCY} is {sequential / concurrent:.1f}× faster than one account at a time. "
-        f"At concurrency {COHORT_CONCURRENCY} the emulator (one Python process) was busy on the CPU {busy:.0%} of the "
-        "wall time (near 100% means the emulator's speed, more than the grader's, sets the wall time).",
+        f"Classes set up with boto3 on {SETUP_THREADS} threads, each account on its own emulator (not timed): "
+        + "; ".join(f"{c.title()} in {fmt_seconds(c.setup_seconds)}" for c in cohorts) + ".",
         "",
-        f"Peak RSS is the grader's `ru_maxrss` from `os.wait4`, started from the small launcher "
-        f"`scripts/bench-tools/measure.py` (Linux counts the starting process's size in a child's peak, so the "
-        f"figure cannot go below the launcher's {fmt_mb(rss_floor_bytes)}, measured with `true`). 1 MB = 10⁶ bytes.",
+        "Where the wall time goes, at concurrency "
+        f"{COHORT_CONCURRENCY} (the grader's CPU is summed over its threads; the emulators' share is of all {cores} CPUs "
+        "over the wall time; when the two together keep the machine busy, or each emulator, one Python process, "
+        "keeps its one CPU busy, the emulators, not the grader, set the wall time):",
+        "",
     ]
+    for c in cohorts:
+        runs = c.runs[COHORT_CONCURRENCY]
+        wall = median([r.seconds for r in runs])
+        grader_cpu = median([r.grader_cpu_seconds for r in runs])
+        share = median([emulators_share(r, cores) for r in runs])
+        why = emulators_bound(c, runs, cores)
+        bound = (
+            f" **The emulators, not the grader, bound this time on this {cores}-CPU machine**: {why}, so the grader "
+            "waited for answers queued behind other accounts' calls."
+            if why else ""
+        )
+        out.append(
+            f"- {c.title()}: {fmt_seconds(wall)} wall; the grader used {fmt_seconds(grader_cpu)} of CPU "
+            f"({grader_cpu / wall:.0%} of the wall time, {grader_cpu / (wall * cores):.0%} of the machine), the emulators "
+            f"{fmt_seconds(median([r.emulator_cpu_seconds for r in runs]))} ({share:.0%} of the machine).{bound}"
+        )
+    out.append("")
+    sequential = first.runs.get(1)
+    first_wall = median([r.seconds for r in first.runs[COHORT_CONCURRENCY]])
+    notes = []
+    if sequential:
+        one_at_a_time = median([r.seconds for r in sequential])
+        width = min(COHORT_CONCURRENCY, first.accounts)
+        notes.append(
+            f"For {first.title()}, concurrency {COHORT_CONCURRENCY} is {one_at_a_time / first_wall:.1f}× faster than "
+            f"one account at a time; with CPU to spare it could approach {fmt_seconds(one_at_a_time / width)} "
+            f"(the sequential time / {width}, roughly what the latency alone costs)."
+        )
+    for c in cohorts[1:]:
+        wall = median([r.seconds for r in c.runs[COHORT_CONCURRENCY]])
+        if c.emulators == first.emulators:
+            notes.append(
+                f"{c.accounts:,} accounts took {wall / first_wall:.1f}× the {first.accounts}-account time "
+                f"({c.accounts / first.accounts:g}× the accounts; linear would be {c.accounts / first.accounts:g}×)."
+            )
+        else:
+            notes.append(f"On {c.emulators} emulator{'s' if c.emulators > 1 else ''} the same class took {fmt_seconds(wall)} "
+                         f"({wall / first_wall:.1f}× the time on {first.emulators}).")
+    out += [" ".join(notes), ""] if notes else []
+    out.append(
+        f"Peak RSS and CPU are the grader's `ru_maxrss` and `ru_utime + ru_stime` from `os.wait4`, started from the small "
+        f"launcher `scripts/bench-tools/measure.py` (Linux counts the starting process's size in a child's peak, so the "
+        f"figure cannot go below the launcher's {fmt_mb(rss_floor_bytes)}, measured with `true`). The emulators' CPU is "
+        "read from `/proc/PID/stat` before and after each run. 1 MB = 10⁶ bytes."
+    )
     return out
 
 
@@ -630,16 +876,76 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--runs", type=int, metavar="N",
-        help="timed runs of each tool at each latency, and of the concurrent cohort audit "
+        help="timed runs of each tool at each latency, and of each concurrent cohort audit "
         "(default 5; the sequential cohort audit runs once)",
     )
-    parser.add_argument("--quick", action="store_true", help="2 timed runs instead of 5, for trying the script")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help=f"2 timed runs instead of 5, and a cohort of {QUICK_COHORT_SIZES} only unless --cohort-sizes is given",
+    )
+    parser.add_argument(
+        "--baseline-bin", type=Path, metavar="PATH",
+        help="a second grader binary, timed in the same full-lab runs (e.g. the same code built another way)",
+    )
+    parser.add_argument("--baseline-label", metavar="TEXT", help="its name in the report (default: its file name)")
+    parser.add_argument(
+        "--cohort-sizes", metavar="N,N", type=int_list,
+        help=f"cohort sizes in accounts (default {DEFAULT_COHORT_SIZES}); the goals for 200 apply to the first, "
+        "each other must take at most proportionally longer",
+    )
+    parser.add_argument(
+        "--cohort-emulators", metavar="K[,K]", type=int_list, default=int_list(DEFAULT_COHORT_EMULATORS),
+        help=f"emulator processes the cohort is spread over (default {DEFAULT_COHORT_EMULATORS}); "
+        "more counts (e.g. 4,1) run the first cohort size again on each, for comparison",
+    )
+    parser.add_argument(
+        "--only", choices=["lab", "cohort"], help="run one part only (for trying the script; the report lacks the other)",
+    )
+    parser.add_argument(
+        "--report", type=Path, default=REPORT_PATH, metavar="FILE", help="where to write the report (default BENCHMARKS.md)",
+    )
     args = parser.parse_args()
     if args.runs is None:
         args.runs = 2 if args.quick else 5
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.cohort_sizes is None:
+        args.cohort_sizes = int_list(QUICK_COHORT_SIZES if args.quick else DEFAULT_COHORT_SIZES)
+    if args.baseline_bin is not None:
+        if not (args.baseline_bin.is_file() and os.access(args.baseline_bin, os.X_OK)):
+            parser.error(f"--baseline-bin: no executable at {args.baseline_bin}")
+        args.baseline_bin = args.baseline_bin.resolve()
+        args.baseline_label = args.baseline_label or args.baseline_bin.name
     return args
+
+
+def int_list(text: str) -> list[int]:
+    """`200,2000` -> [200, 2000]: positive, no repeats."""
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
+    if not values or min(values) < 1 or len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"expected distinct positive numbers: {text!r}")
+    return values
+
+
+BUILD_HEADING = "## Build times"
+
+
+def kept_build_section(path: Path) -> str:
+    """The report's hand-measured "Build times" section, carried over unchanged.
+
+    Cold builds take many minutes and need an empty target directory, so this script
+    does not measure them; whoever measures one writes this section (the last in the
+    file), and a new benchmark run keeps it.
+    """
+    try:
+        text = path.read_text()
+    except OSError:
+        return ""
+    at = text.find("\n" + BUILD_HEADING)
+    return "" if at < 0 else text[at:]
 
 
 def main() -> int:
@@ -652,26 +958,31 @@ def main() -> int:
         "runs": args.runs,
         "load_start": load_average(),
         "machine": describe_machine(),
-        "tools": lab_tools(grader),
+        "tools": lab_tools(grader, args.baseline_bin, args.baseline_label),
+        "baseline_label": args.baseline_label,
     }
+    labs: list[LabFigures] = []
+    cohorts: list[CohortFigures] = []
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as tmp:
         workdir = Path(tmp)
         isolate_own_aws_config(workdir)
-        ctx["code"] = describe_code(grader, workdir)
+        ctx["code"] = describe_code(grader, args.baseline_bin, workdir)
         ctx["rss_floor_bytes"] = run(["true"], base_env(workdir)).max_rss_bytes
         try:
-            labs = [bench_lab(latency, ctx["tools"], args.runs, workdir) for latency in LAB_LATENCIES_MS]
-            cohort = bench_cohort(grader, args.runs, workdir)
+            if args.only != "cohort":
+                labs = [bench_lab(latency, ctx["tools"], args.runs, workdir) for latency in LAB_LATENCIES_MS]
+            if args.only != "lab":
+                cohorts = bench_cohorts(grader, args.cohort_sizes, args.cohort_emulators, args.runs, workdir)
         except (BenchError, EmulatorError, TimeoutError, BotoCoreError, ClientError) as e:
             log(f"FAILED: {e}")
             return 1
     ctx["load_end"] = load_average()
     ctx["elapsed"] = time.perf_counter() - began
-    goal_list = goals(next(lab for lab in labs if lab.latency_ms == GOAL_LATENCY_MS), cohort)
-    report = render_report(ctx, labs, cohort, goal_list)
-    REPORT_PATH.write_text(report)
+    goal_list = goals(labs, cohorts, int(ctx["machine"]["nproc"]))
+    report = render_report(ctx, labs, cohorts, goal_list) + kept_build_section(args.report)
+    args.report.write_text(report)
     print(report)
-    log(f"wrote {REPORT_PATH.relative_to(ROOT)}; " + ", ".join(f"{'met' if g.met else 'MISSED'}: {g.text}" for g in goal_list))
+    log(f"wrote {args.report}; " + ", ".join(f"{'met' if g.met else 'MISSED'}: {g.text}" for g in goal_list))
     return 0
 
 

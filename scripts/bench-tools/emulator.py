@@ -54,12 +54,19 @@ class Emulator:
         ]
 
     def start(self) -> None:
+        self.launch()
+        self.wait_until_ready()
+
+    def launch(self) -> None:
+        """Starts the process without waiting for it (several can then load moto at once)."""
         self.request_log.touch()
         with open(self.stderr_path, "wb") as stderr:
             self.process = subprocess.Popen(
                 self.command(), cwd=self.root, env=self.env,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
             )
+
+    def wait_until_ready(self) -> None:
         self.url = self._wait_for_ready()
 
     def _wait_for_ready(self) -> str:

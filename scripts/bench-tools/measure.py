@@ -9,7 +9,8 @@ this small launcher, the command's ru_maxrss is its own peak, or this launcher's
 that is larger (the floor; `scripts/bench` measures it with `true` and reports it).
 
 The command inherits this process's stdin, stdout, stderr and environment. The result is
-`{"exit": CODE, "seconds": WALL, "max_rss_bytes": N}`, taken from os.wait4 on the command.
+`{"exit": CODE, "seconds": WALL, "max_rss_bytes": N, "cpu_seconds": USER_PLUS_SYS}`, taken
+from os.wait4 on the command (CPU over all its threads, and over any children it waited for).
 """
 
 import json
@@ -28,6 +29,7 @@ def main() -> int:
         "exit": os.waitstatus_to_exitcode(status),
         "seconds": seconds,
         "max_rss_bytes": usage.ru_maxrss * 1024,  # Linux reports KiB
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
     }
     with open(result_path, "w") as f:
         json.dump(result, f)
