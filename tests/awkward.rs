@@ -8,9 +8,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_ecs::types::{AssignPublicIp, AwsVpcConfiguration, LaunchType, NetworkConfiguration};
+use aws_sdk_ecs::types::LaunchType;
 use serde_json::json;
-use support::lab::{Clients, LabBuild, Upto, block_on, build};
+use support::lab::{Clients, LabBuild, Upto, block_on, build, network};
 use support::{Account, Emulator, GraderRun, grader, grader_in};
 
 fn fresh() -> Account {
@@ -137,9 +137,6 @@ fn a_service_scaled_from_zero_is_seen_within_seconds() {
     let b = LabBuild { upto: Upto::TaskDefinition, ..LabBuild::default() };
     let built = block_on(build(&account, &b));
     let c = Clients::new(&account, "us-east-1");
-    let network = NetworkConfiguration::builder()
-        .awsvpc_configuration(AwsVpcConfiguration::builder().subnets(&built.subnet_id).security_groups(&built.group_id).assign_public_ip(AssignPublicIp::Enabled).build().unwrap())
-        .build();
     let create = c
         .ecs
         .create_service()
@@ -148,7 +145,7 @@ fn a_service_scaled_from_zero_is_seen_within_seconds() {
         .task_definition(&built.task_definition_arn)
         .desired_count(0)
         .launch_type(LaunchType::Fargate)
-        .network_configuration(network);
+        .network_configuration(network(&built, true));
     block_on(create.send()).unwrap();
     let (run, after) = check_while_changing(&account, "service-up", || {
         block_on(c.ecs.update_service().cluster(&b.cluster).service(&b.service).desired_count(1).send()).unwrap();
@@ -184,20 +181,15 @@ fn every_page_of_every_list_is_read() {
     let b = LabBuild { upto: Upto::TaskDefinition, ..LabBuild::default() };
     let built = block_on(build(&account, &b));
     let c = Clients::new(&account, "us-east-1");
-    let network = || {
-        NetworkConfiguration::builder()
-            .awsvpc_configuration(AwsVpcConfiguration::builder().subnets(&built.subnet_id).security_groups(&built.group_id).assign_public_ip(AssignPublicIp::Enabled).build().unwrap())
-            .build()
-    };
     block_on(async {
         // Five idle services before the learner's, which lands on the third page; it runs
         // three tasks, which take two pages of ListTasks.
         for i in 0..5 {
             let name = format!("other-{i}");
-            c.ecs.create_service().cluster(&b.cluster).service_name(&name).task_definition(&built.task_definition_arn).desired_count(0).launch_type(LaunchType::Fargate).network_configuration(network()).send().await.unwrap();
+            c.ecs.create_service().cluster(&b.cluster).service_name(&name).task_definition(&built.task_definition_arn).desired_count(0).launch_type(LaunchType::Fargate).network_configuration(network(&built, true)).send().await.unwrap();
         }
         let create = c.ecs.create_service().cluster(&b.cluster).service_name("web-nginy").task_definition(&built.task_definition_arn).desired_count(3);
-        create.launch_type(LaunchType::Fargate).network_configuration(network()).send().await.unwrap();
+        create.launch_type(LaunchType::Fargate).network_configuration(network(&built, true)).send().await.unwrap();
         // Two empty streams that sort before the tasks' ones ("-" < any hex digit).
         for stream in ["web/web/-a", "web/web/-b"] {
             c.logs.create_log_stream().log_group_name(&b.log_group).log_stream_name(stream).send().await.unwrap();

@@ -145,7 +145,11 @@ struct Variant {
 /// Runs the lab chapters; returns the cleanup report. Panics with the chapter, block,
 /// stderr and grader report on any divergence.
 fn walk_the_book(variant: &Variant) -> GraderRun {
-    let account = Account::fresh(Emulator::shared());
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    // As on AWS, a stopped task's network interface lingers (there about a minute): the
+    // book's clean-up must wait for it before deleting the security group.
+    emulator.configure(&account.id, serde_json::json!({ "eni_release_seconds": 5 }));
     let strict = variant.skip_cleanup_with.is_empty();
     let mut session = Session::start(&account, strict);
     let vars: Vec<String> = variant.rename.iter().map(|(_, theirs, var)| format!("{var}={theirs}")).collect();
@@ -228,7 +232,10 @@ fn forgotten(skip: &'static [&'static str], check_id: &str, command: &str, only_
 #[test]
 fn a_forgotten_service_is_named_with_its_teardown() {
     // The cluster and the security group cannot go while the service runs, so they fail too.
-    forgotten(&["delete-service", "services-inactive"], "service-deleted", "aws ecs delete-service --cluster fargate-course --service web-nginx --force", false);
+    // The clean-up page waits for the group's interfaces to go before deleting it, which never
+    // happens while the task runs: this learner stops there (Ctrl-C), as the page says.
+    let skip = &["delete-service", "services-inactive", "delete-security-group"];
+    forgotten(skip, "service-deleted", "aws ecs delete-service --cluster fargate-course --service web-nginx --force", false);
 }
 
 #[test]

@@ -172,22 +172,22 @@ pub async fn build(account: &Account, b: &LabBuild) -> Built {
         .task_definition(&built.task_definition_arn)
         .desired_count(1)
         .launch_type(LaunchType::Fargate)
-        .network_configuration(
-            NetworkConfiguration::builder()
-                .awsvpc_configuration(
-                    AwsVpcConfiguration::builder()
-                        .subnets(&built.subnet_id)
-                        .security_groups(&built.group_id)
-                        .assign_public_ip(if b.assign_public_ip { AssignPublicIp::Enabled } else { AssignPublicIp::Disabled })
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
+        .network_configuration(network(&built, b.assign_public_ip))
         .send()
         .await
         .unwrap();
     built
+}
+
+/// The awsvpc settings of the lab's service: its subnet and security group.
+pub fn network(built: &Built, public_ip: bool) -> NetworkConfiguration {
+    let awsvpc = AwsVpcConfiguration::builder()
+        .subnets(&built.subnet_id)
+        .security_groups(&built.group_id)
+        .assign_public_ip(if public_ip { AssignPublicIp::Enabled } else { AssignPublicIp::Disabled })
+        .build()
+        .expect("subnets are set");
+    NetworkConfiguration::builder().awsvpc_configuration(awsvpc).build()
 }
 
 /// Registers a revision of the lab's task definition with the given CPU; returns its ARN.
