@@ -357,6 +357,10 @@ async fn setup_failure(e: AwsError, args: &AwsArgs, region: &str) -> Failure {
             ),
             SignIn::Other => format!("failed to sign in to AWS with profile `{profile}`: {}", e.message),
         },
+        AwsErrorKind::Credentials if args.profile.is_none() && std::env::var_os("AWS_ACCESS_KEY_ID").is_some() => format!(
+            "AWS refused the credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: {}\n\nThey may have expired (temporary keys also need AWS_SESSION_TOKEN): get new ones, or unset them to use a profile.",
+            e.message
+        ),
         AwsErrorKind::Credentials => format!(
             "AWS refused the credentials of profile `{profile}`: {}\n\nThey may have expired: sign in again (`aws sso login --profile {profile}`, or new keys with `aws configure`).",
             e.message
