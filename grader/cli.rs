@@ -41,6 +41,10 @@ pub struct Cli {
     /// Read lab files from this directory instead of the ones built into the binary.
     #[arg(long, global = true, env = "GRADER_LABS_DIR", value_name = "DIR")]
     pub labs_dir: Option<PathBuf>,
+    /// Build the book from this directory (the one with book.toml) instead of the copy built
+    /// into the binary; the default inside a checkout is the checkout's own files.
+    #[arg(long, global = true, env = "GRADER_BOOK_DIR", value_name = "DIR")]
+    pub book_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,9 +255,10 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
             let labs = labs(&cli.labs_dir)?;
             let lab = labs.select(args.lab.lab.as_deref())?.clone();
             let vars = runner::merge_vars(&lab, &args.vars.vars).map_err(Failure::usage)?;
-            crate::serve::serve(lab, vars, args.aws, args.port, |_| {}).await
+            let book = crate::book::BookSource::find(cli.book_dir.as_deref()).map_err(Failure::usage)?;
+            crate::serve::serve(lab, vars, book, args.aws, args.port, |_| {}).await
         }
-        Command::Book(command) => book(&labs(&cli.labs_dir)?, command),
+        Command::Book(command) => book(&labs(&cli.labs_dir)?, cli.book_dir.as_deref(), command),
     }
 }
 
@@ -287,11 +292,23 @@ async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
     Ok(if report.summary.pass == report.summary.accounts { Exit::Ok } else { Exit::CheckFailed })
 }
 
-fn book(labs: &LabSet, command: BookCommand) -> Result<Exit, Failure> {
+fn book(labs: &LabSet, book_dir: Option<&std::path::Path>, command: BookCommand) -> Result<Exit, Failure> {
     match command {
         BookCommand::Build { dest, lab } => {
             let lab = labs.select(lab.lab.as_deref())?.clone();
-            let out = crate::book::build(&crate::book::book_root(), dest.as_deref(), lab).map_err(|e| Failure::usage(format!("failed to build the book: {e:#}")))?;
+            let source = crate::book::BookSource::find(book_dir).map_err(Failure::usage)?;
+            let scratch = tempfile::tempdir().map_err(|e| Failure::usage(format!("failed to create a temporary directory: {e}")))?;
+            let root = source.root(scratch.path()).map_err(|e| Failure::usage(format!("failed to write out the book's sources: {e}")))?;
+            // The built-in copy is written to a temporary directory: its output goes where the
+            // user is, not in there.
+            let dest = match (dest, &source) {
+                (Some(dest), _) => Some(dest),
+                (None, crate::book::BookSource::Embedded) => Some(PathBuf::from("book-out")),
+                (None, crate::book::BookSource::Disk(_)) => None,
+            };
+            let dest = dest.map(|d| std::path::absolute(&d).unwrap_or(d));
+            eprintln!("Building the course book from {} …", source.describe());
+            let out = crate::book::build(&root, dest.as_deref(), lab).map_err(|e| Failure::usage(format!("failed to build the book from {}: {e:#}", source.describe())))?;
             println!("The book is in {}", out.display());
             Ok(Exit::Ok)
         }

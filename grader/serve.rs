@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
@@ -19,6 +19,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use crate::book::BookSource;
 use crate::cli::{AwsArgs, connect};
 use crate::exit::{Exit, Failure};
 use crate::lab::Lab;
@@ -31,6 +32,8 @@ const BUTTON_MAX_WAIT: Duration = Duration::from_secs(45);
 
 struct AppState {
     site: PathBuf,
+    /// Set when the book comes from files on disk: pages are rebuilt after an author's edit.
+    rebuild: Option<Rebuild>,
     token: String,
     port: u16,
     lab: Lab,
@@ -39,7 +42,7 @@ struct AppState {
 }
 
 /// Builds the book, binds 127.0.0.1:`port` and serves until Ctrl-C.
-pub async fn serve(lab: Lab, vars: BTreeMap<String, String>, aws: AwsArgs, port: u16, ready: impl FnOnce(u16)) -> Result<Exit, Failure> {
+pub async fn serve(lab: Lab, vars: BTreeMap<String, String>, book: BookSource, aws: AwsArgs, port: u16, ready: impl FnOnce(u16)) -> Result<Exit, Failure> {
     // A fresh private directory with an unguessable name: at a predictable path another local
     // user could plant the pages we serve. tempfile leaves the mode to the umask, so ask for
     // 0700; the book goes in a folder inside it, since mdBook recreates its build folder with
@@ -48,11 +51,14 @@ pub async fn serve(lab: Lab, vars: BTreeMap<String, String>, aws: AwsArgs, port:
     #[cfg(unix)]
     private.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
     let site = private.prefix("fargate-grader-book-").tempdir().map_err(|e| Failure::usage(format!("failed to create a directory for the book: {e}")))?;
-    let root = crate::book::book_root();
-    eprintln!("Building the course book from {} …", root.display());
+    let sources = site.path().join("src");
+    let root = book.root(&sources).map_err(|e| Failure::usage(format!("failed to write out the book's sources: {e}")))?;
+    eprintln!("Building the course book from {} …", book.describe());
     let started = Instant::now();
     let book_lab = lab.clone();
     let dest = site.path().join("book");
+    let root_for_rebuild = root.clone();
+    let build_started = SystemTime::now();
     let built = tokio::task::spawn_blocking(move || crate::book::build(&root, Some(&dest), book_lab))
         .await
         .map_err(|e| Failure::usage(format!("failed to build the book: {e}")))?
@@ -64,7 +70,8 @@ pub async fn serve(lab: Lab, vars: BTreeMap<String, String>, aws: AwsArgs, port:
     })?;
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     let token = format!("{:032x}", rand::random::<u128>());
-    let state = Arc::new(AppState { site: built, token, port, lab, vars, aws });
+    let rebuild = matches!(book, BookSource::Disk(_)).then(|| Rebuild { sources: root_for_rebuild, site: built.clone(), built_at: tokio::sync::Mutex::new(build_started) });
+    let state = Arc::new(AppState { site: built, rebuild, token, port, lab, vars, aws });
     let app = Router::new()
         .route("/api/check/{step}", post(check_step))
         .route("/api/progress", get(progress_api))
@@ -176,6 +183,11 @@ async fn static_file(State(state): State<Arc<AppState>>, uri: axum::http::Uri) -
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
     let path = if path.is_dir() { path.join("index.html") } else { path };
+    if let Some(rebuild) = &state.rebuild {
+        if path.extension().is_some_and(|e| e == "html") {
+            rebuild.if_edited(&state.lab).await;
+        }
+    }
     let Ok(bytes) = tokio::fs::read(&path).await else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
@@ -192,6 +204,51 @@ async fn static_file(State(state): State<Arc<AppState>>, uri: axum::http::Uri) -
     // The token is per process; pages must not be cached across restarts.
     response.headers_mut().insert(header::CACHE_CONTROL, "no-store".parse().expect("static header"));
     response
+}
+
+/// Rebuilding the site when its sources on disk change, so an author sees an edit on reload.
+struct Rebuild {
+    sources: PathBuf,
+    site: PathBuf,
+    /// When the last build began; held while rebuilding, so one request rebuilds and the
+    /// others wait for it.
+    built_at: tokio::sync::Mutex<SystemTime>,
+}
+
+impl Rebuild {
+    /// Rebuilds when a source file is newer than the last build. A failed build keeps the
+    /// previous pages and says why on the terminal, where the author is.
+    async fn if_edited(&self, lab: &Lab) {
+        let mut built_at = self.built_at.lock().await;
+        let sources = self.sources.clone();
+        let newest = tokio::task::spawn_blocking(move || newest_change(&[sources.join("book"), sources.join("book.toml"), sources.join("grader/assets")])).await.ok().flatten();
+        if newest.is_none_or(|t| t <= *built_at) {
+            return;
+        }
+        let started = SystemTime::now();
+        let (sources, site, lab) = (self.sources.clone(), self.site.clone(), lab.clone());
+        match tokio::task::spawn_blocking(move || crate::book::build(&sources, Some(&site), lab)).await {
+            Ok(Ok(_)) => eprintln!("Rebuilt the book after an edit."),
+            Ok(Err(e)) => eprintln!("The edited book does not build; still serving the previous pages: {e:#}"),
+            Err(e) => eprintln!("The book's rebuild stopped: {e}"),
+        }
+        *built_at = started;
+    }
+}
+
+/// The latest modification time of the files under these paths.
+fn newest_change(paths: &[PathBuf]) -> Option<SystemTime> {
+    let mut newest = None;
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(path) = stack.pop() {
+        let Ok(meta) = std::fs::metadata(&path) else { continue };
+        if meta.is_dir() {
+            stack.extend(std::fs::read_dir(&path).into_iter().flatten().flatten().map(|e| e.path()));
+        } else if let Ok(modified) = meta.modified() {
+            newest = newest.max(Some(modified));
+        }
+    }
+    newest
 }
 
 /// The file under `root` for a URL path, refusing anything that climbs out of it.

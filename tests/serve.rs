@@ -22,8 +22,19 @@ struct Server {
 
 impl Server {
     fn start(account: Option<&Account>) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_grader"));
-        cmd.args(["serve", "--port", "0"]).current_dir(root()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        Server::start_from(std::path::Path::new(env!("CARGO_BIN_EXE_grader")), &root(), account)
+    }
+
+    /// Starts `binary serve` in `cwd`.
+    fn start_from(binary: &std::path::Path, cwd: &std::path::Path, account: Option<&Account>) -> Server {
+        let mut cmd = Command::new(binary);
+        cmd.args(["serve", "--port", "0"]).current_dir(cwd);
+        Server::start_with(cmd, account)
+    }
+
+    /// Starts a prepared `grader serve` command with an account's environment (or none).
+    fn start_with(mut cmd: Command, account: Option<&Account>) -> Server {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
         let tmp = scratch_dir("serve-tmp");
         cmd.env("GRADER_STATE_DIR", scratch_dir("serve-state")).env("TMPDIR", &tmp).env_remove("AWS_ENDPOINT_URL");
         match account {
@@ -129,6 +140,86 @@ fn the_check_api_runs_a_step_and_refuses_foreign_requests() {
         assert_eq!(progress["steps"]["step-4"]["status"], "fail", "{progress}");
     });
     emulator.assert_read_only_since(before, Some(&account.id));
+}
+
+#[test]
+fn an_installed_binary_works_from_an_empty_directory() {
+    // What `cargo install` gives a learner: the binary alone, far from any checkout.
+    let install = tempfile::tempdir().unwrap();
+    let binary = install.path().join("grader");
+    std::fs::copy(env!("CARGO_BIN_EXE_grader"), &binary).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], account: Option<&Account>| {
+        let mut cmd = Command::new(&binary);
+        cmd.args(args).current_dir(work.path()).env("GRADER_STATE_DIR", scratch_dir("install-state")).env_remove("GRADER_BOOK_DIR").env_remove("GRADER_LABS_DIR");
+        if let Some(a) = account {
+            cmd.envs(a.env());
+        }
+        cmd.output().unwrap()
+    };
+
+    let built = run(&["book", "build"], None);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    // From the copy inside the binary, not from the checkout it was built in (which exists
+    // on this machine, so finding it would hide the problem).
+    assert!(String::from_utf8_lossy(&built.stderr).contains("from the copy built into this grader"), "{}", String::from_utf8_lossy(&built.stderr));
+    let site = work.path().join("book-out");
+    let step8 = std::fs::read_to_string(site.join("lab/step-8-service.html")).expect("the lab pages are built");
+    assert!(step8.contains("data-grader-step=\"step-8\""), "the page has its check widget");
+    assert!(site.join("index.html").is_file());
+    // mdBook adds a content hash to asset names: mermaid-<hash>.min.js.
+    let assets: Vec<String> = std::fs::read_dir(site.join("grader/assets")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(assets.iter().any(|a| a.starts_with("mermaid-") && a.ends_with(".min.js")), "{assets:?}");
+    // Publishable as is: no page points into this machine's directories.
+    for page in ["index.html", "lab/step-8-service.html"] {
+        let html = std::fs::read_to_string(site.join(page)).unwrap();
+        for local in [work.path().to_str().unwrap(), "/tmp/", root().to_str().unwrap()] {
+            assert!(!html.contains(local), "{page} names the local path {local}");
+        }
+    }
+
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    support::lab::block_on(support::lab::build(&account, &support::lab::LabBuild::default()));
+    let checked = run(&["check", "--all", "--format", "json"], Some(&account));
+    let report: serde_json::Value = serde_json::from_slice(&checked.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&checked.stderr)));
+    assert_eq!(report["summary"]["fail"], 0, "{report}");
+    assert_eq!(checked.status.code(), Some(0));
+
+    let server = Server::start_from(&binary, work.path(), Some(&account));
+    runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let home = client.get(format!("{}/", server.base)).send().await.unwrap().text().await.unwrap();
+        assert!(home.contains("Fargate"), "the book is served");
+        let token = token(&client, &server).await;
+        let report: serde_json::Value = client.post(format!("{}/api/check/step-8", server.base)).header("X-Grader-Token", &token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(report["steps"][0]["status"], "pass", "{report}");
+    });
+}
+
+#[test]
+fn an_authors_edit_shows_on_reload() {
+    // An author's copy of the book, served with --book-dir.
+    let author = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(author.path().join("grader")).unwrap();
+    for (from, to) in [("book", "book"), ("book.toml", "book.toml"), ("grader/assets", "grader/assets")] {
+        let copied = Command::new("cp").arg("-r").arg(root().join(from)).arg(author.path().join(to)).status().unwrap();
+        assert!(copied.success());
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_grader"));
+    cmd.args(["serve", "--port", "0", "--book-dir"]).arg(author.path()).current_dir(author.path());
+    let server = Server::start_with(cmd, None);
+    runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let page = format!("{}/introduction.html", server.base);
+        let before = client.get(&page).send().await.unwrap().text().await.unwrap();
+        assert!(!before.contains("An edit made while serving"));
+        let chapter = author.path().join("book/introduction.md");
+        let text = std::fs::read_to_string(&chapter).unwrap();
+        std::fs::write(&chapter, format!("{text}\n\nAn edit made while serving.\n")).unwrap();
+        let after = client.get(&page).send().await.unwrap().text().await.unwrap();
+        assert!(after.contains("An edit made while serving"), "the edit did not show on reload");
+    });
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 pub mod commands;
 mod directive;
+mod source;
 pub mod widget;
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 pub use directive::{DirectiveError, expand};
+pub use source::BookSource;
 
 use crate::lab::Lab;
 
@@ -51,13 +53,6 @@ pub fn preprocess_stdio(lab: Lab) -> anyhow::Result<()> {
     let book = GraderPreprocessor { lab }.run(&ctx, book)?;
     serde_json::to_writer(std::io::stdout(), &book)?;
     Ok(())
-}
-
-/// Where the book's sources are: the current directory when it has a book.toml, else the
-/// project this binary was built from.
-pub fn book_root() -> PathBuf {
-    let here = std::env::current_dir().unwrap_or_default();
-    if here.join("book.toml").exists() { here } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")) }
 }
 
 /// Builds the book in-process into `dest` (the book.toml build dir when `None`).
