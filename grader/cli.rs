@@ -130,6 +130,13 @@ pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 3000)]
     pub port: u16,
+    /// Serve only the check API, for a copy of the course hosted elsewhere (built with
+    /// `grader book build --grader-url http://127.0.0.1:PORT`); prints the token to paste.
+    #[arg(long, requires = "allow_origin")]
+    pub api_only: bool,
+    /// The site whose pages may call the API, e.g. `https://course.example` (with --api-only).
+    #[arg(long, value_name = "ORIGIN", value_parser = parse_origin, requires = "api_only")]
+    pub allow_origin: Option<String>,
     #[command(flatten)]
     pub lab: LabArg,
     #[command(flatten)]
@@ -145,6 +152,10 @@ pub enum BookCommand {
         /// Output directory (default: book-out/, from book.toml).
         #[arg(long, value_name = "DIR")]
         dest: Option<PathBuf>,
+        /// Check buttons call the learner's own `grader serve --api-only` at this address
+        /// (e.g. `http://127.0.0.1:3000`); without it, hosted pages explain the terminal command.
+        #[arg(long, value_name = "URL", value_parser = parse_origin)]
+        grader_url: Option<String>,
         #[command(flatten)]
         lab: LabArg,
     },
@@ -229,6 +240,15 @@ fn parse_wait(text: &str) -> Result<WaitFor, String> {
     WaitFor::parse(text)
 }
 
+/// A web origin: scheme, host and optional port, nothing after (that is what browsers send).
+fn parse_origin(text: &str) -> Result<String, String> {
+    let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains('/') => Ok(text.to_string()),
+        _ => Err(format!("`{text}` is not an origin; give the site's scheme and host, like `https://course.example` (no path, no trailing /)")),
+    }
+}
+
 fn parse_var(text: &str) -> Result<(String, String), String> {
     let (name, value) = text.split_once('=').ok_or_else(|| format!("`{text}` is not NAME=VALUE"))?;
     Ok((name.trim().to_string(), value.to_string()))
@@ -255,8 +275,9 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
             let labs = labs(&cli.labs_dir)?;
             let lab = labs.select(args.lab.lab.as_deref())?.clone();
             let vars = runner::merge_vars(&lab, &args.vars.vars).map_err(Failure::usage)?;
-            let book = crate::book::BookSource::find(cli.book_dir.as_deref()).map_err(Failure::usage)?;
-            crate::serve::serve(lab, vars, book, args.aws, args.port, |_| {}).await
+            let book = if args.api_only { None } else { Some(crate::book::BookSource::find(cli.book_dir.as_deref()).map_err(Failure::usage)?) };
+            let serving = crate::serve::Serving { lab, vars, book, aws: args.aws, port: args.port, allow_origin: args.allow_origin };
+            crate::serve::serve(serving, |_| {}).await
         }
         Command::Book(command) => book(&labs(&cli.labs_dir)?, cli.book_dir.as_deref(), command),
     }
@@ -294,7 +315,7 @@ async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
 
 fn book(labs: &LabSet, book_dir: Option<&std::path::Path>, command: BookCommand) -> Result<Exit, Failure> {
     match command {
-        BookCommand::Build { dest, lab } => {
+        BookCommand::Build { dest, grader_url, lab } => {
             let lab = labs.select(lab.lab.as_deref())?.clone();
             let source = crate::book::BookSource::find(book_dir).map_err(Failure::usage)?;
             let scratch = tempfile::tempdir().map_err(|e| Failure::usage(format!("failed to create a temporary directory: {e}")))?;
@@ -308,7 +329,7 @@ fn book(labs: &LabSet, book_dir: Option<&std::path::Path>, command: BookCommand)
             };
             let dest = dest.map(|d| std::path::absolute(&d).unwrap_or(d));
             eprintln!("Building the course book from {} …", source.describe());
-            let out = crate::book::build(&root, dest.as_deref(), lab).map_err(|e| Failure::usage(format!("failed to build the book from {}: {e:#}", source.describe())))?;
+            let out = crate::book::build_with(&root, dest.as_deref(), lab, grader_url).map_err(|e| Failure::usage(format!("failed to build the book from {}: {e:#}", source.describe())))?;
             println!("The book is in {}", out.display());
             Ok(Exit::Ok)
         }

@@ -31,7 +31,11 @@ use crate::runner::{self, RunOptions};
 const BUTTON_MAX_WAIT: Duration = Duration::from_secs(45);
 
 struct AppState {
-    site: PathBuf,
+    /// The built book; `None` with `--api-only`.
+    site: Option<PathBuf>,
+    /// The one other site (`--allow-origin`) whose pages may call the API: a copy of the book
+    /// hosted elsewhere, built with `--grader-url`.
+    allow_origin: Option<String>,
     /// Set when the book comes from files on disk: pages are rebuilt after an author's edit.
     rebuild: Option<Rebuild>,
     token: String,
@@ -41,8 +45,21 @@ struct AppState {
     aws: AwsArgs,
 }
 
-/// Builds the book, binds 127.0.0.1:`port` and serves until Ctrl-C.
-pub async fn serve(lab: Lab, vars: BTreeMap<String, String>, book: BookSource, aws: AwsArgs, port: u16, ready: impl FnOnce(u16)) -> Result<Exit, Failure> {
+/// What `grader serve` serves.
+pub struct Serving {
+    pub lab: Lab,
+    pub vars: BTreeMap<String, String>,
+    /// The book to build and serve; `None` serves the check API only.
+    pub book: Option<BookSource>,
+    pub aws: AwsArgs,
+    pub port: u16,
+    /// A site origin (`https://course.example`) whose pages may call the API.
+    pub allow_origin: Option<String>,
+}
+
+/// Builds the book (unless API only), binds 127.0.0.1:`port` and serves until Ctrl-C.
+pub async fn serve(opts: Serving, ready: impl FnOnce(u16)) -> Result<Exit, Failure> {
+    let Serving { lab, vars, book, aws, port, allow_origin } = opts;
     // A fresh private directory with an unguessable name: at a predictable path another local
     // user could plant the pages we serve. tempfile leaves the mode to the umask, so ask for
     // 0700; the book goes in a folder inside it, since mdBook recreates its build folder with
@@ -50,36 +67,36 @@ pub async fn serve(lab: Lab, vars: BTreeMap<String, String>, book: BookSource, a
     let mut private = tempfile::Builder::new();
     #[cfg(unix)]
     private.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
-    let site = private.prefix("fargate-grader-book-").tempdir().map_err(|e| Failure::usage(format!("failed to create a directory for the book: {e}")))?;
-    let sources = site.path().join("src");
-    let root = book.root(&sources).map_err(|e| Failure::usage(format!("failed to write out the book's sources: {e}")))?;
-    eprintln!("Building the course book from {} …", book.describe());
-    let started = Instant::now();
-    let book_lab = lab.clone();
-    let dest = site.path().join("book");
-    let root_for_rebuild = root.clone();
-    let build_started = SystemTime::now();
-    let built = tokio::task::spawn_blocking(move || crate::book::build(&root, Some(&dest), book_lab))
-        .await
-        .map_err(|e| Failure::usage(format!("failed to build the book: {e}")))?
-        .map_err(|e| Failure::usage(format!("failed to build the book: {e:#}")))?;
-    eprintln!("Built in {:.1}s.", started.elapsed().as_secs_f64());
+    let dir = private.prefix("fargate-grader-book-").tempdir().map_err(|e| Failure::usage(format!("failed to create a directory for the book: {e}")))?;
+    let (site, rebuild) = match &book {
+        Some(book) => {
+            let (site, rebuild) = build_site(book, &lab, dir.path()).await?;
+            (Some(site), rebuild)
+        }
+        None => (None, None),
+    };
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
         Failure::usage(format!("failed to listen on 127.0.0.1:{port}: {e}; pass another `--port`, or `--port 0` for any free one"))
     })?;
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     let token = format!("{:032x}", rand::random::<u128>());
-    let rebuild = matches!(book, BookSource::Disk(_)).then(|| Rebuild { sources: root_for_rebuild, site: built.clone(), built_at: tokio::sync::Mutex::new(build_started) });
-    let state = Arc::new(AppState { site: built, rebuild, token, port, lab, vars, aws });
+    let state = Arc::new(AppState { site, allow_origin: allow_origin.clone(), rebuild, token: token.clone(), port, lab, vars, aws });
     let app = Router::new()
-        .route("/api/check/{step}", post(check_step))
-        .route("/api/progress", get(progress_api))
+        .route("/api/check/{step}", post(check_step).options(preflight))
+        .route("/api/progress", get(progress_api).options(preflight))
         .fallback(get(static_file))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cors_headers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), host_guard))
         .layer(axum::middleware::map_response(hardening_headers))
         .with_state(state);
-    println!("Serving the course at http://127.0.0.1:{port}/ — open it in your browser. Press Ctrl-C to stop.");
+    match &allow_origin {
+        None => println!("Serving the course at http://127.0.0.1:{port}/ — open it in your browser. Press Ctrl-C to stop."),
+        Some(origin) => {
+            println!("Serving the check API at http://127.0.0.1:{port}/ for pages from {origin}. Press Ctrl-C to stop.");
+            println!("Token (paste it once into a check button of the course): {token}");
+        }
+    }
     ready(port);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -88,6 +105,22 @@ pub async fn serve(lab: Lab, vars: BTreeMap<String, String>, book: BookSource, a
         .await
         .map_err(|e| Failure::usage(format!("the server stopped: {e}")))?;
     Ok(Exit::Ok)
+}
+
+/// Builds the book under `dir`; with sources on disk, also what rebuilds it after an edit.
+async fn build_site(book: &BookSource, lab: &Lab, dir: &Path) -> Result<(PathBuf, Option<Rebuild>), Failure> {
+    let root = book.root(&dir.join("src")).map_err(|e| Failure::usage(format!("failed to write out the book's sources: {e}")))?;
+    eprintln!("Building the course book from {} …", book.describe());
+    let started = Instant::now();
+    let build_started = SystemTime::now();
+    let (sources, dest, book_lab) = (root.clone(), dir.join("book"), lab.clone());
+    let built = tokio::task::spawn_blocking(move || crate::book::build(&sources, Some(&dest), book_lab))
+        .await
+        .map_err(|e| Failure::usage(format!("failed to build the book: {e}")))?
+        .map_err(|e| Failure::usage(format!("failed to build the book: {e:#}")))?;
+    eprintln!("Built in {:.1}s.", started.elapsed().as_secs_f64());
+    let rebuild = matches!(book, BookSource::Disk(_)).then(|| Rebuild { sources: root, site: built.clone(), built_at: tokio::sync::Mutex::new(build_started) });
+    Ok((built, rebuild))
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {
@@ -117,12 +150,50 @@ async fn hardening_headers(mut response: Response) -> Response {
     response
 }
 
-/// Lets through only API requests from our own pages: Origin (when sent) is our address, and
-/// the token matches. [`host_guard`] has already checked Host.
+/// Whether pages from `origin` may call the API: our own, or the configured hosted copy.
+fn origin_allowed(state: &AppState, origin: &str) -> bool {
+    our_hosts(state).iter().any(|o| origin == format!("http://{o}")) || state.allow_origin.as_deref() == Some(origin)
+}
+
+/// CORS for the configured hosted copy: its pages may read our answers (errors included, so
+/// the button can say what went wrong). Other origins get no CORS headers, so a browser keeps
+/// their pages from reading anything.
+async fn cors_headers(State(state): State<Arc<AppState>>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let origin = request.headers().get(header::ORIGIN).and_then(|h| h.to_str().ok()).map(str::to_string);
+    let mut response = next.run(request).await;
+    if let (Some(origin), Some(allowed)) = (origin, &state.allow_origin) {
+        if &origin == allowed {
+            let headers = response.headers_mut();
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_str(allowed).expect("a checked origin is a header value"));
+            headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        }
+    }
+    response
+}
+
+/// The CORS preflight of the hosted copy's API calls (they carry the token header). Chrome
+/// also asks before a public site may reach a loopback address (Private Network Access).
+async fn preflight(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok()).unwrap_or("");
+    if state.allow_origin.as_deref() != Some(origin) {
+        return refuse(StatusCode::FORBIDDEN, "refused: this origin may not call the grader; start it with `--allow-origin` naming the site");
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let h = response.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("x-grader-token"));
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    if headers.contains_key("access-control-request-private-network") {
+        h.insert("access-control-allow-private-network", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// Lets through only API requests from our own pages or the configured hosted copy (Origin,
+/// when sent), with the token. [`host_guard`] has already checked Host.
 fn guard(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
-    let ours = our_hosts(state);
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok()) {
-        if !ours.iter().any(|o| origin == format!("http://{o}")) {
+        if !origin_allowed(state, origin) {
             return Err(refuse(StatusCode::FORBIDDEN, "refused: requests from other sites cannot run checks"));
         }
     }
@@ -179,7 +250,10 @@ async fn progress_api(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
 
 /// Serves the built book; HTML pages get the API token, which only our own pages carry.
 async fn static_file(State(state): State<Arc<AppState>>, uri: axum::http::Uri) -> Response {
-    let Some(path) = safe_path(&state.site, uri.path()) else {
+    let Some(site) = &state.site else {
+        return (StatusCode::NOT_FOUND, "this grader serves only its check API (--api-only)").into_response();
+    };
+    let Some(path) = safe_path(site, uri.path()) else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
     let path = if path.is_dir() { path.join("index.html") } else { path };

@@ -18,6 +18,12 @@ struct Server {
     port: u16,
     /// The server's TMPDIR, so a test can see where it builds the book.
     tmp: PathBuf,
+    /// The token an `--api-only` server prints.
+    token: Option<String>,
+}
+
+fn cmd_is_api_only(cmd: &Command) -> bool {
+    cmd.get_args().any(|a| a == "--api-only")
 }
 
 impl Server {
@@ -58,16 +64,24 @@ impl Server {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("Serving the course at ") {
-                    let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
-                }
+                let _ = tx.send(line);
             }
         });
-        let base = rx.recv_timeout(Duration::from_secs(120)).expect("grader serve did not start");
-        let port = base.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
-        Server { child, base: base.trim_end_matches('/').to_string(), port, tmp }
+        // `Serving the course at URL …`, or with --api-only `Serving the check API at URL …`
+        // and then the token to paste.
+        let (mut base, mut token) = (None, None);
+        while base.is_none() || (token.is_none() && cmd_is_api_only(&cmd)) {
+            let line = rx.recv_timeout(Duration::from_secs(120)).expect("grader serve did not start");
+            if let Some(rest) = line.strip_prefix("Serving the course at ").or_else(|| line.strip_prefix("Serving the check API at ")) {
+                base = Some(rest.split_whitespace().next().unwrap_or("").trim_end_matches('/').to_string());
+            } else if let Some((_, t)) = line.split_once("): ").filter(|_| line.starts_with("Token (")) {
+                token = Some(t.trim().to_string());
+            }
+        }
+        let base = base.unwrap();
+        let port = base.rsplit(':').next().unwrap().parse().unwrap();
+        Server { child, base, port, tmp, token }
     }
-
     /// Stops the server as a learner does, with Ctrl-C (SIGINT), and waits for it to exit.
     fn interrupt(&mut self) {
         let sent = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().expect("run kill");
@@ -220,6 +234,85 @@ fn an_authors_edit_shows_on_reload() {
         let after = client.get(&page).send().await.unwrap().text().await.unwrap();
         assert!(after.contains("An edit made while serving"), "the edit did not show on reload");
     });
+}
+
+/// The text of a widget's status line once it shows a verdict (or after a minute).
+async fn verdict(browser: &Browser, widget: &str) -> String {
+    let status = browser.find(&format!("{widget} .grader-status")).await;
+    let started = Instant::now();
+    loop {
+        let text = browser.text(&status).await;
+        if text.contains("pass") || text.contains("failed") || started.elapsed() > Duration::from_secs(60) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[test]
+fn a_hosted_copy_checks_through_the_learners_own_grader() {
+    let account = Account::fresh(Emulator::shared());
+    // The hosted copy: plain files from a static host on another port.
+    let site = scratch_dir("hosted-book");
+    let mut host = Command::new(support::venv_bin().join("python"))
+        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
+        .arg(&site)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(host.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
+    let host_port = first.split(" port ").nth(1).and_then(|r| r.split_whitespace().next()).expect("http.server's port").to_string();
+    let origin = format!("http://127.0.0.1:{host_port}");
+    // The learner's grader: the API only, for pages of that site.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_grader"));
+    cmd.args(["serve", "--port", "0", "--api-only", "--allow-origin", &origin]).current_dir(scratch_dir("api-only"));
+    let api = Server::start_with(cmd, Some(&account));
+    let token = api.token.clone().expect("--api-only prints its token");
+    let built = support::grader(None, &["book", "build", "--dest", site.to_str().unwrap(), "--grader-url", &api.base]);
+    assert_eq!(built.code, 0, "{}", built.stderr);
+
+    runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let url = format!("{}/api/check/step-1", api.base);
+        // Only the configured site gets CORS answers; another site's page can neither call
+        // the API nor read it.
+        let preflight = client.request(reqwest::Method::OPTIONS, &url).header("Origin", &origin).header("Access-Control-Request-Method", "POST").send().await.unwrap();
+        assert_eq!(preflight.status(), 204);
+        assert_eq!(preflight.headers()["access-control-allow-origin"], origin.as_str());
+        let foreign = client.request(reqwest::Method::OPTIONS, &url).header("Origin", "https://evil.example").send().await.unwrap();
+        assert_eq!(foreign.status(), 403);
+        assert!(foreign.headers().get("access-control-allow-origin").is_none());
+        let forged = client.post(&url).header("Origin", "https://evil.example").header("X-Grader-Token", &token).send().await.unwrap();
+        assert_eq!(forged.status(), 403);
+        let pages = client.get(format!("{}/", api.base)).send().await.unwrap();
+        assert_eq!(pages.status(), 404, "an API-only grader serves no pages");
+
+        let browser = Browser::start().await;
+        let page = format!("{origin}/lab/step-1-identity.html");
+        browser.call(reqwest::Method::POST, "/url", serde_json::json!({ "url": page })).await;
+        let widget = ".grader-check[data-grader-step='step-1']";
+        let button = browser.find(&format!("{widget} .grader-button")).await;
+        browser.call(reqwest::Method::POST, &format!("/element/{button}/click"), serde_json::json!({})).await;
+        // The first time, the page asks for the token; then it checks.
+        let input = browser.find(&format!("{widget} .grader-token-input")).await;
+        browser.call(reqwest::Method::POST, &format!("/element/{input}/value"), serde_json::json!({ "text": token })).await;
+        let save = browser.find(&format!("{widget} .grader-token-save")).await;
+        browser.call(reqwest::Method::POST, &format!("/element/{save}/click"), serde_json::json!({})).await;
+        let text = verdict(&browser, widget).await;
+        assert!(text.contains("All 1 check(s) pass"), "the hosted page shows the learner's verdict: {text:?}");
+        // Pasted once: after a reload the button checks at once.
+        browser.call(reqwest::Method::POST, "/url", serde_json::json!({ "url": page })).await;
+        let button = browser.find(&format!("{widget} .grader-button")).await;
+        browser.call(reqwest::Method::POST, &format!("/element/{button}/click"), serde_json::json!({})).await;
+        let again = verdict(&browser, widget).await;
+        assert!(again.contains("All 1 check(s) pass"), "the token is kept: {again:?}");
+        browser.call(reqwest::Method::DELETE, "", serde_json::Value::Null).await;
+    });
+    let _ = host.kill();
+    let _ = host.wait();
 }
 
 #[test]

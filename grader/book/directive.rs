@@ -19,6 +19,12 @@ pub struct DirectiveError {
 
 /// Expands the directives and diagrams of one chapter.
 pub fn expand(markdown: &str, lab: &Lab) -> Result<String, Vec<DirectiveError>> {
+    expand_for(markdown, lab, None)
+}
+
+/// [`expand`], with check widgets that call the grader at `grader_url` (a hosted copy of the
+/// book talking to the learner's `grader serve --api-only`).
+pub fn expand_for(markdown: &str, lab: &Lab, grader_url: Option<&str>) -> Result<String, Vec<DirectiveError>> {
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     let mut errors = Vec::new();
     let mut in_code = false;
@@ -64,7 +70,7 @@ pub fn expand(markdown: &str, lab: &Lab) -> Result<String, Vec<DirectiveError>> 
         let (line, column) = position(markdown, start);
         match name {
             "check" => match lab.step(arg) {
-                Some(step) => edits.push((start..end, widget::check_widget(lab, step))),
+                Some(step) => edits.push((start..end, widget::check_widget(lab, step, grader_url))),
                 None => errors.push(DirectiveError {
                     line,
                     column,

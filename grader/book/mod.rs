@@ -12,7 +12,7 @@ use mdbook_driver::MDBook;
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
-pub use directive::{DirectiveError, expand};
+pub use directive::{DirectiveError, expand, expand_for};
 pub use source::BookSource;
 
 use crate::lab::Lab;
@@ -20,6 +20,8 @@ use crate::lab::Lab;
 /// The mdBook preprocessor, registered in book.toml as `[preprocessor.grader]`.
 pub struct GraderPreprocessor {
     pub lab: Lab,
+    /// Where hosted pages' check buttons find the learner's grader (`--grader-url`).
+    pub grader_url: Option<String>,
 }
 
 impl Preprocessor for GraderPreprocessor {
@@ -29,7 +31,7 @@ impl Preprocessor for GraderPreprocessor {
 
     fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> mdbook_preprocessor::errors::Result<Book> {
         let mut problems = Vec::new();
-        book.for_each_chapter_mut(|chapter| match expand(&chapter.content, &self.lab) {
+        book.for_each_chapter_mut(|chapter| match expand_for(&chapter.content, &self.lab, self.grader_url.as_deref()) {
             Ok(content) => chapter.content = content,
             Err(errors) => {
                 let file = chapter.source_path.as_ref().map(|p| format!("book/{}", p.display())).unwrap_or_else(|| chapter.name.clone());
@@ -50,19 +52,24 @@ impl Preprocessor for GraderPreprocessor {
 /// `mdbook build` and `mdbook serve` run the same code as `grader book build`.
 pub fn preprocess_stdio(lab: Lab) -> anyhow::Result<()> {
     let (ctx, book) = mdbook_preprocessor::parse_input(std::io::stdin())?;
-    let book = GraderPreprocessor { lab }.run(&ctx, book)?;
+    let book = GraderPreprocessor { lab, grader_url: None }.run(&ctx, book)?;
     serde_json::to_writer(std::io::stdout(), &book)?;
     Ok(())
 }
 
 /// Builds the book in-process into `dest` (the book.toml build dir when `None`).
 pub fn build(root: &Path, dest: Option<&Path>, lab: Lab) -> anyhow::Result<PathBuf> {
+    build_with(root, dest, lab, None)
+}
+
+/// [`build`], with check buttons that call the grader at `grader_url`.
+pub fn build_with(root: &Path, dest: Option<&Path>, lab: Lab, grader_url: Option<String>) -> anyhow::Result<PathBuf> {
     let mut book = MDBook::load(root).map_err(|e| anyhow::anyhow!("failed to load the book at {}: {e:#}", root.display()))?;
     if let Some(dest) = dest {
         book.config.build.build_dir = dest.to_path_buf();
     }
     // Replaces the command-line preprocessor of the same name from book.toml.
-    book.with_preprocessor(GraderPreprocessor { lab });
+    book.with_preprocessor(GraderPreprocessor { lab, grader_url });
     book.build().map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let out = if book.config.build.build_dir.is_absolute() { book.config.build.build_dir.clone() } else { root.join(&book.config.build.build_dir) };
     Ok(out)

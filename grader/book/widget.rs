@@ -23,11 +23,13 @@ fn inline(text: &str) -> String {
 }
 
 /// The widget for one step: what will be verified, the command, hints behind toggles, and
-/// the button that `check-widget.js` wires to `POST /api/check/<STEP>`.
-pub fn check_widget(lab: &Lab, step: &Step) -> String {
+/// the button that `check-widget.js` wires to `POST /api/check/<STEP>` of the grader that
+/// serves the page, or of the one at `grader_url`.
+pub fn check_widget(lab: &Lab, step: &Step, grader_url: Option<&str>) -> String {
     let render = |t: &str| template::render(t, &lab.vars).unwrap_or_else(|_| t.to_string());
+    let url = grader_url.map(|u| format!(" data-grader-url=\"{}\"", escape(u))).unwrap_or_default();
     let mut html = format!(
-        "\n\n<div class=\"grader-check\" data-grader-step=\"{step}\" data-grader-lab=\"{lab}\">\n<p class=\"grader-title\"><strong>Check your work: {title}</strong></p>\n",
+        "\n\n<div class=\"grader-check\" data-grader-step=\"{step}\" data-grader-lab=\"{lab}\"{url}>\n<p class=\"grader-title\"><strong>Check your work: {title}</strong></p>\n",
         step = escape(&step.id),
         lab = escape(&lab.id),
         title = escape(&step.title)
