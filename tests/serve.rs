@@ -192,6 +192,11 @@ fn an_installed_binary_works_from_an_empty_directory() {
         }
     }
 
+    for args in [&["list"][..], &["hint", "step-8"], &["policy"], &["validate"]] {
+        let out = run(args, None);
+        assert!(out.status.success(), "`grader {}` from an empty directory: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    }
+
     let emulator = Emulator::shared();
     let account = Account::fresh(emulator);
     support::lab::block_on(support::lab::build(&account, &support::lab::LabBuild::default()));
