@@ -393,7 +393,12 @@ async fn setup_failure(e: AwsError, args: &AwsArgs, region: &str) -> Failure {
                 "failed to sign in to AWS: the `credential_process` of profile `{profile}` failed: {}\n\nRun it yourself to see why: {command}",
                 e.message
             ),
-            SignIn::Other => format!("failed to sign in to AWS with profile `{profile}`: {}", e.message),
+            // Often the last source of the chain (instance metadata) failing on a machine
+            // that has no credentials at all: the fix is the same as for none.
+            SignIn::Other => format!(
+                "failed to sign in to AWS with profile `{profile}`: {}\n\nConfigure credentials with `aws configure` (or `aws configure sso`), set AWS_PROFILE, or pass `--profile NAME`.",
+                e.message
+            ),
         },
         AwsErrorKind::Credentials if args.profile.is_none() && std::env::var_os("AWS_ACCESS_KEY_ID").is_some() => format!(
             "AWS refused the credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: {}\n\nThey may have expired (temporary keys also need AWS_SESSION_TOKEN): get new ones, or unset them to use a profile.",
