@@ -128,6 +128,13 @@ fn an_unknown_step_in_a_chapter_fails_the_build_with_its_location() {
 fn the_book_is_in_our_own_words() {
     let tool = root().join("../shared/tools/copycheck.py");
     let source = root().join("../shared/reference/fargate-tutorial.md");
+    // The checker sits beside the course team's checkouts (and CI's), not in the repository:
+    // a new user's clone has no copy of it, and the check is then skipped, saying so. CI must
+    // run it.
+    if !tool.exists() && std::env::var("CI").is_err() {
+        eprintln!("skipped: {} is not beside this checkout, so the book is not compared with the source tutorial here", tool.display());
+        return;
+    }
     assert!(tool.exists(), "copycheck.py is missing at {}", tool.display());
     let out = std::process::Command::new("python3").arg(&tool).arg(root().join("book")).arg(&source).output().unwrap();
     assert!(out.status.success(), "the book repeats the source tutorial:\n{}", String::from_utf8_lossy(&out.stdout));
