@@ -14,8 +14,9 @@ use crate::exit::{Exit, Failure};
 use crate::lab::{Lab, LabSet, Phase, WaitFor, load_dir, load_embedded};
 use crate::progress;
 use crate::report::human::{HumanReporter, use_colour};
+use crate::report::classroom::{self, Grading};
 use crate::report::{Format, Report, junit};
-use crate::runner::{self, CheckOutcome, Event, RunOptions};
+use crate::runner::{self, CheckOutcome, Event, PlannedCheck, RunOptions};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -224,6 +225,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+    /// Write the report to this file instead of stdout (Gradescope reads
+    /// /autograder/results/results.json).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
     pub vars: VarsArg,
     /// Decide at once instead of waiting for slow resources (a new service, say).
@@ -444,17 +449,118 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
     let steps = select_steps(lab, &args.steps, args.all)?;
     let vars = runner::merge_vars(lab, &args.vars.vars).map_err(Failure::usage)?;
     let planned = runner::plan(&steps, &vars).map_err(Failure::usage)?;
+    let step_ids: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
+    let run = match run_checks(lab, &planned, &args).await {
+        Ok(run) => run,
+        // An autograder that finds no result file records a crash, or nothing; it gets one
+        // that says the submission could not be graded and why. The exit code stays 4.
+        Err(failure) if failure.exit == Exit::AwsSetup && args.format.is_classroom() => {
+            let outcomes = undecided_outcomes(&planned, &[], "AWS could not be reached, so no check ran");
+            let region = args.aws.region.clone().unwrap_or_else(|| lab.region.clone());
+            let report = Report::build(lab, &step_ids, "", &region, 0, &outcomes);
+            let plans = classroom::plans(&planned);
+            let text = render_classroom(args.format, &Grading { report: &report, plans: &plans, setup_failure: Some(&failure.message) });
+            write_output(&text, args.output.as_deref())?;
+            return Err(failure);
+        }
+        Err(failure) => return Err(failure),
+    };
+    let report = Report::build(lab, &step_ids, &run.account, &run.region, run.duration_ms, &run.outcomes);
+    let text = match args.format {
+        Format::Human => None,
+        Format::Json => Some(format!("{}\n", report.to_json())),
+        Format::Junit => Some(junit::render(&report)),
+        format => {
+            // A check Ctrl-C stopped did not decide: the platforms must not score it as failed.
+            let missing = undecided_outcomes(&planned, &run.outcomes, "the run was interrupted before this check decided");
+            let outcomes: Vec<CheckOutcome> = run.outcomes.iter().cloned().chain(missing).collect();
+            let graded = Report::build(lab, &step_ids, &run.account, &run.region, run.duration_ms, &outcomes);
+            let plans = classroom::plans(&planned);
+            Some(render_classroom(format, &Grading { report: &graded, plans: &plans, setup_failure: None }))
+        }
+    };
+    if let Some(text) = text {
+        write_output(&text, args.output.as_deref())?;
+    }
+    if let Some(path) = &args.output {
+        let s = &report.summary;
+        eprintln!("{} passed, {} failed, {} error, {} skipped; report written to {}", s.pass, s.fail, s.error, s.skip, path.display());
+    }
+    progress::record_report_async(&lab.id, &report, &planned, run.interrupted).await;
+    if run.interrupted {
+        return Ok(Exit::Interrupted);
+    }
+    Ok(if report.summary.all_passed() { Exit::Ok } else { Exit::CheckFailed })
+}
+
+fn render_classroom(format: Format, grading: &Grading) -> String {
+    match format {
+        Format::Gradescope => classroom::gradescope(grading),
+        Format::Prairielearn => classroom::prairielearn(grading),
+        Format::GithubClassroom => classroom::github_classroom(grading),
+        Format::Human | Format::Json | Format::Junit => unreachable!("not an autograder format"),
+    }
+}
+
+/// Writes a report to `--output`, or to stdout without it.
+fn write_output(text: &str, output: Option<&std::path::Path>) -> Result<(), Failure> {
+    match output {
+        Some(path) => std::fs::write(path, text).map_err(|e| Failure::usage(format!("failed to write the report to {}: {e}", path.display()))),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// Planned checks with no outcome among `decided`, as `error` outcomes that say why.
+fn undecided_outcomes(planned: &[PlannedCheck], decided: &[CheckOutcome], reason: &str) -> Vec<CheckOutcome> {
+    planned
+        .iter()
+        .filter(|p| !decided.iter().any(|o| o.id == p.id))
+        .map(|p| CheckOutcome {
+            step_id: p.step_id.clone(),
+            id: p.id.clone(),
+            kind: p.kind.name(),
+            title: p.title.clone(),
+            status: Status::Error,
+            message: reason.to_string(),
+            expected: None,
+            found: None,
+            hint: None,
+            points: p.points,
+            duration: std::time::Duration::ZERO,
+            leftovers: Vec::new(),
+        })
+        .collect()
+}
+
+/// What a `check` run decided, in plan order.
+struct CheckRun {
+    account: String,
+    region: String,
+    duration_ms: u64,
+    outcomes: Vec<CheckOutcome>,
+    interrupted: bool,
+}
+
+/// Signs in and runs the planned checks, showing progress as they decide.
+async fn run_checks(lab: &Lab, planned: &[PlannedCheck], args: &CheckArgs) -> Result<CheckRun, Failure> {
     let aws = aws_for(&args.aws, lab).await?;
     let started = Instant::now();
 
     let stdout_tty = std::io::stdout().is_terminal();
     let titles: HashMap<String, String> = lab.steps.iter().map(|s| (s.id.clone(), s.title.clone())).collect();
-    // Human output goes to stdout; with JSON or JUnit on stdout, progress goes to stderr
-    // only when someone is watching it.
-    let mut human: Option<HumanReporter<Box<dyn std::io::Write>>> = match args.format {
-        Format::Human => Some(HumanReporter::new(Box::new(std::io::stdout()), use_colour(stdout_tty), stdout_tty, &planned, titles)),
+    // Human output goes to stdout (or the --output file); with another format on stdout,
+    // progress goes to stderr only when someone is watching it.
+    let mut human: Option<HumanReporter<Box<dyn std::io::Write>>> = match (args.format, &args.output) {
+        (Format::Human, Some(path)) => {
+            let file = std::fs::File::create(path).map_err(|e| Failure::usage(format!("failed to create {}: {e}", path.display())))?;
+            Some(HumanReporter::new(Box::new(file), false, false, planned, titles))
+        }
+        (Format::Human, None) => Some(HumanReporter::new(Box::new(std::io::stdout()), use_colour(stdout_tty), stdout_tty, planned, titles)),
         _ if std::io::stderr().is_terminal() => {
-            Some(HumanReporter::new(Box::new(std::io::stderr()), use_colour(true), true, &planned, titles))
+            Some(HumanReporter::new(Box::new(std::io::stderr()), use_colour(true), true, planned, titles))
         }
         _ => None,
     };
@@ -466,7 +572,7 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
     // are held until the sign-in succeeds, so a setup problem still exits 4 with nothing
     // else printed.
     let identity = aws.caller_identity();
-    let run = runner::run(&aws, &planned, options, tx);
+    let run = runner::run(&aws, planned, options, tx);
     tokio::pin!(identity);
     tokio::pin!(run);
     let mut account: Option<String> = None;
@@ -519,18 +625,7 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
     if let Some(h) = human.as_mut() {
         h.finish(Some(duration_ms), interrupted);
     }
-    let step_ids: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
-    let report = Report::build(lab, &step_ids, &account, &aws.region, duration_ms, &outcomes);
-    match args.format {
-        Format::Json => println!("{}", report.to_json()),
-        Format::Junit => print!("{}", junit::render(&report)),
-        Format::Human => {}
-    }
-    progress::record_report_async(&lab.id, &report, &planned, interrupted).await;
-    if interrupted {
-        return Ok(Exit::Interrupted);
-    }
-    Ok(if report.summary.all_passed() { Exit::Ok } else { Exit::CheckFailed })
+    Ok(CheckRun { account, region: aws.region.clone(), duration_ms, outcomes, interrupted })
 }
 
 fn list(labs: &LabSet, lab: &LabArg) -> Result<Exit, Failure> {

@@ -257,3 +257,136 @@ fn progress_is_recorded_and_listed() {
     assert!(list.stdout.lines().any(|l| l.contains("step-4") && l.ends_with("fail")), "{}", list.stdout);
     assert!(list.stdout.lines().any(|l| l.contains("step-5") && l.ends_with("not checked")), "{}", list.stdout);
 }
+
+/// Runs `check --all --format FORMAT --output FILE` (plus `extra`) and parses the file.
+fn classroom(account: Option<&Account>, format: &str, extra: &[&str], env: &[(&str, &str)]) -> (support::GraderRun, serde_json::Value) {
+    let file = support::scratch_dir(format).join("results.json");
+    let mut args = vec!["check", "--all", "--format", format, "--output", file.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let run = support::grader_in(account, &args, env);
+    assert_eq!(run.stdout, "", "with --output nothing goes to stdout");
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("no {} ({e}); stderr:\n{}", file.display(), run.stderr));
+    let doc = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{format} output is not JSON ({e}):\n{text}"));
+    (run, doc)
+}
+
+/// The JSON report's checks (id, status) in order, and its earned and possible points.
+fn checks_and_points(report: &serde_json::Value) -> (Vec<(String, String)>, u64, u64) {
+    let steps = report["steps"].as_array().unwrap();
+    let checks = steps.iter().flat_map(|s| s["checks"].as_array().unwrap()).map(|c| (c["id"].as_str().unwrap().to_string(), c["status"].as_str().unwrap().to_string())).collect();
+    let sum = |key: &str| steps.iter().map(|s| s["points"][key].as_u64().unwrap()).sum();
+    (checks, sum("earned"), sum("possible"))
+}
+
+/// Checks every field of the three documents against the JSON report of the same account.
+fn assert_classroom_documents(account: &Account, extra: &[&str], report: &serde_json::Value) {
+    let (checks, earned, possible) = checks_and_points(report);
+    let all_pass = checks.iter().all(|(_, s)| s == "pass");
+    let code = if all_pass { 0 } else { 1 };
+    let name_of = |test: &serde_json::Value| test["name"].as_str().unwrap().to_string();
+
+    let (run, gs) = classroom(Some(account), "gradescope", extra, &[]);
+    assert_eq!(run.code, code, "{}", run.stderr);
+    assert!(run.stderr.contains("report written to"), "{}", run.stderr);
+    assert_eq!(gs["score"].as_u64(), Some(earned), "{gs}");
+    assert!(gs["execution_time"].as_u64().unwrap() >= 1, "{gs}");
+    assert_eq!(gs["visibility"], "visible");
+    let output = gs["output"].as_str().unwrap();
+    assert!(output.contains(&format!("{earned}/{possible} points")), "{output}");
+    assert!(!output.contains("incomplete"), "{output}");
+    let tests = gs["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), checks.len());
+    assert_eq!(tests.iter().map(|t| t["max_score"].as_u64().unwrap()).sum::<u64>(), possible);
+    for (test, (id, status)) in tests.iter().zip(&checks) {
+        let passed = status == "pass";
+        assert_eq!(test["status"], if passed { "passed" } else { "failed" }, "{id}: {test}");
+        if passed {
+            assert_eq!(test["score"], test["max_score"], "{id}: {test}");
+        } else {
+            assert_eq!(test["score"], 0, "{id}: {test}");
+        }
+        assert!(name_of(test).starts_with("step-"), "{test}");
+        assert!(!test["output"].as_str().unwrap().is_empty(), "{test}");
+        assert_eq!(test["visibility"], "visible");
+    }
+
+    let (run, pl) = classroom(Some(account), "prairielearn", extra, &[]);
+    assert_eq!(run.code, code, "{}", run.stderr);
+    assert_eq!(pl["gradable"], true, "{pl}");
+    let score = pl["score"].as_f64().unwrap();
+    assert!((score - earned as f64 / possible as f64).abs() < 1e-9, "{pl}");
+    assert!(pl["message"].as_str().unwrap().contains(&format!("{earned}/{possible} points")), "{pl}");
+    assert!(pl["output"].is_string());
+    let tests = pl["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), checks.len());
+    for (test, (id, status)) in tests.iter().zip(&checks) {
+        let max = test["max_points"].as_u64().unwrap();
+        assert_eq!(test["points"].as_u64().unwrap(), if status == "pass" { max } else { 0 }, "{id}: {test}");
+        assert!(test["description"].as_str().unwrap().starts_with("step-"), "{test}");
+        assert!(test["message"].is_string() && test["output"].is_string() && test["name"].is_string(), "{test}");
+    }
+
+    let (run, gh) = classroom(Some(account), "github-classroom", extra, &[]);
+    assert_eq!(run.code, code, "{}", run.stderr);
+    assert_eq!(gh["version"], 1);
+    assert_eq!(gh["status"], if all_pass { "pass" } else { "fail" }, "{gh}");
+    assert_eq!(gh["max_score"].as_u64(), Some(possible));
+    let tests = gh["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), checks.len());
+    assert_eq!(tests.iter().map(|t| t["score"].as_u64().unwrap()).sum::<u64>(), earned);
+    for (test, (id, status)) in tests.iter().zip(&checks) {
+        assert_eq!(test["status"], if status == "pass" { "pass" } else { "fail" }, "{id}: {test}");
+        assert!(test["message"].is_string() && test["name"].is_string(), "{test}");
+    }
+}
+
+#[test]
+fn autograder_documents_of_a_finished_lab_give_full_marks() {
+    let account = fresh();
+    block_on(build(&account, &LabBuild::default()));
+    let report = check(&account, &["--all"]).json();
+    let (_, earned, possible) = checks_and_points(&report);
+    assert_eq!(earned, possible);
+    assert!(possible > 0);
+    assert_classroom_documents(&account, &[], &report);
+}
+
+#[test]
+fn autograder_documents_of_an_empty_account_score_what_exists() {
+    let account = fresh();
+    let report = check(&account, &["--all", "--no-wait"]).json();
+    let (checks, earned, possible) = checks_and_points(&report);
+    assert!(0 < earned && earned < possible, "{earned}/{possible}");
+    // http-200 is skipped because public-ip failed: that is a fail, not "could not grade".
+    assert!(checks.contains(&("http-200".to_string(), "skip".to_string())));
+    assert_classroom_documents(&account, &["--no-wait"], &report);
+}
+
+#[test]
+fn an_unreachable_endpoint_is_not_gradable_and_exits_4() {
+    let keys = [("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "verysecretvalue")];
+    let endpoint = ["--endpoint-url", "http://127.0.0.1:9"];
+    let (run, pl) = classroom(None, "prairielearn", &endpoint, &keys);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("failed to reach AWS at http://127.0.0.1:9"), "{}", run.stderr);
+    assert_eq!(pl["gradable"], false, "{pl}");
+    assert!(pl.get("score").is_none(), "not gradable means no score, not 0: {pl}");
+    assert!(pl["message"].as_str().unwrap().starts_with("could not grade: failed to reach AWS at http://127.0.0.1:9"), "{pl}");
+    let tests = pl["tests"].as_array().unwrap();
+    assert!(!tests.is_empty());
+    for test in tests {
+        assert_eq!(test["points"], 0);
+        assert!(test["message"].as_str().unwrap().starts_with("could not grade"), "{test}");
+    }
+    let (run, gs) = classroom(None, "gradescope", &endpoint, &keys);
+    assert_eq!(run.code, 4);
+    assert!(gs["output"].as_str().unwrap().starts_with("Grade incomplete: could not grade: failed to reach AWS"), "{gs}");
+    assert!(gs["tests"].as_array().unwrap().iter().all(|t| t["output"].as_str().unwrap().starts_with("could not grade")));
+    let (run, gh) = classroom(None, "github-classroom", &endpoint, &keys);
+    assert_eq!(run.code, 4);
+    assert_eq!(gh["status"], "error");
+    assert!(gh["tests"].as_array().unwrap().iter().all(|t| t["status"] == "error" && t["score"] == 0));
+    for doc in [&pl, &gs, &gh] {
+        assert!(!doc.to_string().contains("verysecretvalue"));
+    }
+}

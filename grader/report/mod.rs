@@ -1,6 +1,7 @@
 //! Reports: the JSON document of DESIGN.md's contract, built from the runner's outcomes,
-//! and the reporters that print it (human, JSON, JUnit).
+//! and the reporters that print it (human, JSON, JUnit, and the autograders' result files).
 
+pub mod classroom;
 pub mod human;
 pub mod junit;
 
@@ -22,6 +23,20 @@ pub enum Format {
     Json,
     /// JUnit XML for CI dashboards.
     Junit,
+    /// Gradescope autograder `results.json`.
+    Gradescope,
+    /// PrairieLearn external grader `results.json`.
+    Prairielearn,
+    /// The result JSON GitHub Classroom's autograding reporter reads.
+    GithubClassroom,
+}
+
+impl Format {
+    /// The autograder formats: they are written even when AWS cannot be reached, so the
+    /// platform records "could not grade" instead of a missing or empty result.
+    pub fn is_classroom(self) -> bool {
+        matches!(self, Format::Gradescope | Format::Prairielearn | Format::GithubClassroom)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
