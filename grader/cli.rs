@@ -208,8 +208,21 @@ impl AwsArgs {
             endpoint_url: self.endpoint_url.clone(),
             verbose: self.verbose,
             fallback_region: lab.region.clone(),
+            role_arn: None,
+            external_id: None,
         }
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AssumeArgs {
+    /// Grade another account by assuming this role, e.g. a student's audit role from an
+    /// autograder (`grader policy --trust` prints the trust policy it needs).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy asks for (with --role-arn).
+    #[arg(long, value_name = "ID", requires = "role_arn")]
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -239,6 +252,8 @@ pub struct CheckArgs {
     pub max_wait: Option<WaitFor>,
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub assume: AssumeArgs,
 }
 
 fn parse_wait(text: &str) -> Result<WaitFor, String> {
@@ -431,6 +446,19 @@ async fn setup_failure(e: AwsError, args: &AwsArgs, region: &str) -> Failure {
     })
 }
 
+/// A failed sign-in of `grader check`: through `--role-arn`, a failed credentials source is
+/// the role refusing us (or not existing), which is the instructor's to fix.
+async fn sign_in_failure(e: AwsError, args: &CheckArgs, region: &str) -> Failure {
+    match (&args.assume.role_arn, e.kind) {
+        (Some(arn), AwsErrorKind::CredentialSource) => Failure::aws_setup(format!(
+            "failed to assume `{arn}`: {}\n\nThe role must exist in the student's account and trust your account{}; `grader policy --trust` prints that trust policy.",
+            e.message,
+            if args.assume.external_id.is_some() { " with this external id" } else { "" }
+        )),
+        _ => setup_failure(e, &args.aws, region).await,
+    }
+}
+
 /// Connects to AWS and proves the connection with `sts:GetCallerIdentity`, turning the
 /// problems a learner can fix (no credentials, unknown region, endpoint down) into exit 4.
 pub async fn connect(args: &AwsArgs, lab: &Lab) -> Result<(Aws, String), Failure> {
@@ -546,7 +574,8 @@ struct CheckRun {
 
 /// Signs in and runs the planned checks, showing progress as they decide.
 async fn run_checks(lab: &Lab, planned: &[PlannedCheck], args: &CheckArgs) -> Result<CheckRun, Failure> {
-    let aws = aws_for(&args.aws, lab).await?;
+    let options = AwsOptions { role_arn: args.assume.role_arn.clone(), external_id: args.assume.external_id.clone(), ..args.aws.options(lab) };
+    let aws = Aws::new(load_config(&options).await?, args.aws.verbose);
     let started = Instant::now();
 
     let stdout_tty = std::io::stdout().is_terminal();
@@ -597,7 +626,7 @@ async fn run_checks(lab: &Lab, planned: &[PlannedCheck], args: &CheckArgs) -> Re
                         on_event(event, &mut human, &mut outcomes);
                     }
                 }
-                Err(e) => return Err(setup_failure(e, &args.aws, &aws.region).await),
+                Err(e) => return Err(sign_in_failure(e, args, &aws.region).await),
             },
             event = rx.recv() => match event {
                 Some(event) if account.is_some() => on_event(event, &mut human, &mut outcomes),
@@ -612,7 +641,7 @@ async fn run_checks(lab: &Lab, planned: &[PlannedCheck], args: &CheckArgs) -> Re
     if account.is_none() && !interrupted {
         match (&mut identity).await {
             Ok(identity) => account = Some(identity.0.clone()),
-            Err(e) => return Err(setup_failure(e, &args.aws, &aws.region).await),
+            Err(e) => return Err(sign_in_failure(e, args, &aws.region).await),
         }
         for event in held.drain(..) {
             on_event(event, &mut human, &mut outcomes);

@@ -390,3 +390,22 @@ fn an_unreachable_endpoint_is_not_gradable_and_exits_4() {
         assert!(!doc.to_string().contains("verysecretvalue"));
     }
 }
+
+#[test]
+fn an_autograder_grades_a_student_account_through_its_role() {
+    // The instructor's own keys, and the student's audit role: the report is the student's.
+    let emulator = Emulator::shared();
+    let student = fresh();
+    block_on(build(&student, &LabBuild::default()));
+    let instructor = Account::root(emulator);
+    let role = format!("arn:aws:iam::{}:role/grader-audit", student.id);
+    let run = grader(Some(&instructor), &["check", "step-4", "step-8", "--format", "json", "--role-arn", &role, "--external-id", "class-7"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["account"], student.id.as_str());
+    // A role that does not exist (or does not trust the instructor) is exit 4, named.
+    let strict = Emulator::start(&["--strict-assume-role"]);
+    let nobody = format!("arn:aws:iam::{}:role/grader-audit", support::fresh_account_id());
+    let refused = grader(Some(&Account::root(&strict)), &["check", "step-1", "--role-arn", &nobody]);
+    assert_eq!(refused.code, 4, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains(&format!("failed to assume `{nobody}`")) && refused.stderr.contains("grader policy --trust"), "{}", refused.stderr);
+}

@@ -41,6 +41,11 @@ pub const COHORT_SCHEMA: &str = "grader.cohort/v1";
 pub struct AccountResult {
     pub label: String,
     pub account_id: String,
+    /// The roster's `email` and `sis_id`, carried through to the gradebook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sis_id: Option<String>,
     /// `pass`, `fail` or `error` (could not audit: role not assumable, throttled, …).
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,12 +77,36 @@ pub struct Rates {
     pub public_ipv4_hour: f64,
 }
 
+/// One step of the audit with the points it is worth: a gradebook column, known even for
+/// accounts that could not be audited at all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepColumn {
+    pub id: String,
+    pub title: String,
+    pub possible: u32,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CohortReport {
     pub schema: String,
     pub lab: String,
+    /// The lab file's format version (labs carry no version of their own) …
+    #[serde(default)]
+    pub lab_format_version: u32,
+    /// … and a digest of its content, so two reports can be told to come from the same lab.
+    #[serde(default)]
+    pub lab_digest: String,
+    /// The grader's version (`CARGO_PKG_VERSION`).
+    #[serde(default)]
+    pub grader_version: String,
+    /// When the audit started, in UTC (RFC 3339, e.g. `2025-03-01T14:05:09Z`).
+    #[serde(default)]
+    pub started_at: String,
     /// The step audited, or `all`.
     pub step: String,
+    /// The steps audited, in lab order.
+    #[serde(default)]
+    pub steps: Vec<StepColumn>,
     pub duration_ms: u64,
     pub accounts: Vec<AccountResult>,
     pub summary: CohortSummary,
@@ -100,6 +129,7 @@ pub struct CohortRun<'a> {
 /// on a terminal. Results come back in roster order.
 pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortReport {
     let started = Instant::now();
+    let started_at = utc_timestamp(SystemTime::now());
     let total = roster.len();
     let done = Arc::new(AtomicUsize::new(0));
     let show_progress = std::io::stderr().is_terminal();
@@ -137,7 +167,18 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
     CohortReport {
         schema: COHORT_SCHEMA.into(),
         lab: run.lab.id.clone(),
+        lab_format_version: run.lab.version,
+        lab_digest: lab_digest(run.lab),
+        grader_version: env!("CARGO_PKG_VERSION").into(),
+        started_at,
         step: if run.step_ids.len() == 1 { run.step_ids[0].clone() } else { "all".into() },
+        steps: run
+            .lab
+            .steps
+            .iter()
+            .filter(|s| run.step_ids.contains(&s.id))
+            .map(|s| StepColumn { id: s.id.clone(), title: s.title.clone(), possible: s.checks.iter().map(|c| c.points).sum() })
+            .collect(),
         duration_ms: started.elapsed().as_millis() as u64,
         accounts,
         summary,
@@ -150,6 +191,21 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
     }
 }
 
+/// `at` in UTC to the second, as RFC 3339.
+fn utc_timestamp(at: SystemTime) -> String {
+    let secs = at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    aws_smithy_types::DateTime::from_secs(secs as i64).fmt(aws_smithy_types::date_time::Format::DateTime).expect("the clock reads a date after 1970")
+}
+
+/// A short digest of the lab as loaded (FNV-1a over its JSON form), so a report names the
+/// exact lab content it was graded against without a hashing crate. Not cryptographic: it
+/// tells versions apart, it does not guard against forgery.
+pub fn lab_digest(lab: &Lab) -> String {
+    let json = serde_json::to_vec(lab).expect("labs serialize");
+    let hash = json.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3));
+    format!("{hash:016x}")
+}
+
 fn progress_bar(done: usize, total: usize) {
     let width = 30;
     let filled = if total == 0 { width } else { done * width / total };
@@ -160,6 +216,8 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
     let failed = |message: String| AccountResult {
         label: entry.label.clone(),
         account_id: entry.account_id.clone(),
+        email: entry.email.clone(),
+        sis_id: entry.sis_id.clone(),
         status: Status::Error,
         error: Some(message),
         report: None,
@@ -203,6 +261,8 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
     AccountResult {
         label: entry.label.clone(),
         account_id: entry.account_id.clone(),
+        email: entry.email.clone(),
+        sis_id: entry.sis_id.clone(),
         status,
         error,
         usd_per_hour: leftovers.iter().filter_map(|l| l.usd_per_hour).sum(),
@@ -403,5 +463,11 @@ mod tests {
         assert!(denied.starts_with("role `arn:aws:iam::111122223333:role/audit` cannot be assumed") && denied.ends_with("not today"), "{denied}");
         let throttled = assume_role_failure(arn, &sts_error("Throttling"));
         assert_eq!(throttled, "failed to assume `arn:aws:iam::111122223333:role/audit`: Throttling: not today");
+    }
+
+    #[test]
+    fn the_audit_time_is_utc_to_the_second() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_740_837_909_750);
+        assert_eq!(utc_timestamp(at), "2025-03-01T14:05:09Z");
     }
 }

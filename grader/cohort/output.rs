@@ -1,10 +1,13 @@
 //! Cohort reports for instructors: a terminal table, JSON (`grader.cohort/v1`), CSV, JUnit
-//! (one test case per learner × check) and a self-contained HTML page with a sortable table.
+//! (one test case per learner × check), a self-contained HTML page with a sortable table,
+//! and a gradebook CSV for an LMS to import.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use super::{AccountResult, CohortReport, needing_attention};
 use crate::checks::Status;
+use crate::report::StepReport;
 use crate::report::junit::escape as xml;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -14,6 +17,8 @@ pub enum CohortFormat {
     Csv,
     Junit,
     Html,
+    /// One row per learner, one column of points per step, for an LMS gradebook import.
+    Gradebook,
 }
 
 pub fn render(report: &CohortReport, format: CohortFormat) -> String {
@@ -23,7 +28,79 @@ pub fn render(report: &CohortReport, format: CohortFormat) -> String {
         CohortFormat::Csv => csv(report),
         CohortFormat::Junit => junit(report),
         CohortFormat::Html => html(report),
+        CohortFormat::Gradebook => gradebook(report),
     }
+}
+
+/// `1 pt`, `3 pts`.
+fn points(n: u32) -> String {
+    if n == 1 { "1 pt".into() } else { format!("{n} pts") }
+}
+
+/// The ids of the checks of `report` whose verdict is unknown: those that errored, and those
+/// skipped because a check they depend on is itself unknown. The runner names the blocking
+/// dependency in the skip message (``skipped: `id` did not pass (error)``); a skip behind a
+/// failed check is a decided zero.
+fn undecided_checks(steps: &[StepReport]) -> BTreeSet<&str> {
+    let checks: Vec<_> = steps.iter().flat_map(|s| &s.checks).collect();
+    let mut undecided: BTreeSet<&str> = checks.iter().filter(|c| c.status == Status::Error).map(|c| c.id.as_str()).collect();
+    // A chain of skips resolves one link per pass.
+    loop {
+        let before = undecided.len();
+        for c in checks.iter().filter(|c| c.status == Status::Skip) {
+            let blocker = c.message.strip_prefix("skipped: `").and_then(|rest| rest.split_once('`')).map(|(id, _)| id);
+            if blocker.is_some_and(|id| undecided.contains(id)) {
+                undecided.insert(c.id.as_str());
+            }
+        }
+        if undecided.len() == before {
+            return undecided;
+        }
+    }
+}
+
+/// Points earned per step id; a step missing from the map could not be decided (the account
+/// was not audited, or one of the step's checks has an unknown verdict).
+pub fn decided_points(a: &AccountResult) -> BTreeMap<&str, u32> {
+    let Some(r) = &a.report else { return BTreeMap::new() };
+    let undecided = undecided_checks(&r.steps);
+    r.steps.iter().filter(|s| !s.checks.iter().any(|c| undecided.contains(c.id.as_str()))).map(|s| (s.id.as_str(), s.points.earned)).collect()
+}
+
+/// The gradebook: `label`, then `email` and `sis_id` when the roster gave any, one column per
+/// step headed `step-4 (1 pt)`, `total (N pts)` and `notes`. An undecided step is an empty
+/// cell, never 0, so an LMS does not record a zero for what nobody could check; the total of
+/// a learner with any undecided step is empty too, and `notes` says why. No comment lines:
+/// LMS importers take every line for a row.
+fn gradebook(report: &CohortReport) -> String {
+    let with_email = report.accounts.iter().any(|a| a.email.is_some());
+    let with_sis_id = report.accounts.iter().any(|a| a.sis_id.is_some());
+    let possible: u32 = report.steps.iter().map(|s| s.possible).sum();
+    let mut header = vec!["label".to_string()];
+    header.extend(with_email.then(|| "email".to_string()));
+    header.extend(with_sis_id.then(|| "sis_id".to_string()));
+    header.extend(report.steps.iter().map(|s| format!("{} ({})", s.id, points(s.possible))));
+    header.push(format!("total ({})", points(possible)));
+    header.push("notes".into());
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(&header).expect("writing to memory");
+    for a in &report.accounts {
+        let earned = decided_points(a);
+        let mut row = vec![a.label.clone()];
+        if with_email {
+            row.push(a.email.clone().unwrap_or_default());
+        }
+        if with_sis_id {
+            row.push(a.sis_id.clone().unwrap_or_default());
+        }
+        let cells: Vec<Option<u32>> = report.steps.iter().map(|s| earned.get(s.id.as_str()).copied()).collect();
+        row.extend(cells.iter().map(|c| c.map(|p| p.to_string()).unwrap_or_default()));
+        let total: Option<u32> = cells.iter().copied().sum();
+        row.push(total.map(|t| t.to_string()).unwrap_or_default());
+        row.push(a.error.clone().unwrap_or_default());
+        out.write_record(&row).expect("writing to memory");
+    }
+    String::from_utf8(out.into_inner().expect("writing to memory")).expect("the cells are strings")
 }
 
 /// One line naming what an account left behind, e.g. `ecs_service web-nginx (us-east-1)`.
@@ -134,14 +211,62 @@ fn junit(report: &CohortReport) -> String {
     out
 }
 
+/// The HTML anchor of each account's section, `acct-ACCOUNT_ID`; a roster listing an account
+/// twice gets `acct-ACCOUNT_ID-2` for the second, so every link lands on its own row's section.
+fn anchors(report: &CohortReport) -> Vec<String> {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    report
+        .accounts
+        .iter()
+        .map(|a| {
+            let n = seen.entry(a.account_id.as_str()).or_default();
+            *n += 1;
+            let id: String = a.account_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+            if *n == 1 { format!("acct-{id}") } else { format!("acct-{id}-{n}") }
+        })
+        .collect()
+}
+
+/// One account's section of the HTML report: why it could not be audited, or each check that
+/// did not pass with what was expected and found.
+fn account_section(out: &mut String, a: &AccountResult, anchor: &str) {
+    let _ = writeln!(out, "<section id=\"{anchor}\"><h3>{} <small>{}</small> <span class=\"{status}\">{status}</span></h3>", xml(&a.label), xml(&a.account_id), status = a.status.as_str());
+    let mut items = Vec::new();
+    if let Some(e) = &a.error {
+        items.push(format!("<li><strong>could not be decided:</strong> {}</li>", xml(e)));
+    }
+    for step in a.report.iter().flat_map(|r| &r.steps) {
+        for c in step.checks.iter().filter(|c| c.status != Status::Pass) {
+            let mut item = format!("<li><code>{}</code> / <code>{}</code> <em>{}</em>: {}", xml(&step.id), xml(&c.id), c.status.as_str(), xml(&c.message));
+            if let (Some(expected), Some(found)) = (&c.expected, &c.found) {
+                let _ = write!(item, " (expected {}, found {})", xml(expected), xml(found));
+            }
+            if let Some(hint) = &c.hint {
+                let _ = write!(item, "<br><small>hint: {}</small>", xml(hint));
+            }
+            item.push_str("</li>");
+            items.push(item);
+        }
+    }
+    if items.is_empty() {
+        out.push_str("<p>Nothing failed.</p>\n");
+    } else {
+        let _ = writeln!(out, "<ul>\n{}\n</ul>", items.join("\n"));
+    }
+    out.push_str("</section>\n");
+}
+
 fn html(report: &CohortReport) -> String {
     let s = &report.summary;
+    let anchors = anchors(report);
     let mut rows = String::new();
-    for a in &report.accounts {
+    let mut sections = String::new();
+    for (a, anchor) in report.accounts.iter().zip(&anchors) {
+        account_section(&mut sections, a, anchor);
         let teardown: Vec<String> = a.leftovers.iter().flat_map(|l| l.teardown.clone()).collect();
         let _ = writeln!(
             rows,
-            "<tr class=\"{status}\"><td>{label}</td><td>{account}</td><td>{status}</td><td data-sort=\"{cost:.6}\">{cost_text}</td><td>{details}</td><td><code>{teardown}</code></td></tr>",
+            "<tr class=\"{status}\"><td><a href=\"#{anchor}\">{label}</a></td><td>{account}</td><td>{status}</td><td data-sort=\"{cost:.6}\">{cost_text}</td><td>{details}</td><td><code>{teardown}</code></td></tr>",
             status = a.status.as_str(),
             label = xml(&a.label),
             account = xml(&a.account_id),
@@ -164,14 +289,20 @@ tr.fail td:nth-child(3) {{ color: #c0392b; font-weight: bold; }}
 tr.error td:nth-child(3) {{ color: #b7791f; font-weight: bold; }}
 tr.pass td:nth-child(3) {{ color: #2e7d32; }}
 code {{ font-size: 0.85em; }}
+.meta {{ color: #555; }}
+section {{ border-top: 1px solid #ddd; padding-top: 0.3em; }}
+section:target {{ background: #fffbe6; }}
+span.fail {{ color: #c0392b; }} span.error {{ color: #b7791f; }} span.pass {{ color: #2e7d32; }}
 </style></head><body>
 <h1>Cohort audit: {lab}, step <code>{step}</code></h1>
+<p class="meta">Audited <time datetime="{started_at}">{started_at}</time> (UTC) · lab <code>{lab}</code> format {lab_format}, content <code>{lab_digest}</code> · grader {grader_version}</p>
 <p>{accounts} accounts: {pass} pass, {fail} fail, {error} error. {leftovers} leftover resource(s), about <strong>${cost:.4}/hour</strong>.
 Costs use {rates}. Click a column to sort.</p>
 <table id="cohort"><thead><tr><th>Learner</th><th>Account</th><th>Status</th><th>$/hour</th><th>Details</th><th>Teardown</th></tr></thead>
 <tbody>
 {rows}</tbody></table>
-<script>
+<h2>Per account</h2>
+{sections}<script>
 document.querySelectorAll("#cohort th").forEach(function (th, col) {{
   var asc = true;
   th.addEventListener("click", function () {{
@@ -200,6 +331,11 @@ document.querySelectorAll("#cohort th").forEach(function (th, col) {{
         leftovers = s.leftovers,
         cost = s.usd_per_hour,
         rates = xml(&report.rates.source),
-        rows = rows
+        rows = rows,
+        sections = sections,
+        started_at = xml(&report.started_at),
+        lab_format = report.lab_format_version,
+        lab_digest = xml(&report.lab_digest),
+        grader_version = xml(&report.grader_version),
     )
 }

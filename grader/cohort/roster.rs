@@ -1,5 +1,5 @@
 //! The class roster: a CSV file with the header `label,account_id,role_arn` and optional
-//! `external_id,region,profile` columns.
+//! `external_id,region,profile` columns, and `email,sis_id`, which only the gradebook uses.
 
 use crate::exit::Failure;
 
@@ -13,10 +13,14 @@ pub struct RosterEntry {
     pub external_id: Option<String>,
     pub region: Option<String>,
     pub profile: Option<String>,
+    /// The learner's email and student-information-system id, carried to the gradebook so an
+    /// LMS can match its rows to its students.
+    pub email: Option<String>,
+    pub sis_id: Option<String>,
 }
 
 /// The roster's columns; the first three are required.
-const COLUMNS: [&str; 6] = ["label", "account_id", "role_arn", "external_id", "region", "profile"];
+const COLUMNS: [&str; 8] = ["label", "account_id", "role_arn", "external_id", "region", "profile", "email", "sis_id"];
 
 /// Parses a roster, reporting every bad line with its number. Spreadsheets save CSV with a
 /// byte-order mark, CRLF line ends and quoted cells (`"Doe, Jane"`); all of that is read as
@@ -90,6 +94,8 @@ pub fn parse_roster(file: &str, text: &str) -> Result<Vec<RosterEntry>, Failure>
             external_id: get("external_id"),
             region: get("region"),
             profile,
+            email: get("email"),
+            sis_id: get("sis_id"),
         });
     }
     if !problems.is_empty() {
@@ -156,6 +162,16 @@ mod tests {
         assert_eq!(entries[0].label, "Doe, Jane");
         assert_eq!(entries[0].external_id.as_deref(), Some("class-7"));
         assert_eq!(entries[1].region, None);
+    }
+
+    #[test]
+    fn email_and_sis_id_are_optional_and_carried() {
+        let text = "label,account_id,role_arn,email,sis_id\nJane,111122223333,arn:aws:iam::111122223333:role/audit,jane@example.edu,S-0042\nBob,444455556666,arn:aws:iam::444455556666:role/audit,,\n";
+        let entries = parse_roster("r.csv", text).unwrap();
+        assert_eq!((entries[0].email.as_deref(), entries[0].sis_id.as_deref()), (Some("jane@example.edu"), Some("S-0042")));
+        assert_eq!((entries[1].email.as_deref(), entries[1].sis_id.as_deref()), (None, None));
+        let e = parse_roster("r.csv", "label,account_id,role_arn,e_mail\n").unwrap_err();
+        assert!(e.message.contains("did you mean `email`?"), "{}", e.message);
     }
 
     #[test]
