@@ -94,7 +94,7 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 #[command(after_help = "The roster is a CSV file with the header `label,account_id,role_arn` and optional columns \
-`external_id,region,profile`. Each learner account needs an audit role that trusts your account \
+`external_id,region,profile,email,sis_id`. Each learner account needs an audit role that trusts your account \
 (see `grader policy --trust`) with the permissions of `grader policy`. Exit code: 0 when every \
 account passes, 1 otherwise.")]
 pub struct CohortArgs {

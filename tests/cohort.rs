@@ -1,6 +1,7 @@
 //! `grader cohort` over a class of 200 accounts in one emulator: 150 clean, 40 with assorted
 //! leftovers across regions, 10 whose audit role cannot be assumed. Every account must be
-//! classified exactly right, in every output format. Also what one account costs in calls,
+//! classified exactly right, in every output format. A class of 30 graded on every step,
+//! whose gradebook must say what its JSON report says. Also what one account costs in calls,
 //! and the retry settings an instructor chooses.
 
 mod support;
@@ -166,6 +167,128 @@ fn a_class_of_200_is_classified_exactly_in_every_format() {
     let human = run("human");
     assert!(human.contains("200 accounts: 158 pass, 32 fail, 10 error"), "{human}");
     assert!(human.contains("Needs attention first:"));
+}
+
+/// The ids of the checks of one account's JSON report whose verdict is unknown: errors, and
+/// skips behind one (the runner names the blocker: ``skipped: `id` did not pass (…)``).
+fn undecided_checks(report: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    let checks: Vec<&serde_json::Value> = report["steps"].as_array().unwrap().iter().flat_map(|s| s["checks"].as_array().unwrap()).collect();
+    let mut undecided: std::collections::BTreeSet<String> = checks.iter().filter(|c| c["status"] == "error").map(|c| c["id"].as_str().unwrap().to_string()).collect();
+    loop {
+        let before = undecided.len();
+        for c in checks.iter().filter(|c| c["status"] == "skip") {
+            let blocker = c["message"].as_str().unwrap().split('`').nth(1).unwrap_or_default().to_string();
+            if undecided.contains(&blocker) {
+                undecided.insert(c["id"].as_str().unwrap().to_string());
+            }
+        }
+        if undecided.len() == before {
+            return undecided;
+        }
+    }
+}
+
+#[test]
+fn a_class_of_30_gets_a_gradebook_that_says_what_the_json_says() {
+    let emulator = Emulator::start(&["--strict-assume-role"]);
+    let mut kinds = vec![Kind::Clean; 10];
+    for (kind, n) in [(Kind::RunningService, 8), (Kind::EmptyCluster, 4), (Kind::LogGroupOnly, 2), (Kind::SecurityGroupOnly, 2), (Kind::InactiveTaskDefinitionsOnly, 1), (Kind::NoRole, 3)] {
+        kinds.extend(std::iter::repeat_n(kind, n));
+    }
+    assert_eq!(kinds.len(), 30);
+    let ids: Vec<String> = kinds.iter().map(|_| fresh_account_id()).collect();
+    support::lab::block_on(async {
+        let endpoint = emulator.url.clone();
+        futures::future::join_all(ids.iter().zip(&kinds).map(|(id, kind)| set_up(&endpoint, id, *kind))).await;
+    });
+    let dir = scratch_dir("cohort-gradebook");
+    let roster = dir.join("roster.csv");
+    // The running labs are in us-west-2, so the class is graded there. Every third learner
+    // has no SIS id; labels with a comma and a quote test the writer's quoting.
+    let mut csv = String::from("label,account_id,role_arn,external_id,region,email,sis_id
+");
+    for (i, id) in ids.iter().enumerate() {
+        let sis_id = if i % 3 == 0 { String::new() } else { format!("S{i:04}") };
+        csv.push_str(&format!("\"Learner, \"\"{i:02}\"\"\",{id},arn:aws:iam::{id}:role/{AUDIT_ROLE},{EXTERNAL_ID},us-west-2,learner{i}@example.edu,{sis_id}\n"));
+    }
+    std::fs::write(&roster, csv).unwrap();
+    let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_ENDPOINT_URL", emulator.url.as_str())];
+    let run = |format: &str| {
+        let out = dir.join(format!("class.{format}"));
+        let args = ["cohort", "--roster", roster.to_str().unwrap(), "--all", "--scan-regions", "us-west-2", "--format", format, "--output", out.to_str().unwrap()];
+        let result = grader_in(None, &args, &env);
+        assert_eq!(result.code, 1, "some accounts fail, so exit 1: {}", result.stderr);
+        std::fs::read_to_string(out).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let gradebook = run("gradebook");
+    assert!(!gradebook.lines().any(|l| l.starts_with('#')), "no comment lines in the gradebook");
+    let mut reader = csv::Reader::from_reader(gradebook.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+
+    let steps = json["steps"].as_array().unwrap();
+    assert!(steps.len() > 1 && steps.iter().all(|s| s["id"] != "cleanup"), "--all grades the build steps: {steps:?}");
+    let pts = |n: u64| if n == 1 { "1 pt".to_string() } else { format!("{n} pts") };
+    let mut expected_header = vec!["label".to_string(), "email".into(), "sis_id".into()];
+    expected_header.extend(steps.iter().map(|s| format!("{} ({})", s["id"].as_str().unwrap(), pts(s["possible"].as_u64().unwrap()))));
+    let possible: u64 = steps.iter().map(|s| s["possible"].as_u64().unwrap()).sum();
+    expected_header.push(format!("total ({})", pts(possible)));
+    expected_header.push("notes".into());
+    assert_eq!(header, expected_header);
+
+    let accounts = json["accounts"].as_array().unwrap();
+    assert_eq!(rows.len(), accounts.len());
+    assert_eq!(rows.len(), 30);
+    let (mut empty_cells, mut full_marks, mut zeros) = (0, 0, 0);
+    for (i, (row, a)) in rows.iter().zip(accounts).enumerate() {
+        let label = a["label"].as_str().unwrap();
+        assert_eq!(label, format!("Learner, \"{i:02}\""));
+        assert_eq!(&row[0], label);
+        assert_eq!(&row[1], format!("learner{i}@example.edu"));
+        assert_eq!(&row[2], if i % 3 == 0 { String::new() } else { format!("S{i:04}") }, "a blank SIS id stays blank");
+        let mut expected: Vec<String> = Vec::new();
+        match a.get("report") {
+            None => expected.extend(steps.iter().map(|_| String::new())),
+            Some(report) => {
+                let undecided = undecided_checks(report);
+                for (column, step) in steps.iter().zip(report["steps"].as_array().unwrap()) {
+                    assert_eq!(column["id"], step["id"]);
+                    assert_eq!(column["possible"], step["points"]["possible"]);
+                    let decided = step["checks"].as_array().unwrap().iter().all(|c| !undecided.contains(c["id"].as_str().unwrap()));
+                    expected.push(if decided { step["points"]["earned"].to_string() } else { String::new() });
+                }
+            }
+        }
+        let total = if expected.iter().any(String::is_empty) { String::new() } else { expected.iter().map(|p| p.parse::<u64>().unwrap()).sum::<u64>().to_string() };
+        expected.push(total);
+        expected.push(a["error"].as_str().unwrap_or_default().to_string());
+        let cells: Vec<&str> = row.iter().skip(3).collect();
+        assert_eq!(cells, expected, "{label} ({})", a["account_id"]);
+        empty_cells += cells[..steps.len()].iter().filter(|c| c.is_empty()).count();
+        full_marks += usize::from(cells[steps.len()] == possible.to_string());
+        zeros += cells[..steps.len()].iter().filter(|c| **c == "0").count();
+        if kinds[i] == Kind::NoRole {
+            assert!(cells[..=steps.len()].iter().all(|c| c.is_empty()) && cells[steps.len() + 1].contains("cannot be assumed"), "{cells:?}");
+        }
+    }
+    assert!(empty_cells >= 3 * steps.len() && zeros > 0, "a mixed class: {empty_cells} empty cells, {zeros} zeros");
+    eprintln!("gradebook: {full_marks} learners with full marks, {zeros} zero cells, {empty_cells} empty cells");
+
+    let html = run("html");
+    let started_at = json["started_at"].as_str().unwrap();
+    assert!(started_at.len() == 20 && started_at.ends_with('Z'), "{started_at}");
+    // The HTML run is a later run: its time is the JSON run's or after, in the same format.
+    let html_time = html.split("<time datetime=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("the HTML states when the audit ran");
+    assert!(html_time.len() == 20 && html_time.ends_with('Z') && html_time >= started_at, "{html_time} vs {started_at}");
+    assert!(html.contains(&format!(">{html_time}</time> (UTC)")));
+    assert!(html.contains(&format!("lab <code>fargate-nginx</code> format 1, content <code>{}</code>", json["lab_digest"].as_str().unwrap())));
+    assert_eq!(json["grader_version"], env!("CARGO_PKG_VERSION"));
+    assert!(html.contains(&format!("grader {}", env!("CARGO_PKG_VERSION"))));
+    for id in &ids {
+        assert_eq!(html.matches(&format!("<a href=\"#acct-{id}\">")).count(), 1, "{id}");
+        assert_eq!(html.matches(&format!("<section id=\"acct-{id}\">")).count(), 1, "{id}");
+    }
 }
 
 /// Runs `grader cohort --format json` as the instructor, with the AWS retry variables only as

@@ -339,3 +339,108 @@ document.querySelectorAll("#cohort th").forEach(function (th, col) {{
         grader_version = xml(&report.grader_version),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A recorded `--all` report of three learners: one who finished, one with a failed step
+    /// and a step the audit could not decide (an error, and a check skipped behind it), and
+    /// one whose role could not be assumed.
+    const RECORDED: &str = r#"{
+      "schema": "grader.cohort/v1", "lab": "fargate-nginx", "lab_format_version": 1, "lab_digest": "0123456789abcdef",
+      "grader_version": "0.9.0", "started_at": "2025-03-01T14:05:09Z", "step": "all",
+      "steps": [{"id": "step-1", "title": "Cluster", "possible": 1}, {"id": "step-2", "title": "Service", "possible": 3}],
+      "duration_ms": 1200,
+      "accounts": [
+        {"label": "Doe, Jane", "account_id": "111122223333", "email": "jane@example.edu", "sis_id": "S-1", "status": "pass", "leftovers": [], "usd_per_hour": 0.0,
+         "report": {"schema": "grader.report/v1", "lab": "fargate-nginx", "account": "111122223333", "region": "us-east-1", "duration_ms": 5,
+           "summary": {"pass": 3, "fail": 0, "error": 0, "skip": 0},
+           "steps": [
+             {"id": "step-1", "title": "Cluster", "status": "pass", "points": {"earned": 1, "possible": 1}, "checks": [
+               {"id": "cluster", "kind": "ecs_cluster", "title": "c", "status": "pass", "message": "ok", "duration_ms": 1}]},
+             {"id": "step-2", "title": "Service", "status": "pass", "points": {"earned": 3, "possible": 3}, "checks": [
+               {"id": "service", "kind": "ecs_service", "title": "s", "status": "pass", "message": "ok", "duration_ms": 1},
+               {"id": "web", "kind": "http", "title": "w", "status": "pass", "message": "ok", "duration_ms": 1}]}]}},
+        {"label": "Bob \"B\"", "account_id": "444455556666", "email": "bob@example.edu", "status": "error", "error": "service: throttled", "leftovers": [], "usd_per_hour": 0.0,
+         "report": {"schema": "grader.report/v1", "lab": "fargate-nginx", "account": "444455556666", "region": "us-east-1", "duration_ms": 5,
+           "summary": {"pass": 0, "fail": 1, "error": 1, "skip": 1},
+           "steps": [
+             {"id": "step-1", "title": "Cluster", "status": "fail", "points": {"earned": 0, "possible": 1}, "checks": [
+               {"id": "cluster", "kind": "ecs_cluster", "title": "c", "status": "fail", "message": "no cluster", "expected": "ACTIVE", "found": "none", "hint": "create it", "duration_ms": 1}]},
+             {"id": "step-2", "title": "Service", "status": "error", "points": {"earned": 0, "possible": 3}, "checks": [
+               {"id": "service", "kind": "ecs_service", "title": "s", "status": "error", "message": "throttled", "duration_ms": 1},
+               {"id": "web", "kind": "http", "title": "w", "status": "skip", "message": "skipped: `service` did not pass (error)", "duration_ms": 0}]}]}},
+        {"label": "carol", "account_id": "777788889999", "status": "error", "error": "role `arn:aws:iam::777788889999:role/audit` cannot be assumed", "leftovers": [], "usd_per_hour": 0.0}
+      ],
+      "summary": {"accounts": 3, "pass": 1, "fail": 0, "error": 2, "leftovers": 0, "usd_per_hour": 0.0},
+      "rates": {"source": "test rates", "fargate_vcpu_hour": 0.04, "fargate_gb_hour": 0.004, "public_ipv4_hour": 0.005}
+    }"#;
+
+    fn recorded() -> CohortReport {
+        serde_json::from_str(RECORDED).expect("the recorded report parses")
+    }
+
+    fn rows(text: &str) -> Vec<Vec<String>> {
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+        reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+    }
+
+    #[test]
+    fn the_gradebook_has_a_row_per_learner_and_leaves_undecided_steps_empty() {
+        let text = render(&recorded(), CohortFormat::Gradebook);
+        assert!(!text.lines().any(|l| l.starts_with('#')), "no comment lines: {text}");
+        let rows = rows(&text);
+        assert_eq!(rows[0], ["label", "email", "sis_id", "step-1 (1 pt)", "step-2 (3 pts)", "total (4 pts)", "notes"]);
+        assert_eq!(rows[1], ["Doe, Jane", "jane@example.edu", "S-1", "1", "3", "4", ""]);
+        // A failed step is a decided 0; the errored step and so the total stay empty.
+        assert_eq!(rows[2], ["Bob \"B\"", "bob@example.edu", "", "0", "", "", "service: throttled"]);
+        assert_eq!(rows[3], ["carol", "", "", "", "", "", "role `arn:aws:iam::777788889999:role/audit` cannot be assumed"]);
+        assert_eq!(rows.len(), 4);
+        assert!(text.contains("\"Doe, Jane\"") && text.contains("\"Bob \"\"B\"\"\""), "quoted by the csv writer: {text}");
+    }
+
+    #[test]
+    fn the_gradebook_leaves_out_roster_columns_nobody_filled_and_serves_one_step() {
+        let mut report = recorded();
+        for a in &mut report.accounts {
+            a.email = None;
+            a.sis_id = None;
+        }
+        report.steps.truncate(1);
+        report.step = "step-1".into();
+        let rows = rows(&render(&report, CohortFormat::Gradebook));
+        assert_eq!(rows[0], ["label", "step-1 (1 pt)", "total (1 pt)", "notes"]);
+        assert_eq!(rows[1], ["Doe, Jane", "1", "1", ""]);
+        assert_eq!(rows[2][..3], ["Bob \"B\"", "0", "0"], "step-1 was decided for Bob");
+    }
+
+    #[test]
+    fn a_skip_behind_a_failure_is_decided_and_one_behind_an_error_is_not() {
+        let report = recorded();
+        let bob = &report.accounts[1].report.as_ref().unwrap().steps;
+        assert_eq!(undecided_checks(bob), BTreeSet::from(["service", "web"]));
+        let mut steps = bob.clone();
+        steps[1].checks[0].status = Status::Fail;
+        steps[1].checks[1].message = "skipped: `service` did not pass (fail)".into();
+        assert!(undecided_checks(&steps).is_empty());
+    }
+
+    #[test]
+    fn the_html_states_when_and_what_and_links_each_row_to_its_section() {
+        let mut report = recorded();
+        // A roster listing an account twice still gets one section per row.
+        report.accounts.push(report.accounts[2].clone());
+        let html = render(&report, CohortFormat::Html);
+        assert!(html.contains("<time datetime=\"2025-03-01T14:05:09Z\">"), "{html}");
+        assert!(html.contains("lab <code>fargate-nginx</code> format 1, content <code>0123456789abcdef</code> · grader 0.9.0"), "{html}");
+        for anchor in ["acct-111122223333", "acct-444455556666", "acct-777788889999", "acct-777788889999-2"] {
+            assert_eq!(html.matches(&format!("<a href=\"#{anchor}\">")).count(), 1, "{anchor}");
+            assert_eq!(html.matches(&format!("<section id=\"{anchor}\">")).count(), 1, "{anchor}");
+        }
+        let bob = html.split("<section id=\"acct-444455556666\">").nth(1).unwrap().split("</section>").next().unwrap();
+        assert!(bob.contains("<code>cluster</code> <em>fail</em>: no cluster (expected ACTIVE, found none)") && bob.contains("hint: create it"), "{bob}");
+        assert!(bob.contains("<code>web</code> <em>skip</em>"), "{bob}");
+        assert!(html.contains("Nothing failed."));
+    }
+}
