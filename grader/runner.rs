@@ -96,6 +96,17 @@ const FIRST_PAUSE: Duration = Duration::from_secs(1);
 /// change it waits for. Each look is a few read calls, far inside AWS's rate limits.
 const LONGEST_PAUSE: Duration = Duration::from_secs(5);
 
+/// The message of a check skipped because `dependency` did not pass. Reports read the
+/// dependency back with [`skipped_behind`], so the two stay together here.
+fn skip_message(dependency: &str, status: Status) -> String {
+    format!("skipped: `{dependency}` did not pass ({})", status.as_str())
+}
+
+/// The dependency a skipped check's message names as the one that did not pass.
+pub fn skipped_behind(message: &str) -> Option<&str> {
+    message.strip_prefix("skipped: `").and_then(|rest| rest.split_once('`')).map(|(id, _)| id)
+}
+
 /// Options for one run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
@@ -161,7 +172,7 @@ async fn run_one(
         if status != Status::Pass {
             let mut v = Verdict::default();
             v.status = Some(Status::Skip);
-            v.message = format!("skipped: `{id}` did not pass ({})", status.as_str());
+            v.message = skip_message(&id, status);
             return outcome(v, Instant::now());
         }
     }

@@ -25,18 +25,22 @@ pub fn profile_name(flag: Option<&str>) -> String {
 /// How `profile` signs in, read from the shared config and credentials files (the same files
 /// and variables the SDK reads). Unreadable files are `Other`: this only shapes advice.
 pub async fn sign_in_of(profile: &str) -> SignIn {
-    let sso = setting(profile, "sso_session").await.or(setting(profile, "sso_start_url").await);
-    if sso.is_some() {
+    let Some(set) = load(profile).await else { return SignIn::Other };
+    let Some(section) = set.get_profile(profile) else { return SignIn::Other };
+    if section.get("sso_session").is_some() || section.get("sso_start_url").is_some() {
         return SignIn::Sso;
     }
-    match setting(profile, "credential_process").await {
-        Some(command) => SignIn::Process(command),
+    match section.get("credential_process") {
+        Some(command) => SignIn::Process(command.to_string()),
         None => SignIn::Other,
     }
 }
 
 /// One setting of a profile (`None` when the files, the profile or the key are missing).
 pub async fn setting(profile: &str, key: &str) -> Option<String> {
-    let set = aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), Some(Cow::Owned(profile.to_string()))).await.ok()?;
-    set.get_profile(profile)?.get(key).map(str::to_string)
+    load(profile).await?.get_profile(profile)?.get(key).map(str::to_string)
+}
+
+async fn load(profile: &str) -> Option<aws_config::profile::ProfileSet> {
+    aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), Some(Cow::Owned(profile.to_string()))).await.ok()
 }

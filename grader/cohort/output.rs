@@ -2,12 +2,12 @@
 //! (one test case per learner × check), a self-contained HTML page with a sortable table,
 //! and a gradebook CSV for an LMS to import.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::{AccountResult, CohortReport, needing_attention};
 use crate::checks::Status;
-use crate::report::StepReport;
+use crate::report::undecided_checks;
 use crate::report::junit::escape as xml;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -35,28 +35,6 @@ pub fn render(report: &CohortReport, format: CohortFormat) -> String {
 /// `1 pt`, `3 pts`.
 fn points(n: u32) -> String {
     if n == 1 { "1 pt".into() } else { format!("{n} pts") }
-}
-
-/// The ids of the checks of `report` whose verdict is unknown: those that errored, and those
-/// skipped because a check they depend on is itself unknown. The runner names the blocking
-/// dependency in the skip message (``skipped: `id` did not pass (error)``); a skip behind a
-/// failed check is a decided zero.
-fn undecided_checks(steps: &[StepReport]) -> BTreeSet<&str> {
-    let checks: Vec<_> = steps.iter().flat_map(|s| &s.checks).collect();
-    let mut undecided: BTreeSet<&str> = checks.iter().filter(|c| c.status == Status::Error).map(|c| c.id.as_str()).collect();
-    // A chain of skips resolves one link per pass.
-    loop {
-        let before = undecided.len();
-        for c in checks.iter().filter(|c| c.status == Status::Skip) {
-            let blocker = c.message.strip_prefix("skipped: `").and_then(|rest| rest.split_once('`')).map(|(id, _)| id);
-            if blocker.is_some_and(|id| undecided.contains(id)) {
-                undecided.insert(c.id.as_str());
-            }
-        }
-        if undecided.len() == before {
-            return undecided;
-        }
-    }
 }
 
 /// Points earned per step id; a step missing from the map could not be decided (the account
@@ -342,6 +320,8 @@ document.querySelectorAll("#cohort th").forEach(function (th, col) {{
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     /// A recorded `--all` report of three learners: one who finished, one with a failed step

@@ -9,23 +9,17 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::{CheckReport, Report};
+use super::{CheckReport, Report, undecided_checks};
 use crate::checks::Status;
 use crate::runner::PlannedCheck;
 
-/// What the plan knows about a check that the JSON report does not carry.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CheckPlan {
-    pub points: u32,
-    pub depends_on: Vec<String>,
-}
-
-/// The plan of a run by check id (ids are unique within a lab). `grader.report/v1` keeps only
-/// each step's sums, and the platforms score test by test, so the renderers take this beside it.
-pub type Plans = HashMap<String, CheckPlan>;
+/// Each check's points by check id (ids are unique within a lab). `grader.report/v1` keeps
+/// only each step's sums, and the platforms score test by test, so the renderers take this
+/// beside it.
+pub type Plans = HashMap<String, u32>;
 
 pub fn plans(planned: &[PlannedCheck]) -> Plans {
-    planned.iter().map(|p| (p.id.clone(), CheckPlan { points: p.points, depends_on: p.depends_on.clone() })).collect()
+    planned.iter().map(|p| (p.id.clone(), p.points)).collect()
 }
 
 /// What one run gives the platforms.
@@ -79,18 +73,17 @@ impl Graded<'_> {
 
 impl<'a> Grading<'a> {
     fn checks(&self) -> Vec<Graded<'a>> {
-        let statuses: HashMap<&str, Status> = self.report.steps.iter().flat_map(|s| &s.checks).map(|c| (c.id.as_str(), c.status)).collect();
+        let undecided = undecided_checks(&self.report.steps);
         let mut out = Vec::new();
         for step in &self.report.steps {
             for check in &step.checks {
                 let verdict = match check.status {
                     Status::Pass => Verdict::Passed,
                     Status::Fail => Verdict::Failed,
-                    Status::Error => Verdict::CouldNotGrade(check.message.clone()),
-                    Status::Skip if undecided(&check.id, &statuses, self.plans) => Verdict::CouldNotGrade(check.message.clone()),
-                    Status::Skip => Verdict::Failed,
+                    Status::Error | Status::Skip if undecided.contains(check.id.as_str()) => Verdict::CouldNotGrade(check.message.clone()),
+                    Status::Error | Status::Skip => Verdict::Failed,
                 };
-                let points = self.plans.get(&check.id).map(|p| p.points).unwrap_or(0);
+                let points = self.plans.get(&check.id).copied().unwrap_or(0);
                 out.push(Graded { step_id: &step.id, step_title: &step.title, check, points, verdict });
             }
         }
@@ -142,23 +135,6 @@ impl<'a> Grading<'a> {
         parts.push(self.summary(checks));
         parts.join("\n\n")
     }
-}
-
-/// A skip is undecided when no dependency failed for real and one of them is undecided: the
-/// check might have passed had the grader been able to see its dependency.
-fn undecided(id: &str, statuses: &HashMap<&str, Status>, plans: &Plans) -> bool {
-    let deps = plans.get(id).map(|p| p.depends_on.as_slice()).unwrap_or_default();
-    let decided_fail = |d: &String| match statuses.get(d.as_str()) {
-        Some(Status::Fail) => true,
-        Some(Status::Skip) => !undecided(d, statuses, plans),
-        _ => false,
-    };
-    let is_undecided = |d: &String| match statuses.get(d.as_str()) {
-        Some(Status::Error) => true,
-        Some(Status::Skip) => undecided(d, statuses, plans),
-        _ => false,
-    };
-    !deps.iter().any(decided_fail) && deps.iter().any(is_undecided)
 }
 
 fn pretty(value: &Value) -> String {
@@ -309,11 +285,11 @@ mod tests {
         let mut summary = Summary::default();
         checks.iter().for_each(|c| summary.add(c.status));
         let mut plans: Plans = HashMap::new();
-        plans.insert("a".into(), CheckPlan { points: 2, depends_on: vec![] });
-        plans.insert("b".into(), CheckPlan { points: 1, depends_on: vec![] });
-        plans.insert("c".into(), CheckPlan { points: 1, depends_on: vec!["b".into()] });
-        plans.insert("d".into(), CheckPlan { points: 3, depends_on: vec![] });
-        plans.insert("e".into(), CheckPlan { points: 1, depends_on: vec!["d".into()] });
+        plans.insert("a".into(), 2);
+        plans.insert("b".into(), 1);
+        plans.insert("c".into(), 1);
+        plans.insert("d".into(), 3);
+        plans.insert("e".into(), 1);
         let step = StepReport { id: "step-4".into(), title: "ECS cluster".into(), status: Status::Fail, points: Points::default(), checks };
         let report = Report {
             schema: crate::report::REPORT_SCHEMA.into(),

@@ -5,6 +5,8 @@ pub mod classroom;
 pub mod human;
 pub mod junit;
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Leftover, Status};
@@ -159,3 +161,26 @@ impl Report {
         serde_json::to_string_pretty(self).expect("reports always serialize")
     }
 }
+
+/// The ids of the checks whose verdict is unknown: those that errored, and those skipped
+/// because the check they depend on is itself unknown (the runner names it in the skip
+/// message); a skip behind a failed check is a decided zero. Autograder files and the cohort
+/// gradebook both score by this.
+pub fn undecided_checks(steps: &[StepReport]) -> BTreeSet<&str> {
+    let checks: Vec<_> = steps.iter().flat_map(|s| &s.checks).collect();
+    let mut undecided: BTreeSet<&str> = checks.iter().filter(|c| c.status == Status::Error).map(|c| c.id.as_str()).collect();
+    // A chain of skips resolves one link per pass.
+    loop {
+        let before = undecided.len();
+        for c in checks.iter().filter(|c| c.status == Status::Skip) {
+            let blocker = crate::runner::skipped_behind(&c.message);
+            if blocker.is_some_and(|id| undecided.contains(id)) {
+                undecided.insert(c.id.as_str());
+            }
+        }
+        if undecided.len() == before {
+            return undecided;
+        }
+    }
+}
+
