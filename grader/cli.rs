@@ -13,6 +13,7 @@ use crate::checks::{KINDS, Status};
 use crate::exit::{Exit, Failure};
 use crate::lab::{Lab, LabSet, Phase, WaitFor, load_dir, load_embedded};
 use crate::progress;
+use crate::receipt::Receipt;
 use crate::report::human::{HumanReporter, use_colour};
 use crate::report::classroom::{self, Grading};
 use crate::report::{Format, Report, junit};
@@ -27,6 +28,8 @@ Examples:
   grader list                         steps and their last result
   grader validate labs/               lint lab files
   grader cohort --roster class.csv    cleanup audit of a whole class
+  grader verify-receipt receipt.json --role-arn ARN
+                                      a learner's receipt against their account
   grader serve                        the course at http://127.0.0.1:3000 with check buttons
 
 Exit codes: 0 all passed · 1 a check failed · 2 usage error · 3 invalid lab file ·
@@ -85,6 +88,8 @@ pub enum Command {
     },
     /// Audit a whole class: one step (default `cleanup`) in every account of a roster.
     Cohort(CohortArgs),
+    /// Check a learner's receipt against their account (through --role-arn).
+    VerifyReceipt(VerifyReceiptArgs),
     /// Serve the course book on 127.0.0.1 with working check buttons.
     Serve(ServeArgs),
     /// Build the book, or act as its mdBook preprocessor.
@@ -250,10 +255,40 @@ pub struct CheckArgs {
     /// Wait at most this long for any check (e.g. `30s`), however long the lab allows.
     #[arg(long, value_name = "DURATION", value_parser = parse_wait)]
     pub max_wait: Option<WaitFor>,
+    /// Also write a receipt: the account, the lab's version and the ARNs and creation times
+    /// of what the passing checks graded, for `grader verify-receipt`.
+    #[arg(long, value_name = "FILE")]
+    pub receipt: Option<PathBuf>,
     #[command(flatten)]
     pub aws: AwsArgs,
     #[command(flatten)]
     pub assume: AssumeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "A receipt proves that the account it names holds (or held, then deleted) the resources \
+it lists, created before it was issued; one copied from another account, or naming resources that were \
+deleted and created again, is refused. It does not prove its step results: the learner can edit those. \
+Exit code: 0 verified, 1 refused, 2 unreadable receipt, 4 AWS could not be reached.")]
+pub struct VerifyReceiptArgs {
+    /// The receipt `grader check --receipt FILE` wrote.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// `human`, or `json` (`grader.receipt-verification/v1`).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: VerifyFormat,
+    #[command(flatten)]
+    pub lab: LabArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub assume: AssumeArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyFormat {
+    Human,
+    Json,
 }
 
 fn parse_wait(text: &str) -> Result<WaitFor, String> {
@@ -291,6 +326,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
             Ok(Exit::Ok)
         }
         Command::Cohort(args) => cohort(&labs(&cli.labs_dir)?, args).await,
+        Command::VerifyReceipt(args) => verify_receipt(&labs(&cli.labs_dir)?, args).await,
         Command::Serve(args) => {
             let labs = labs(&cli.labs_dir)?;
             let lab = labs.select(args.lab.lab.as_deref())?.clone();
@@ -448,14 +484,14 @@ async fn setup_failure(e: AwsError, args: &AwsArgs, region: &str) -> Failure {
 
 /// A failed sign-in of `grader check`: through `--role-arn`, a failed credentials source is
 /// the role refusing us (or not existing), which is the instructor's to fix.
-async fn sign_in_failure(e: AwsError, args: &CheckArgs, region: &str) -> Failure {
-    match (&args.assume.role_arn, e.kind) {
+async fn sign_in_failure(e: AwsError, aws: &AwsArgs, assume: &AssumeArgs, region: &str) -> Failure {
+    match (&assume.role_arn, e.kind) {
         (Some(arn), AwsErrorKind::CredentialSource) => Failure::aws_setup(format!(
             "failed to assume `{arn}`: {}\n\nThe role must exist in the student's account and trust your account{}; `grader policy --trust` prints that trust policy.",
             e.message,
-            if args.assume.external_id.is_some() { " with this external id" } else { "" }
+            if assume.external_id.is_some() { " with this external id" } else { "" }
         )),
-        _ => setup_failure(e, &args.aws, region).await,
+        _ => setup_failure(e, aws, region).await,
     }
 }
 
@@ -514,6 +550,12 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
         let s = &report.summary;
         eprintln!("{} passed, {} failed, {} error, {} skipped; report written to {}", s.pass, s.fail, s.error, s.skip, path.display());
     }
+    if let Some(path) = &args.receipt {
+        let receipt = Receipt::issue(lab, &report, &run.outcomes, crate::timestamp::now());
+        let text = serde_json::to_string_pretty(&receipt).expect("receipts serialize") + "\n";
+        std::fs::write(path, text).map_err(|e| Failure::usage(format!("failed to write the receipt to {}: {e}", path.display())))?;
+        eprintln!("receipt written to {} ({} resource(s)); `grader verify-receipt {}` checks it against the account", path.display(), receipt.resources.len(), path.display());
+    }
     progress::record_report_async(&lab.id, &report, &planned, run.interrupted).await;
     if run.interrupted {
         return Ok(Exit::Interrupted);
@@ -559,6 +601,7 @@ fn undecided_outcomes(planned: &[PlannedCheck], decided: &[CheckOutcome], reason
             points: p.points,
             duration: std::time::Duration::ZERO,
             leftovers: Vec::new(),
+            resources: Vec::new(),
         })
         .collect()
 }
@@ -626,7 +669,7 @@ async fn run_checks(lab: &Lab, planned: &[PlannedCheck], args: &CheckArgs) -> Re
                         on_event(event, &mut human, &mut outcomes);
                     }
                 }
-                Err(e) => return Err(sign_in_failure(e, args, &aws.region).await),
+                Err(e) => return Err(sign_in_failure(e, &args.aws, &args.assume, &aws.region).await),
             },
             event = rx.recv() => match event {
                 Some(event) if account.is_some() => on_event(event, &mut human, &mut outcomes),
@@ -641,7 +684,7 @@ async fn run_checks(lab: &Lab, planned: &[PlannedCheck], args: &CheckArgs) -> Re
     if account.is_none() && !interrupted {
         match (&mut identity).await {
             Ok(identity) => account = Some(identity.0.clone()),
-            Err(e) => return Err(sign_in_failure(e, args, &aws.region).await),
+            Err(e) => return Err(sign_in_failure(e, &args.aws, &args.assume, &aws.region).await),
         }
         for event in held.drain(..) {
             on_event(event, &mut human, &mut outcomes);
@@ -655,6 +698,33 @@ async fn run_checks(lab: &Lab, planned: &[PlannedCheck], args: &CheckArgs) -> Re
         h.finish(Some(duration_ms), interrupted);
     }
     Ok(CheckRun { account, region: aws.region.clone(), duration_ms, outcomes, interrupted })
+}
+
+async fn verify_receipt(labs: &LabSet, args: VerifyReceiptArgs) -> Result<Exit, Failure> {
+    let shown = args.file.display().to_string();
+    let text = std::fs::read_to_string(&args.file).map_err(|e| Failure::usage(format!("failed to read the receipt {shown}: {e}")))?;
+    let receipt = Receipt::parse(&text, &shown).map_err(Failure::usage)?;
+    let lab = labs.labs.iter().find(|l| l.id == args.lab.lab.as_deref().unwrap_or(&receipt.lab));
+    let options = AwsOptions {
+        region: args.aws.region.clone(),
+        profile: args.aws.profile.clone(),
+        endpoint_url: args.aws.endpoint_url.clone(),
+        verbose: args.aws.verbose,
+        fallback_region: receipt.region.clone(),
+        role_arn: args.assume.role_arn.clone(),
+        external_id: args.assume.external_id.clone(),
+    };
+    let aws = Aws::new(load_config(&options).await?, args.aws.verbose);
+    let account = match aws.caller_identity().await {
+        Ok(identity) => identity.0.clone(),
+        Err(e) => return Err(sign_in_failure(e, &args.aws, &args.assume, &aws.region).await),
+    };
+    let verification = crate::receipt::verify(&aws, &account, &receipt, lab).await;
+    match args.format {
+        VerifyFormat::Human => print!("{}", crate::receipt::render_human(&receipt, &verification)),
+        VerifyFormat::Json => println!("{}", serde_json::to_string_pretty(&verification).expect("verifications serialize")),
+    }
+    Ok(if verification.verified { Exit::Ok } else { Exit::CheckFailed })
 }
 
 fn list(labs: &LabSet, lab: &LabArg) -> Result<Exit, Failure> {

@@ -11,6 +11,8 @@ pub mod lab;
 pub mod policy;
 pub mod pricing;
 pub mod progress;
+pub mod receipt;
 pub mod report;
 pub mod runner;
 pub mod serve;
+pub mod timestamp;

@@ -8,7 +8,7 @@ use futures::future::join_all;
 use tokio::sync::{mpsc, watch};
 
 use crate::aws::Aws;
-use crate::checks::{Ctx, KindSpec, Leftover, Status, Verdict};
+use crate::checks::{Ctx, KindSpec, Leftover, Resource, Status, Verdict};
 use crate::lab::{Lab, Step, template};
 
 /// One check, ready to run: parameters rendered with the run's variables.
@@ -39,6 +39,8 @@ pub struct CheckOutcome {
     pub points: u32,
     pub duration: Duration,
     pub leftovers: Vec<Leftover>,
+    /// What a passing check graded, for `grader check --receipt`.
+    pub resources: Vec<Resource>,
 }
 
 /// What the runner reports while it works.
@@ -161,6 +163,7 @@ async fn run_one(
         points: check.points,
         duration: started.elapsed(),
         leftovers: verdict.leftovers,
+        resources: verdict.resources,
     };
     // A dependency outside this run (another step) is not waited for.
     for (id, rx) in deps {

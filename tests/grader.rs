@@ -409,3 +409,80 @@ fn an_autograder_grades_a_student_account_through_its_role() {
     assert_eq!(refused.code, 4, "{}\n{}", refused.stdout, refused.stderr);
     assert!(refused.stderr.contains(&format!("failed to assume `{nobody}`")) && refused.stderr.contains("grader policy --trust"), "{}", refused.stderr);
 }
+
+#[test]
+fn a_receipt_holds_on_the_untouched_account_and_is_refused_after_a_resource_is_recreated() {
+    let emulator = Emulator::shared();
+    let student = fresh();
+    let b = LabBuild::default();
+    let built = block_on(build(&student, &b));
+    let instructor = Account::root(emulator);
+    let role = format!("arn:aws:iam::{}:role/grader-audit", student.id);
+    let dir = support::scratch_dir("receipt");
+    let file = dir.join("receipt.json");
+    let file = file.to_str().unwrap();
+
+    let issued = grader(Some(&student), &["check", "--all", "--format", "json", "--receipt", file]);
+    assert_eq!(issued.code, 0, "{}\n{}", issued.stdout, issued.stderr);
+    let receipt: serde_json::Value = serde_json::from_str(&support::read(file)).unwrap();
+    assert_eq!(receipt["schema"], "grader.receipt/v1");
+    assert_eq!(receipt["account"], student.id.as_str());
+    assert_eq!(receipt["lab"], "fargate-nginx");
+    assert_eq!(receipt["lab_digest"].as_str().unwrap().len(), 16);
+    let kinds: Vec<&str> = receipt["resources"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["security_group", "ecs_cluster", "iam_role", "log_group", "task_definition", "ecs_service"], "{receipt:#}");
+    let resource = |kind: &str| receipt["resources"].as_array().unwrap().iter().find(|r| r["kind"] == kind).unwrap().clone();
+    assert_eq!(resource("task_definition")["arn"], built.task_definition_arn.as_str());
+    assert_eq!(resource("security_group")["unique_id"], built.group_id.as_str());
+    assert!(resource("ecs_service")["created_at"].as_str().unwrap().ends_with('Z'), "{receipt:#}");
+    assert!(resource("iam_role")["unique_id"].as_str().is_some_and(|id| !id.is_empty()), "{receipt:#}");
+
+    // The instructor, through the student's audit role: untouched, it holds.
+    let verify = |args: &[&str]| {
+        let mut all = vec!["verify-receipt", file, "--role-arn", role.as_str(), "--format", "json"];
+        all.extend_from_slice(args);
+        grader(Some(&instructor), &all)
+    };
+    let from = emulator.all_requests().len();
+    let untouched = verify(&[]);
+    assert_eq!(untouched.code, 0, "{}\n{}", untouched.stdout, untouched.stderr);
+    emulator.assert_read_only_since(from, Some(&student.id));
+    let findings = untouched.json();
+    assert_eq!(findings["verified"], true);
+    assert!(findings["resources"].as_array().unwrap().iter().all(|r| r["finding"] == "unchanged"), "{findings:#}");
+
+    // Clean-up is consistent with the receipt: a deleted service still verifies.
+    block_on(clean_up(&student, &b, &built));
+    let cleaned = verify(&[]);
+    assert_eq!(cleaned.code, 0, "{}\n{}", cleaned.stdout, cleaned.stderr);
+    assert!(cleaned.json()["resources"].as_array().unwrap().iter().filter(|r| r["finding"] == "deleted").count() >= 4, "{}", cleaned.stdout);
+
+    // The role deleted and created again under its name: same ARN, a new creation. Refused.
+    let policy = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+    student.aws_ok(&["iam", "detach-role-policy", "--role-name", &b.role, "--policy-arn", policy]);
+    student.aws_ok(&["iam", "delete-role", "--role-name", &b.role]);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    student.aws_ok(&["iam", "create-role", "--role-name", &b.role, "--assume-role-policy-document", trust]);
+    let recreated = verify(&[]);
+    assert_eq!(recreated.code, 1, "{}\n{}", recreated.stdout, recreated.stderr);
+    let findings = recreated.json();
+    assert_eq!(findings["verified"], false);
+    let role_finding = findings["resources"].as_array().unwrap().iter().find(|r| r["kind"] == "iam_role").unwrap().clone();
+    assert_eq!(role_finding["finding"], "replaced", "{findings:#}");
+    assert!(role_finding["why"].as_str().unwrap().contains("id "), "{role_finding:#}");
+    let human = grader(Some(&instructor), &["verify-receipt", file, "--role-arn", &role]);
+    assert_eq!(human.code, 1);
+    assert!(human.stdout.contains("✗ iam_role `ecsTaskExecutionRole`: a different iam_role holds the name now") && human.stdout.contains("Not verified"), "{}", human.stdout);
+
+    // Another account's receipt, presented as this one's: refused as a whole.
+    let other = fresh();
+    let elsewhere = grader(Some(&other), &["verify-receipt", file, "--format", "json"]);
+    assert_eq!(elsewhere.code, 1, "{}\n{}", elsewhere.stdout, elsewhere.stderr);
+    assert!(elsewhere.json()["refused"].as_str().unwrap().contains(&format!("these credentials reach account {}", other.id)), "{}", elsewhere.stdout);
+
+    // A file that is not a receipt: usage error naming file, line and column.
+    std::fs::write(dir.join("broken.json"), "{\"schema\": \"grader.receipt/v1\",\n \"account\": 12}").unwrap();
+    let broken = grader(Some(&student), &["verify-receipt", dir.join("broken.json").to_str().unwrap()]);
+    assert_eq!(broken.code, 2, "{}", broken.stderr);
+    assert!(broken.stderr.contains("broken.json:2:"), "{}", broken.stderr);
+}

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use aws_sdk_ec2::types::Filter;
 
-use super::{AwsError, Lookup};
+use super::{AwsError, Lookup, partition};
 
 /// One ingress permission of a security group, flattened to what the checks compare.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +39,8 @@ impl IngressRule {
 #[derive(Debug, Clone)]
 pub struct SecurityGroupInfo {
     pub id: String,
+    /// `SecurityGroupArn`, or built from the owner and id where EC2 leaves it out.
+    pub arn: String,
     pub name: String,
     pub vpc_id: String,
     pub ingress: Vec<IngressRule>,
@@ -89,7 +91,7 @@ impl Lookup<'_> {
             let mut pages = self.ec2(region).describe_security_groups().filters(filter("group-name", name)).into_paginator().send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeSecurityGroups", e))?;
-                groups.extend(page.security_groups().iter().map(to_group));
+                groups.extend(page.security_groups().iter().map(|g| to_group(g, region)));
             }
             Ok(groups)
         })
@@ -129,9 +131,14 @@ impl Lookup<'_> {
     }
 }
 
-fn to_group(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroupInfo {
+fn to_group(g: &aws_sdk_ec2::types::SecurityGroup, region: &str) -> SecurityGroupInfo {
+    let id = g.group_id().unwrap_or_default();
     SecurityGroupInfo {
-        id: g.group_id().unwrap_or_default().to_string(),
+        arn: match g.security_group_arn() {
+            Some(arn) => arn.to_string(),
+            None => format!("arn:{}:ec2:{region}:{}:security-group/{id}", partition(region), g.owner_id().unwrap_or_default()),
+        },
+        id: id.to_string(),
         name: g.group_name().unwrap_or_default().to_string(),
         vpc_id: g.vpc_id().unwrap_or_default().to_string(),
         ingress: g.ip_permissions().iter().map(to_rule).collect(),

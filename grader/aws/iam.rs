@@ -8,6 +8,10 @@ use super::{AwsError, AwsErrorKind, Lookup};
 #[derive(Debug, Clone)]
 pub struct RoleInfo {
     pub arn: String,
+    /// A new id for every creation, though the ARN of a role recreated under the same name
+    /// is the same.
+    pub role_id: String,
+    pub created_at: String,
     /// The trust policy, decoded (IAM returns it percent-encoded).
     pub trust_policy: serde_json::Value,
     pub attached_policy_arns: Vec<String>,
@@ -33,6 +37,8 @@ impl Lookup<'_> {
             }
             Ok(Some(RoleInfo {
                 arn: role.arn().to_string(),
+                role_id: role.role_id().to_string(),
+                created_at: crate::timestamp::of(role.create_date()),
                 trust_policy: decode_policy(role.assume_role_policy_document().unwrap_or("{}")),
                 attached_policy_arns: attached,
             }))

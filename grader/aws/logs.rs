@@ -8,6 +8,9 @@ use super::{AwsError, AwsErrorKind, Lookup};
 #[derive(Debug, Clone)]
 pub struct LogGroupInfo {
     pub name: String,
+    /// The group's ARN without the `:*` that `arn` carries.
+    pub arn: String,
+    pub created_at: Option<String>,
     pub retention_days: Option<i32>,
 }
 
@@ -18,6 +21,15 @@ pub struct LogStreamInfo {
     pub has_events: bool,
 }
 
+fn to_group(g: &aws_sdk_cloudwatchlogs::types::LogGroup) -> LogGroupInfo {
+    LogGroupInfo {
+        name: g.log_group_name().unwrap_or_default().to_string(),
+        arn: g.log_group_arn().or(g.arn().map(|a| a.trim_end_matches(":*"))).unwrap_or_default().to_string(),
+        created_at: g.creation_time().map(crate::timestamp::of_millis),
+        retention_days: g.retention_in_days(),
+    }
+}
+
 impl Lookup<'_> {
     /// Log groups whose names start with `prefix`.
     pub async fn log_groups(&self, region: &str, prefix: &str) -> Result<Arc<Vec<LogGroupInfo>>, AwsError> {
@@ -26,7 +38,7 @@ impl Lookup<'_> {
             let mut pages = self.logs(region).describe_log_groups().log_group_name_prefix(prefix).into_paginator().send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| AwsError::from_sdk("logs:DescribeLogGroups", e))?;
-                groups.extend(page.log_groups().iter().map(|g| LogGroupInfo { name: g.log_group_name().unwrap_or_default().to_string(), retention_days: g.retention_in_days() }));
+                groups.extend(page.log_groups().iter().map(to_group));
             }
             Ok(groups)
         })

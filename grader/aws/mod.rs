@@ -79,7 +79,7 @@ impl std::ops::Deref for Lookup<'_> {
 }
 
 /// The AWS partition a region belongs to (credentials never cross partitions).
-fn partition(region: &str) -> &'static str {
+pub(crate) fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {

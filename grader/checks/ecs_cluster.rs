@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, Kind, Verdict, nearby};
+use super::{Ctx, Kind, Verdict, graded, nearby};
 use crate::aws::AwsError;
 
 /// An ECS cluster by name is ACTIVE (a deleted one stays visible as INACTIVE for a while).
@@ -22,9 +22,11 @@ impl Kind for EcsCluster {
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
         let cluster = ctx.aws.cluster(ctx.region, &self.cluster).await?;
         let status = cluster.as_ref().as_ref().and_then(|c| c.status().map(str::to_string));
-        match status.as_deref() {
-            Some("ACTIVE") => Ok(Verdict::pass(format!("cluster `{}` is ACTIVE in {}", self.cluster, ctx.region))),
-            Some(other) => {
+        match (status.as_deref(), cluster.as_ref()) {
+            (Some("ACTIVE"), Some(found)) => {
+                Ok(Verdict::pass(format!("cluster `{}` is ACTIVE in {}", self.cluster, ctx.region)).resource(graded::cluster(found, ctx.region)))
+            }
+            (Some(other), _) => {
                 let why = match other {
                     "INACTIVE" => "it was deleted",
                     "PROVISIONING" => "ECS is still creating its capacity providers; check again in a minute",
@@ -34,7 +36,7 @@ impl Kind for EcsCluster {
                 };
                 Ok(Verdict::fail(format!("cluster `{}` is {other}: {why}", self.cluster)).expected("ACTIVE").found(other.to_string()))
             }
-            None => Ok(Verdict::fail(format!("no cluster `{}` in {}", self.cluster, ctx.region))
+            (None, _) => Ok(Verdict::fail(format!("no cluster `{}` in {}", self.cluster, ctx.region))
                 .expected(format!("cluster `{}` ACTIVE", self.cluster))
                 .found("none")
                 .also(nearby::cluster(ctx, &self.cluster).await)),

@@ -4,7 +4,7 @@ use aws_sdk_ecs::types::{DesiredStatus, Service};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, Kind, Verdict, nearby};
+use super::{Ctx, Kind, Verdict, graded, nearby};
 use crate::aws::AwsError;
 
 /// An ECS service is ACTIVE, on Fargate, with the network settings the lab asks for, and
@@ -45,12 +45,13 @@ impl Kind for EcsService {
             return Ok(v);
         }
         if !self.stable {
-            return Ok(Verdict::pass(format!("service `{}` is ACTIVE on Fargate", self.service)));
+            return Ok(Verdict::pass(format!("service `{}` is ACTIVE on Fargate", self.service)).resource(graded::service(&self.cluster, &service, ctx.region)));
         }
         let (running, desired, pending) = (service.running_count(), service.desired_count(), service.pending_count());
         let deployments = service.deployments().len();
         if deployments == 1 && running == desired && desired > 0 {
-            return Ok(Verdict::pass(format!("service `{}` is stable: {running}/{desired} tasks running", self.service)));
+            return Ok(Verdict::pass(format!("service `{}` is stable: {running}/{desired} tasks running", self.service))
+                .resource(graded::service(&self.cluster, &service, ctx.region)));
         }
         let mut why = format!("service `{}`: {running}/{desired} running", self.service);
         if pending > 0 {

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, Kind, Verdict};
+use super::{Ctx, Kind, Verdict, graded};
 use crate::aws::AwsError;
 use crate::aws::iam::{same_arn_any_partition, trusts_service};
 
@@ -47,6 +47,6 @@ impl Kind for IamRole {
                     .found(if role.attached_policy_arns.is_empty() { "no attached policies".into() } else { role.attached_policy_arns.join(", ") }));
             }
         }
-        Ok(Verdict::pass(format!("role `{}` trusts {} and has its policy attached", self.role, self.trusted_service)))
+        Ok(Verdict::pass(format!("role `{}` trusts {} and has its policy attached", self.role, self.trusted_service)).resource(graded::role(&self.role, &role)))
     }
 }

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, Kind, Verdict, nearby};
+use super::{Ctx, Kind, Verdict, graded, nearby};
 use crate::aws::AwsError;
 
 /// A CloudWatch Logs group exists, with a retention period when one is given.
@@ -29,12 +29,13 @@ impl Kind for LogGroup {
                 .found("none")
                 .also(nearby::log_group(ctx, &self.log_group).await));
         };
-        match (self.retention_days, group.retention_days) {
+        let verdict = match (self.retention_days, group.retention_days) {
             (Some(want), Some(have)) if want == have => Ok(Verdict::pass(format!("log group `{}` keeps events {want} days", self.log_group))),
             (Some(want), have) => Ok(Verdict::fail(format!("log group `{}` has the wrong retention", self.log_group))
                 .expected(format!("{want} days"))
                 .found(have.map(|d| format!("{d} days")).unwrap_or_else(|| "no retention policy (never expire)".into()))),
             (None, _) => Ok(Verdict::pass(format!("log group `{}` exists", self.log_group))),
-        }
+        };
+        verdict.map(|v| v.resource(graded::log_group(&group, ctx.region)))
     }
 }

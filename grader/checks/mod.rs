@@ -7,6 +7,7 @@
 mod absent;
 mod caller_identity;
 mod default_vpc;
+pub mod graded;
 mod ecs_cluster;
 mod ecs_service;
 mod http_get;
@@ -63,6 +64,27 @@ pub struct Leftover {
     pub teardown: Vec<String>,
 }
 
+/// A resource a passing check graded, as AWS identifies it: what a receipt records and
+/// `grader verify-receipt` looks for again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    /// The check kind's resource: `ecs_cluster`, `ecs_service`, `task_definition`,
+    /// `iam_role`, `log_group`, `security_group`.
+    pub kind: String,
+    /// The name a learner gave it (for a task definition, `family:revision`).
+    pub name: String,
+    /// Its region; empty for IAM, which is global.
+    pub region: String,
+    pub arn: String,
+    /// When AWS created it (RFC 3339, UTC); `None` where AWS does not say (ECS clusters,
+    /// security groups).
+    pub created_at: Option<String>,
+    /// An identifier AWS gives each creation anew where the ARN does not change with it
+    /// (an IAM role's `RoleId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_id: Option<String>,
+}
+
 /// A check's decision with the evidence a learner needs to act on it.
 #[derive(Debug, Clone, Default)]
 pub struct Verdict {
@@ -71,6 +93,8 @@ pub struct Verdict {
     pub expected: Option<String>,
     pub found: Option<String>,
     pub leftovers: Vec<Leftover>,
+    /// What a passing check graded (for receipts).
+    pub resources: Vec<Resource>,
 }
 
 impl Verdict {
@@ -89,6 +113,11 @@ impl Verdict {
     }
     pub fn found(mut self, text: impl Into<String>) -> Verdict {
         self.found = Some(text.into());
+        self
+    }
+    /// Records a resource this verdict is about.
+    pub fn resource(mut self, resource: Resource) -> Verdict {
+        self.resources.push(resource);
         self
     }
     /// Adds "; found X nearby" style context to a failure message.

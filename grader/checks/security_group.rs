@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, Kind, Verdict, nearby};
+use super::{Ctx, Kind, Verdict, graded, nearby};
 use crate::aws::AwsError;
 use crate::aws::ec2::IngressRule;
 
@@ -46,7 +46,7 @@ impl Kind for SecurityGroup {
                     .found(format!("in VPC {}", groups[0].vpc_id)));
             }
         };
-        Ok(judge_ingress(&group.id, &group.ingress, self.port))
+        Ok(judge_ingress(&group.id, &group.ingress, self.port).resource(graded::security_group(group, ctx.region)))
     }
 }
 

@@ -5,7 +5,7 @@ use aws_sdk_ecs::types::{TaskDefinitionStatus, TaskDefinition as EcsTaskDefiniti
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Ctx, Kind, Verdict};
+use super::{Ctx, Kind, Verdict, graded};
 use crate::aws::AwsError;
 
 /// The latest ACTIVE revision of a task definition family matches: awsvpc, FARGATE, task
@@ -52,7 +52,7 @@ impl Kind for TaskDefinition {
                 .expected(format!("an ACTIVE revision of `{}`", self.family))
                 .found(found));
         };
-        Ok(self.judge(&def))
+        Ok(self.judge(&def).resource(graded::task_definition(&def, ctx.region)))
     }
 }
 

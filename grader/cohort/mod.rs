@@ -129,7 +129,7 @@ pub struct CohortRun<'a> {
 /// on a terminal. Results come back in roster order.
 pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortReport {
     let started = Instant::now();
-    let started_at = utc_timestamp(SystemTime::now());
+    let started_at = crate::timestamp::now();
     let total = roster.len();
     let done = Arc::new(AtomicUsize::new(0));
     let show_progress = std::io::stderr().is_terminal();
@@ -168,7 +168,7 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
         schema: COHORT_SCHEMA.into(),
         lab: run.lab.id.clone(),
         lab_format_version: run.lab.version,
-        lab_digest: lab_digest(run.lab),
+        lab_digest: run.lab.digest(),
         grader_version: env!("CARGO_PKG_VERSION").into(),
         started_at,
         step: if run.step_ids.len() == 1 { run.step_ids[0].clone() } else { "all".into() },
@@ -192,20 +192,6 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
 }
 
 /// `at` in UTC to the second, as RFC 3339.
-fn utc_timestamp(at: SystemTime) -> String {
-    let secs = at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    aws_smithy_types::DateTime::from_secs(secs as i64).fmt(aws_smithy_types::date_time::Format::DateTime).expect("the clock reads a date after 1970")
-}
-
-/// A short digest of the lab as loaded (FNV-1a over its JSON form), so a report names the
-/// exact lab content it was graded against without a hashing crate. Not cryptographic: it
-/// tells versions apart, it does not guard against forgery.
-pub fn lab_digest(lab: &Lab) -> String {
-    let json = serde_json::to_vec(lab).expect("labs serialize");
-    let hash = json.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3));
-    format!("{hash:016x}")
-}
-
 fn progress_bar(done: usize, total: usize) {
     let width = 30;
     let filled = if total == 0 { width } else { done * width / total };
@@ -463,11 +449,5 @@ mod tests {
         assert!(denied.starts_with("role `arn:aws:iam::111122223333:role/audit` cannot be assumed") && denied.ends_with("not today"), "{denied}");
         let throttled = assume_role_failure(arn, &sts_error("Throttling"));
         assert_eq!(throttled, "failed to assume `arn:aws:iam::111122223333:role/audit`: Throttling: not today");
-    }
-
-    #[test]
-    fn the_audit_time_is_utc_to_the_second() {
-        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_740_837_909_750);
-        assert_eq!(utc_timestamp(at), "2025-03-01T14:05:09Z");
     }
 }
