@@ -11,7 +11,8 @@ use tokio::sync::mpsc;
 use crate::aws::{Aws, AwsError, AwsErrorKind, AwsOptions, KNOWN_REGIONS, load_config};
 use crate::checks::{KINDS, Status};
 use crate::exit::{Exit, Failure};
-use crate::lab::{Lab, LabSet, Phase, WaitFor, load_dir, load_embedded};
+use crate::book::quiz;
+use crate::lab::{Diagnostics, Lab, LabSet, Phase, WaitFor, load_dir, load_embedded};
 use crate::progress;
 use crate::receipt::Receipt;
 use crate::report::human::{HumanReporter, use_colour};
@@ -64,9 +65,9 @@ pub enum Command {
         #[command(flatten)]
         lab: LabArg,
     },
-    /// Lint lab files and report every problem with file, line and column.
+    /// Lint lab files and the book's quizzes; report every problem with file, line and column.
     Validate {
-        /// A lab file or a directory of them (default: the labs in use).
+        /// A lab file, a directory of them (default: the labs in use), or one `NAME.quiz.yml`.
         path: Option<PathBuf>,
         /// Print the JSON schema of lab files instead.
         #[arg(long)]
@@ -315,7 +316,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Check(args) => check(&labs(&cli.labs_dir)?, args).await,
         Command::List(lab) => list(&labs(&cli.labs_dir)?, &lab),
         Command::Hint { step, lab } => hint(&labs(&cli.labs_dir)?, &lab, &step),
-        Command::Validate { path, schema } => validate(path.or(cli.labs_dir), schema),
+        Command::Validate { path, schema } => validate(path.or(cli.labs_dir), schema, cli.book_dir.as_deref()),
         Command::Policy { lab, trust, instructor_account, external_id } => {
             let document = if trust {
                 crate::policy::trust_policy(&instructor_account, &external_id)
@@ -766,15 +767,41 @@ fn hint(labs: &LabSet, lab: &LabArg, step: &str) -> Result<Exit, Failure> {
     Ok(Exit::Ok)
 }
 
-fn validate(path: Option<PathBuf>, schema: bool) -> Result<Exit, Failure> {
+fn validate(path: Option<PathBuf>, schema: bool, book_dir: Option<&std::path::Path>) -> Result<Exit, Failure> {
     if schema {
         println!("{}", lab_schema());
+        return Ok(Exit::Ok);
+    }
+    // A quiz file on its own: just that file.
+    if let Some(file) = path.as_ref().filter(|p| p.to_string_lossy().ends_with(quiz::SUFFIX)) {
+        let text = std::fs::read_to_string(file).map_err(|e| Failure::usage(format!("failed to read {}: {e}", file.display())))?;
+        let parsed = quiz::parse(&file.display().to_string(), &text).map_err(|problems| Failure::invalid_lab(Diagnostics(problems).to_string()))?;
+        println!("ok: {} questions", parsed.questions.len());
         return Ok(Exit::Ok);
     }
     let labs = labs(&path)?;
     let steps: usize = labs.labs.iter().map(|l| l.steps.len()).sum();
     let checks: usize = labs.labs.iter().map(|l| l.checks().count()).sum();
-    println!("ok: {} lab(s), {steps} steps, {checks} checks; {} check kinds known", labs.labs.len(), KINDS.len());
+    // And the book's knowledge checks, wherever the book comes from.
+    let book = crate::book::BookSource::find(book_dir).map_err(Failure::usage)?;
+    let files = book.files_ending(quiz::SUFFIX).map_err(|e| Failure::usage(format!("failed to read the quizzes of {}: {e}", book.describe())))?;
+    let mut problems = Vec::new();
+    let mut questions = 0;
+    for (file, text) in &files {
+        match quiz::parse(file, text) {
+            Ok(q) => questions += q.questions.len(),
+            Err(found) => problems.extend(found),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::invalid_lab(Diagnostics(problems).to_string()));
+    }
+    println!(
+        "ok: {} lab(s), {steps} steps, {checks} checks; {} check kinds known; {} quizzes, {questions} questions",
+        labs.labs.len(),
+        KINDS.len(),
+        files.len()
+    );
     Ok(Exit::Ok)
 }
 

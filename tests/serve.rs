@@ -455,6 +455,16 @@ impl Browser {
         v[ELEMENT].as_str().unwrap_or_else(|| panic!("no element `{css}`: {v}")).to_string()
     }
 
+    /// The first element under `parent` that matches `css`.
+    async fn find_in(&self, parent: &str, css: &str) -> String {
+        let v = self.call(reqwest::Method::POST, &format!("/element/{parent}/element"), serde_json::json!({"using": "css selector", "value": css})).await;
+        v[ELEMENT].as_str().unwrap_or_else(|| panic!("no element `{css}` under {parent}: {v}")).to_string()
+    }
+
+    async fn click(&self, element: &str) {
+        self.call(reqwest::Method::POST, &format!("/element/{element}/click"), serde_json::json!({})).await;
+    }
+
     async fn text(&self, element: &str) -> String {
         self.call(reqwest::Method::GET, &format!("/element/{element}/text"), serde_json::Value::Null).await.as_str().unwrap_or("").to_string()
     }
@@ -519,6 +529,50 @@ fn a_learner_clicks_check_and_sees_the_verdict() {
         let status = browser.find(&format!("{widget} .grader-status")).await;
         let offline = browser.text(&status).await;
         assert!(offline.contains("not connected to a grader") && offline.contains("grader check step-4"), "{offline:?}");
+        browser.call(reqwest::Method::DELETE, "", serde_json::Value::Null).await;
+    });
+}
+
+#[test]
+fn a_learner_answers_a_quiz_question_and_sees_why() {
+    // A plain-files copy of the book: quizzes need no grader behind them.
+    let site = scratch_dir("quiz-book");
+    let built = support::grader(None, &["book", "build", "--dest", site.to_str().unwrap()]);
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    let page = format!("file://{}", site.join("what-is-fargate.html").display());
+    runtime().block_on(async {
+        let browser = Browser::start().await;
+        browser.call(reqwest::Method::POST, "/url", serde_json::json!({"url": page})).await;
+        let quiz = browser.find("section.quiz[data-quiz='what-is-fargate']").await;
+        let score = browser.find_in(&quiz, ".quiz-score").await;
+        let total = browser.text(&score).await.split(' ').next().unwrap().parse::<usize>().expect("the score line starts with the number of questions");
+        assert!(total >= 5, "at least five questions");
+
+        // A wrong answer: marked, its explanation shown, the right one's still hidden.
+        let question = browser.find_in(&quiz, "form.quiz-question[data-multiple='false']").await;
+        let wrong = browser.find_in(&question, ".quiz-answer[data-correct='false']").await;
+        let right = browser.find_in(&question, ".quiz-answer[data-correct='true']").await;
+        browser.click(&browser.find_in(&wrong, "input").await).await;
+        browser.click(&browser.find_in(&question, ".quiz-submit").await).await;
+        let feedback = browser.find_in(&question, ".quiz-feedback").await;
+        assert!(browser.text(&feedback).await.starts_with("Not quite"), "{}", browser.text(&feedback).await);
+        assert!(!browser.text(&browser.find_in(&wrong, ".quiz-why").await).await.is_empty(), "the wrong answer's explanation shows");
+        assert!(browser.text(&browser.find_in(&right, ".quiz-why").await).await.is_empty(), "the right answer is not given away");
+        assert!(browser.text(&score).await.starts_with(&format!("0 of {total} answered correctly (1 to try again)")), "{}", browser.text(&score).await);
+
+        // Then the right one.
+        browser.click(&browser.find_in(&right, "input").await).await;
+        browser.click(&browser.find_in(&question, ".quiz-submit").await).await;
+        assert_eq!(browser.text(&feedback).await, "Correct.");
+        assert!(!browser.text(&browser.find_in(&right, ".quiz-why").await).await.is_empty());
+        assert_eq!(browser.text(&score).await, format!("1 of {total} answered correctly."));
+
+        // Kept in the browser: a reload shows the same answer and score.
+        browser.call(reqwest::Method::POST, "/refresh", serde_json::json!({})).await;
+        let quiz = browser.find("section.quiz[data-quiz='what-is-fargate']").await;
+        let question = browser.find_in(&quiz, "form.quiz-question[data-multiple='false']").await;
+        assert_eq!(browser.text(&browser.find_in(&question, ".quiz-feedback").await).await, "Correct.");
+        assert_eq!(browser.text(&browser.find_in(&quiz, ".quiz-score").await).await, format!("1 of {total} answered correctly."));
         browser.call(reqwest::Method::DELETE, "", serde_json::Value::Null).await;
     });
 }

@@ -1,6 +1,6 @@
-//! The tutorial end-to-end: the book's own ```bash blocks, in SUMMARY order, run in one bash
-//! session with the real AWS CLI against the emulator, with `grader check` before and after
-//! every step. The book cannot drift from the grader.
+//! The tutorial end-to-end: the book's own ```bash blocks, in SUMMARY order, run in one shell
+//! session (bash, and zsh as on macOS) with the real AWS CLI against the emulator, with
+//! `grader check` before and after every step. The book cannot drift from the grader.
 //!
 //! The one override: the emulator cannot tell the learner's public IP, so the session starts
 //! with `MY_IP=127.0.0.1`, which step 3 keeps (`MY_IP="${MY_IP:-$(curl …)}"`). Nothing in
@@ -21,7 +21,17 @@ use support::{Account, Emulator, GraderRun, grader_in, root, scratch_dir, venv_b
 /// Steps whose page creates what the step checks, so their checks must fail before it.
 const CREATING_STEPS: &[&str] = &["step-3", "step-4", "step-5", "step-6", "step-7", "step-8"];
 
-/// One learner's terminal: a bash process that keeps its variables between blocks.
+/// The shells the prerequisites promise (Git Bash is bash).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Shell {
+    #[default]
+    Bash,
+    /// macOS's default: no word splitting of unquoted variables, globs that match nothing
+    /// are errors.
+    Zsh,
+}
+
+/// One learner's terminal: a shell process that keeps its variables between blocks.
 struct Session {
     child: Child,
     stdin: ChildStdin,
@@ -36,13 +46,24 @@ enum BlockError {
 }
 
 impl Session {
-    fn start(account: &Account, strict: bool) -> Session {
+    fn start(account: &Account, strict: bool, shell: Shell) -> Session {
         let dir = scratch_dir("tutorial");
         let grader_dir = Path::new(env!("CARGO_BIN_EXE_grader")).parent().unwrap().to_path_buf();
         let path = format!("{}:{}:{}", venv_bin().display(), grader_dir.display(), std::env::var("PATH").unwrap_or_default());
-        let mut child = Command::new("bash")
-            .arg("--noprofile")
-            .arg("--norc")
+        let mut command = match shell {
+            Shell::Bash => {
+                let mut c = Command::new("bash");
+                c.args(["--noprofile", "--norc"]);
+                c
+            }
+            // No startup files: zsh's own defaults, as on a fresh Mac.
+            Shell::Zsh => {
+                let mut c = Command::new("zsh");
+                c.arg("-f");
+                c
+            }
+        };
+        let mut child = command
             .current_dir(&dir)
             .envs(account.env())
             .env("PATH", path)
@@ -140,6 +161,7 @@ struct Variant {
     skip_cleanup_with: &'static [&'static str],
     /// The learner's own names: (book default, theirs, grader variable).
     rename: Vec<(&'static str, &'static str, &'static str)>,
+    shell: Shell,
 }
 
 /// Runs the lab chapters; returns the cleanup report. Panics with the chapter, block,
@@ -151,7 +173,7 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
     // book's clean-up must wait for it before deleting the security group.
     emulator.configure(&account.id, serde_json::json!({ "eni_release_seconds": 5 }));
     let strict = variant.skip_cleanup_with.is_empty();
-    let mut session = Session::start(&account, strict);
+    let mut session = Session::start(&account, strict, variant.shell);
     let vars: Vec<String> = variant.rename.iter().map(|(_, theirs, var)| format!("{var}={theirs}")).collect();
     let mut last = None;
     for page in pages() {
@@ -204,6 +226,53 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
 fn the_book_as_written_passes_every_step_and_cleans_up() {
     let cleanup = walk_the_book(&Variant::default());
     assert_eq!(cleanup.code, 0, "after the cleanup page, `grader check cleanup` should pass:\n{}", cleanup.stdout);
+}
+
+#[test]
+fn the_book_as_written_passes_in_zsh_too() {
+    let cleanup = walk_the_book(&Variant { shell: Shell::Zsh, ..Variant::default() });
+    assert_eq!(cleanup.code, 0, "after the cleanup page in zsh, `grader check cleanup` should pass:\n{}", cleanup.stdout);
+}
+
+/// Interactive zsh (a Mac's Terminal) takes `#` as a command unless `interactivecomments` is
+/// set, so a pasted block must hold no comments; the test sessions cannot show it, because
+/// zsh reading a script accepts comments.
+#[test]
+fn lab_blocks_hold_no_shell_comments() {
+    let mut found = Vec::new();
+    for page in pages() {
+        for block in &page.blocks {
+            for (i, line) in block.code.lines().enumerate() {
+                if has_comment(line) {
+                    found.push(format!("book/{}:{}: {line}", page.path.display(), block.line + 1 + i));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "move these comments into the prose around the block:\n{}", found.join("\n"));
+}
+
+/// A `#` that starts a word outside quotes (`$#`, `${#x}` and `a#b` are not comments).
+fn has_comment(line: &str) -> bool {
+    let (mut single, mut double, mut previous) = (false, false, ' ');
+    for c in line.chars() {
+        match c {
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            '#' if !single && !double && previous.is_whitespace() => return true,
+            _ => {}
+        }
+        previous = c;
+    }
+    false
+}
+
+#[test]
+fn the_comment_finder_tells_comments_from_hashes() {
+    assert!(has_comment("# a comment"));
+    assert!(has_comment("  aws ecs list-tasks  # trailing"));
+    assert!(!has_comment("echo \"${#TASKS} tasks\" '#not' $#"));
+    assert!(!has_comment("curl http://host/#anchor"));
 }
 
 #[test]

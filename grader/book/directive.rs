@@ -1,12 +1,14 @@
-//! The preprocessor's pure part: Markdown in, Markdown out. It finds `{{#check STEP}}` and
-//! `{{#check-kinds}}` directives in the text (never inside code) and ```mermaid blocks, and
-//! splices their HTML in by source offsets, leaving every other byte untouched.
+//! The preprocessor's pure part: Markdown in, Markdown out. It finds `{{#check STEP}}`,
+//! `{{#quiz NAME}}` and `{{#check-kinds}}` directives in the text (never inside code) and
+//! ```mermaid blocks, and splices their HTML in by source offsets, leaving every other byte
+//! untouched.
 
 use std::ops::Range;
+use std::path::Path;
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
-use super::widget;
+use super::{quiz, widget};
 use crate::lab::Lab;
 
 /// A directive that names something the lab does not have.
@@ -25,6 +27,20 @@ pub fn expand(markdown: &str, lab: &Lab) -> Result<String, Vec<DirectiveError>> 
 /// [`expand`], with check widgets that call the grader at `grader_url` (a hosted copy of the
 /// book talking to the learner's `grader serve --api-only`).
 pub fn expand_for(markdown: &str, lab: &Lab, grader_url: Option<&str>) -> Result<String, Vec<DirectiveError>> {
+    expand_chapter(markdown, lab, grader_url, None)
+}
+
+/// Where a chapter's quiz files are: its directory on disk, and how errors name it
+/// (`book/lab/`).
+#[derive(Debug, Clone, Copy)]
+pub struct ChapterDir<'a> {
+    pub path: &'a Path,
+    pub shown: &'a str,
+}
+
+/// [`expand_for`] of a chapter in `dir`, whose `{{#quiz NAME}}` directives read
+/// `NAME.quiz.yml` there.
+pub fn expand_chapter(markdown: &str, lab: &Lab, grader_url: Option<&str>, dir: Option<ChapterDir<'_>>) -> Result<String, Vec<DirectiveError>> {
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     let mut errors = Vec::new();
     let mut in_code = false;
@@ -85,6 +101,21 @@ pub fn expand_for(markdown: &str, lab: &Lab, grader_url: Option<&str>) -> Result
                 }),
             },
             "check-kinds" => edits.push((start..end, widget::kinds_reference())),
+            "quiz" => match dir.map(|d| quiz::load(d.path, d.shown, arg)) {
+                Some(Ok(found)) => edits.push((start..end, quiz::render(arg, &found))),
+                Some(Err(problems)) => errors.extend(problems.into_iter().map(|p| DirectiveError {
+                    line,
+                    column,
+                    message: format!(
+                        "`{{{{#quiz {arg}}}}}`: {}{}: {}{}",
+                        p.file,
+                        if p.line > 0 { format!(":{}:{}", p.line, p.column) } else { String::new() },
+                        p.message,
+                        p.help.map(|h| format!(" ({h})")).unwrap_or_default()
+                    ),
+                })),
+                None => errors.push(DirectiveError { line, column, message: format!("`{{{{#quiz {arg}}}}}` needs the chapter's directory to find `{arg}{}`", quiz::SUFFIX) }),
+            },
             // `{{#include}}` and friends belong to mdBook's own preprocessors.
             _ => {}
         }

@@ -3,6 +3,7 @@
 
 pub mod commands;
 mod directive;
+pub mod quiz;
 mod source;
 pub mod widget;
 
@@ -12,7 +13,7 @@ use mdbook_driver::MDBook;
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
-pub use directive::{DirectiveError, expand, expand_for};
+pub use directive::{ChapterDir, DirectiveError, expand, expand_chapter, expand_for};
 pub use source::BookSource;
 
 use crate::lab::Lab;
@@ -29,18 +30,26 @@ impl Preprocessor for GraderPreprocessor {
         "grader"
     }
 
-    fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> mdbook_preprocessor::errors::Result<Book> {
+    fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> mdbook_preprocessor::errors::Result<Book> {
         let mut problems = Vec::new();
-        book.for_each_chapter_mut(|chapter| match expand_for(&chapter.content, &self.lab, self.grader_url.as_deref()) {
-            Ok(content) => chapter.content = content,
-            Err(errors) => {
-                let file = chapter.source_path.as_ref().map(|p| format!("book/{}", p.display())).unwrap_or_else(|| chapter.name.clone());
-                for e in errors {
-                    problems.push(format!("{file}:{}:{}: {} (chapter \"{}\")", e.line, e.column, e.message, chapter.name));
+        let src = ctx.root.join(&ctx.config.book.src);
+        book.for_each_chapter_mut(|chapter| {
+            // Quizzes sit next to their chapter; errors name them as the author sees them.
+            let relative = chapter.source_path.as_ref().and_then(|p| p.parent()).map(Path::to_path_buf).unwrap_or_default();
+            let path = src.join(&relative);
+            let shown = format!("{}/{}", ctx.config.book.src.display(), if relative.as_os_str().is_empty() { String::new() } else { format!("{}/", relative.display()) });
+            let dir = ChapterDir { path: &path, shown: &shown };
+            match expand_chapter(&chapter.content, &self.lab, self.grader_url.as_deref(), Some(dir)) {
+                Ok(content) => chapter.content = content,
+                Err(errors) => {
+                    let file = chapter.source_path.as_ref().map(|p| format!("{shown}{}", p.file_name().unwrap_or_default().to_string_lossy())).unwrap_or_else(|| chapter.name.clone());
+                    for e in errors {
+                        problems.push(format!("{file}:{}:{}: {} (chapter \"{}\")", e.line, e.column, e.message, chapter.name));
+                    }
                 }
             }
         });
-        if problems.is_empty() { Ok(book) } else { Err(anyhow::anyhow!("failed to expand check widgets:\n{}", problems.join("\n"))) }
+        if problems.is_empty() { Ok(book) } else { Err(anyhow::anyhow!("failed to expand the book's check widgets and quizzes:\n{}", problems.join("\n"))) }
     }
 
     fn supports_renderer(&self, renderer: &str) -> mdbook_preprocessor::errors::Result<bool> {

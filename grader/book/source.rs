@@ -59,6 +59,42 @@ impl BookSource {
             }
         }
     }
+
+    /// Every file of book/ whose name ends with `suffix`, as (`book/…` path, text), sorted.
+    pub fn files_ending(&self, suffix: &str) -> std::io::Result<Vec<(String, String)>> {
+        let mut found = Vec::new();
+        match self {
+            BookSource::Disk(dir) => disk_files(&dir.join("book"), "book", suffix, &mut found)?,
+            BookSource::Embedded => embedded_files(&CHAPTERS, suffix, &mut found),
+        }
+        found.sort();
+        Ok(found)
+    }
+}
+
+fn disk_files(dir: &Path, shown: &str, suffix: &str, found: &mut Vec<(String, String)>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        let path = entry.path();
+        if path.is_dir() {
+            disk_files(&path, &format!("{shown}/{name}"), suffix, found)?;
+        } else if name.ends_with(suffix) {
+            found.push((format!("{shown}/{name}"), std::fs::read_to_string(&path)?));
+        }
+    }
+    Ok(())
+}
+
+fn embedded_files(dir: &Dir<'static>, suffix: &str, found: &mut Vec<(String, String)>) {
+    for file in dir.files() {
+        if file.path().to_string_lossy().ends_with(suffix) {
+            found.push((format!("book/{}", file.path().display()), file.contents_utf8().unwrap_or_default().to_string()));
+        }
+    }
+    for sub in dir.dirs() {
+        embedded_files(sub, suffix, found);
+    }
 }
 
 #[cfg(test)]
@@ -71,7 +107,7 @@ mod tests {
         let root = BookSource::Embedded.root(scratch.path()).unwrap();
         assert!(root.join("book/SUMMARY.md").is_file());
         let toml = std::fs::read_to_string(root.join("book.toml")).unwrap();
-        for asset in ["grader/assets/mermaid.min.js", "grader/assets/check-widget.js", "grader/assets/check-widget.css"] {
+        for asset in ["grader/assets/mermaid.min.js", "grader/assets/check-widget.js", "grader/assets/check-widget.css", "grader/assets/quiz.js", "grader/assets/quiz.css"] {
             assert!(toml.contains(asset), "book.toml no longer names {asset}");
             assert!(root.join(asset).is_file(), "{asset} is not in the built-in copy");
         }

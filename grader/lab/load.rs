@@ -112,7 +112,7 @@ pub fn parse_lab(file: &str, text: &str) -> Result<Lab, Diagnostics> {
 /// Errors inside a check come from serde's buffered (flattened, internally tagged) content
 /// and carry the position of the check rather than of the key, so the key or value named
 /// in the message is looked up from there.
-fn yaml_diagnostic(file: &str, text: &str, error: &serde_yaml::Error) -> Diagnostic {
+pub(crate) fn yaml_diagnostic(file: &str, text: &str, error: &serde_yaml::Error) -> Diagnostic {
     // serde_yaml writes positions into its messages (" at line L column C"); we print the
     // position ourselves, under the message.
     let message = strip_positions(&error.to_string());

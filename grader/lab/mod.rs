@@ -1,6 +1,6 @@
 //! The lab model: what a lab file says, typed. Loading and validation live in submodules.
 
-mod diagnostic;
+pub(crate) mod diagnostic;
 mod duration;
 mod load;
 mod robustness;
@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use duration::WaitFor;
 pub use load::{LabSet, load_dir, load_embedded, parse_lab};
+pub(crate) use load::yaml_diagnostic;
 pub use suggest::did_you_mean;
 
 use crate::checks::KindSpec;
