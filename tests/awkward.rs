@@ -255,6 +255,34 @@ fn clusters_between_states_are_named_for_their_state() {
 }
 
 #[test]
+fn a_missing_service_linked_role_fails_at_create_service_and_the_grader_names_it() {
+    // As for a caller without iam:CreateServiceLinkedRole in a new account: the cluster is
+    // created all the same, and the service is refused.
+    let emulator = Emulator::shared();
+    let account = fresh();
+    emulator.configure(&account.id, json!({ "creates_service_linked_role": false }));
+    let b = LabBuild { upto: Upto::TaskDefinition, ..LabBuild::default() };
+    let built = block_on(build(&account, &b));
+    let subnet = format!("subnets={},securityGroups={},assignPublicIp=ENABLED", built.subnet_id, built.group_id);
+    let create = ["ecs", "create-service", "--cluster", "fargate-course", "--service-name", "web-nginx", "--task-definition", "nginx-web", "--desired-count", "1", "--launch-type", "FARGATE", "--network-configuration", &format!("awsvpcConfiguration={{{subnet}}}")];
+    let refused = account.aws(&create);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("Unable to assume the service linked role"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let service = grader(Some(&account), &["check", "step-8", "--no-wait", "--format", "json"]).check("service-stable");
+    assert_eq!(service["status"], "fail", "{service}");
+    assert!(service["message"].as_str().unwrap().contains("aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"), "{service}");
+    // The fix the message gives works, and the note goes once the role exists.
+    let role = account.aws_ok(&["iam", "create-service-linked-role", "--aws-service-name", "ecs.amazonaws.com", "--query", "Role.RoleName", "--output", "text"]);
+    assert_eq!(role, "AWSServiceRoleForECS");
+    account.aws_ok(&create);
+    let service = grader(Some(&account), &["check", "step-8", "--format", "json"]).check("service-stable");
+    assert_eq!(service["status"], "pass", "{service}");
+    let other = fresh();
+    let missing = grader(Some(&other), &["check", "step-8", "--no-wait", "--format", "json"]).check("service-stable");
+    assert!(!missing["message"].as_str().unwrap().contains("service-linked"), "an account with no cluster yet is not told about the role: {missing}");
+}
+
+#[test]
 fn rules_admitting_another_security_group_are_named_as_such() {
     let account = fresh();
     let built = block_on(build(&account, &LabBuild { upto: Upto::SecurityGroup, ..LabBuild::default() }));

@@ -32,14 +32,16 @@ fn yes() -> bool {
 impl Kind for EcsService {
     const NAME: &'static str = "ecs_service";
     const SUMMARY: &'static str = "An ECS service is ACTIVE on Fargate with the required public IP setting and task family, and stable: one deployment, running == desired > 0.";
-    const ACTIONS: &'static [&'static str] = &["ecs:DescribeServices", "ecs:ListServices", "ecs:ListTasks", "ecs:DescribeTasks"];
+    const ACTIONS: &'static [&'static str] =
+        &["ecs:DescribeServices", "ecs:ListServices", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:DescribeClusters", "iam:GetRole", "iam:ListAttachedRolePolicies"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
         let Some(service) = ctx.aws.service(ctx.region, &self.cluster, &self.service).await?.as_ref().clone() else {
             return Ok(Verdict::fail(format!("no service `{}` in cluster `{}` ({})", self.service, self.cluster, ctx.region))
                 .expected(format!("service `{}`", self.service))
                 .found("none")
-                .also(nearby::service(ctx, &self.cluster, &self.service).await));
+                .also(nearby::service(ctx, &self.cluster, &self.service).await)
+                .also(missing_service_linked_role(ctx, &self.cluster).await));
         };
         if let Some(v) = self.judge_settings(&service) {
             return Ok(v);
@@ -71,6 +73,27 @@ impl Kind for EcsService {
         Ok(Verdict::fail(why)
             .expected("one deployment, runningCount == desiredCount > 0")
             .found(format!("{deployments} deployment(s), running {running}, desired {desired}, pending {pending}")))
+    }
+}
+
+/// ECS's service-linked role. `create-cluster` succeeds without it (it tries to create the
+/// role and carries on when it may not); `create-service` then fails with "Unable to assume
+/// the service linked role", which the grader cannot see, but the missing role it can.
+const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForECS";
+
+/// Said only where a cluster stands: before step 4 no account has the role, nor needs it yet.
+async fn missing_service_linked_role(ctx: &Ctx<'_>, cluster: &str) -> Option<String> {
+    let cluster = ctx.aws.cluster(ctx.region, cluster).await.ok()?;
+    if cluster.as_ref().as_ref().and_then(|c| c.status()) != Some("ACTIVE") {
+        return None;
+    }
+    match ctx.aws.role(SERVICE_LINKED_ROLE).await {
+        Ok(role) if role.is_none() => Some(format!(
+            "the account has no ECS service-linked role ({SERVICE_LINKED_ROLE}), so `create-service` fails with \"Unable to assume the service linked role\": \
+             create it with `aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com`, then create the service again"
+        )),
+        // A role, or no permission to look: nothing to add to the failure.
+        _ => None,
     }
 }
 

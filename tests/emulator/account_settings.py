@@ -52,10 +52,13 @@ def _validate(key: str, value: Any) -> None:
             _validate_name_map(f"describe_failures.{kind}", reasons)
     elif key == "cluster_status":
         _validate_name_map("cluster_status", value)
+    elif key == "creates_service_linked_role":
+        if not isinstance(value, bool):
+            raise SettingsError("creates_service_linked_role must be true or false")
     else:
         raise SettingsError(
             f"unknown setting {key!r}; known: allowed_regions, eni_release_seconds, "
-            "describe_failures, cluster_status, max_page_size"
+            "describe_failures, cluster_status, max_page_size, creates_service_linked_role"
         )
 
 
@@ -133,6 +136,11 @@ class AccountSettings:
 
     def cluster_status(self, account_id: str, name: str) -> str | None:
         return (self._value(account_id, "cluster_status") or {}).get(name)
+
+    def creates_service_linked_role(self, account_id: str) -> bool:
+        """Whether CreateCluster may create ECS's service-linked role (false: a caller
+        without iam:CreateServiceLinkedRole)."""
+        return self._value(account_id, "creates_service_linked_role") is not False
 
 
 # The one registry of the process: server.py sets its defaults from the flags.

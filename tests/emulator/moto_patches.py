@@ -23,6 +23,7 @@ from moto.ec2.responses.subnets import Subnets
 from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.iam import models as iam_models
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.exceptions import NotFoundException
 from moto.iam.exceptions import ValidationError as IamValidationError
@@ -104,6 +105,49 @@ def default_security_groups() -> None:
 
     EC2ContainerServiceBackend.run_task = run_task
     EC2ContainerServiceBackend.create_service = create_service
+
+
+ECS_SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
+
+
+def service_linked_role_like_aws() -> None:
+    """Create ECS's service-linked role at CreateCluster, and refuse CreateService and
+    RunTask without it, as AWS does.
+
+    When the caller may not create the role (the account setting
+    `creates_service_linked_role: false`), AWS still creates the cluster; the failure
+    shows up only at CreateService or RunTask. moto has no such role at all.
+    """
+    # moto would name it `AWSServiceRoleForecs`, also for `iam create-service-linked-role`.
+    iam_models.SERVICE_NAME_CONVERSION.setdefault("ecs", "ECS")
+    original_create_cluster = EC2ContainerServiceBackend.create_cluster
+
+    def create_cluster(self: Any, *args: Any, **kwargs: Any) -> Any:
+        cluster = original_create_cluster(self, *args, **kwargs)
+        if SETTINGS.creates_service_linked_role(self.account_id) and not _has_ecs_role(self.account_id):
+            iam_backends[self.account_id]["aws"].create_service_linked_role("ecs.amazonaws.com", "Role to enable Amazon ECS to manage your cluster.", "")
+        return cluster
+
+    EC2ContainerServiceBackend.create_cluster = create_cluster
+    for name in ("create_service", "run_task"):
+        original = getattr(EC2ContainerServiceBackend, name)
+
+        def needs_role(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            if not _has_ecs_role(self.account_id):
+                raise InvalidParameterException(
+                    "Unable to assume the service linked role. Please verify that the ECS service linked role exists."
+                )
+            return _original(self, *args, **kwargs)
+
+        setattr(EC2ContainerServiceBackend, name, needs_role)
+
+
+def _has_ecs_role(account_id: str) -> bool:
+    try:
+        iam_backends[account_id]["aws"].get_role(ECS_SERVICE_LINKED_ROLE)
+        return True
+    except NotFoundException:
+        return False
 
 
 def _with_security_groups(config: dict[str, Any] | None) -> dict[str, Any] | None:
