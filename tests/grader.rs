@@ -486,3 +486,37 @@ fn a_receipt_holds_on_the_untouched_account_and_is_refused_after_a_resource_is_r
     assert_eq!(broken.code, 2, "{}", broken.stderr);
     assert!(broken.stderr.contains("broken.json:2:"), "{}", broken.stderr);
 }
+
+/// The human output, byte for byte (ids the emulator draws at random masked): reporters
+/// may be rebuilt, the text learners read must not drift unnoticed. `UPDATE_SNAPSHOTS=1`
+/// rewrites the files after a deliberate change.
+#[test]
+fn the_human_output_matches_its_snapshot() {
+    let account = fresh();
+    let b = LabBuild { upto: Upto::LogGroup, retention_days: Some(3), ..LabBuild::default() };
+    let built = block_on(build(&account, &b));
+    let mask = |text: &str| {
+        let text = text.replace(&account.id, "ACCOUNT").replace(&built.vpc_id, "VPC").replace(&built.group_id, "SG");
+        // The run's duration, on the last line.
+        text.lines()
+            .map(|l| match l.rsplit_once(" · ") {
+                Some((head, tail)) if tail.ends_with('s') && tail[..tail.len() - 1].parse::<f64>().is_ok() => format!("{head} · TIME"),
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
+    for (name, args) in [("build-steps", &["check", "--all", "--no-wait"][..]), ("cleanup", &["check", "cleanup", "--no-wait"][..])] {
+        let run = grader(Some(&account), args);
+        assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+        let path = support::root().join(format!("tests/fixtures/human/{name}.txt"));
+        let got = mask(&run.stdout);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &got).unwrap();
+        }
+        let want = support::read(&path);
+        assert_eq!(got, want, "the human output of `grader {}` changed; if on purpose, rerun with UPDATE_SNAPSHOTS=1 and review the diff", args.join(" "));
+    }
+}
