@@ -3,22 +3,22 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use tokio::sync::mpsc;
 
-use crate::aws::{Aws, AwsError, AwsErrorKind, AwsOptions, KNOWN_REGIONS, load_config};
-use crate::checks::{KINDS, Status};
-use crate::exit::{Exit, Failure};
+use crate::aws::{AwsOptions, load_config};
 use crate::book::quiz;
-use crate::lab::{Diagnostics, Lab, LabSet, Phase, WaitFor, load_dir, load_embedded};
-use crate::progress;
-use crate::receipt::Receipt;
+use crate::checks::{KINDS, Status};
+use crate::events::{Dispatch, NdjsonReporter, Reporter};
+use crate::exit::{Exit, Failure};
+use crate::grading::{self, Plan};
+use crate::lab::{Diagnostics, Lab, LabSet, WaitFor, load_dir, load_embedded};
+use crate::progress::{self, ProgressReporter};
+use crate::receipt::{Receipt, ReceiptReporter};
+use crate::report::Format;
+use crate::report::document::{DocumentReporter, unreachable_document, write_output};
 use crate::report::human::{HumanReporter, use_colour};
-use crate::report::classroom::{self, Grading};
-use crate::report::{Format, Report, junit};
-use crate::runner::{self, CheckOutcome, Event, PlannedCheck, RunOptions};
+use crate::runner::{self, RunOptions};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -208,12 +208,17 @@ pub struct AwsArgs {
 impl AwsArgs {
     /// The SDK options these flags ask for; the lab's region is the last fallback.
     pub fn options(&self, lab: &Lab) -> AwsOptions {
+        AwsOptions { fallback_region: lab.region.clone(), ..self.options_without_lab() }
+    }
+
+    /// The options with no fallback region yet.
+    fn options_without_lab(&self) -> AwsOptions {
         AwsOptions {
             region: self.region.clone(),
             profile: self.profile.clone(),
             endpoint_url: self.endpoint_url.clone(),
             verbose: self.verbose,
-            fallback_region: lab.region.clone(),
+            fallback_region: String::new(),
             role_arn: None,
             external_id: None,
         }
@@ -333,7 +338,8 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
             let lab = labs.select(args.lab.lab.as_deref())?.clone();
             let vars = runner::merge_vars(&lab, &args.vars.vars).map_err(Failure::usage)?;
             let book = if args.api_only { None } else { Some(crate::book::BookSource::find(cli.book_dir.as_deref()).map_err(Failure::usage)?) };
-            let serving = crate::serve::Serving { lab, vars, book, aws: args.aws, port: args.port, allow_origin: args.allow_origin };
+            let aws = args.aws.options(&lab);
+            let serving = crate::serve::Serving { lab, vars, book, aws, port: args.port, allow_origin: args.allow_origin };
             crate::serve::serve(serving, |_| {}).await
         }
         Command::Book(command) => book(&labs(&cli.labs_dir)?, cli.book_dir.as_deref(), command),
@@ -342,17 +348,13 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
 
 async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
     let lab = labs.select(args.lab.lab.as_deref())?;
-    let steps = select_steps(lab, std::slice::from_ref(&args.step), args.all)?;
-    let vars = runner::merge_vars(lab, &args.vars.vars).map_err(Failure::usage)?;
-    let checks = runner::plan(&steps, &vars).map_err(Failure::usage)?;
+    let plan = Plan::new(lab, std::slice::from_ref(&args.step), args.all, &args.vars.vars)?;
     let file = args.roster.display().to_string();
     let text = std::fs::read_to_string(&args.roster).map_err(|e| Failure::usage(format!("failed to read the roster {file}: {e}")))?;
     let roster = crate::cohort::parse_roster(&file, &text)?;
     let base = load_config(&args.aws.options(lab)).await?;
     let run = crate::cohort::CohortRun {
-        lab,
-        step_ids: steps.iter().map(|s| s.id.clone()).collect(),
-        checks,
+        plan,
         base,
         concurrency: args.concurrency,
         scan_regions: (!args.scan_regions.is_empty()).then(|| args.scan_regions.clone()),
@@ -408,297 +410,84 @@ pub fn labs(dir: &Option<PathBuf>) -> Result<LabSet, Failure> {
     loaded.map_err(|d| Failure::invalid_lab(d.to_string()))
 }
 
-/// The steps named on the command line, in lab order, or a usage error with a suggestion.
-pub fn select_steps<'a>(lab: &'a Lab, names: &[String], all: bool) -> Result<Vec<&'a crate::lab::Step>, Failure> {
-    if all {
-        return Ok(lab.steps.iter().filter(|s| s.phase == Phase::Build).collect());
-    }
-    for name in names {
-        if lab.step(name).is_none() {
-            let ids = lab.step_ids();
-            let mut message = format!("lab `{}` has no step `{name}`; its steps are {}", lab.id, ids.join(", "));
-            if let Some(s) = crate::lab::did_you_mean(name, ids.iter().copied()) {
-                message = format!("lab `{}` has no step `{name}`; did you mean `{s}`?", lab.id);
-            }
-            return Err(Failure::usage(message));
-        }
-    }
-    Ok(lab.steps.iter().filter(|s| names.contains(&s.id)).collect())
-}
-
-/// The SDK configuration for a command's AWS flags, falling back to the lab's region.
-async fn aws_for(args: &AwsArgs, lab: &Lab) -> Result<Aws, Failure> {
-    Ok(Aws::new(load_config(&args.options(lab)).await?, args.verbose))
-}
-
-/// Turns a failed sign-in into exit 4 with what the learner can do about it.
-async fn setup_failure(e: AwsError, args: &AwsArgs, region: &str) -> Failure {
-    use crate::aws::profile::{SignIn, profile_name, sign_in_of};
-    let profile = profile_name(args.profile.as_deref());
-    let endpoint = args.endpoint_url.as_ref().map(|u| format!(" at {u}")).unwrap_or_default();
-    Failure::aws_setup(match e.kind {
-        AwsErrorKind::NoCredentials => format!(
-            "failed to sign in to AWS: {}\n\nConfigure credentials with `aws configure` (or `aws configure sso`), set AWS_PROFILE, or pass `--profile NAME`.",
-            e.message
-        ),
-        AwsErrorKind::CredentialSource => match sign_in_of(&profile).await {
-            SignIn::Sso => format!(
-                "failed to sign in to AWS: the SSO session of profile `{profile}` has expired or was never started ({}).\n\nSign in again, then run the grader again:\n\n    aws sso login --profile {profile}",
-                e.message
-            ),
-            SignIn::Process(command) => format!(
-                "failed to sign in to AWS: the `credential_process` of profile `{profile}` failed: {}\n\nRun it yourself to see why: {command}",
-                e.message
-            ),
-            // Often the last source of the chain (instance metadata) failing on a machine
-            // that has no credentials at all: the fix is the same as for none.
-            SignIn::Other => format!(
-                "failed to sign in to AWS with profile `{profile}`: {}\n\nConfigure credentials with `aws configure` (or `aws configure sso`), set AWS_PROFILE, or pass `--profile NAME`.",
-                e.message
-            ),
-        },
-        AwsErrorKind::Credentials if args.profile.is_none() && std::env::var_os("AWS_ACCESS_KEY_ID").is_some() => format!(
-            "AWS refused the credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: {}\n\nThey may have expired (temporary keys also need AWS_SESSION_TOKEN): get new ones, or unset them to use a profile.",
-            e.message
-        ),
-        AwsErrorKind::Credentials => format!(
-            "AWS refused the credentials of profile `{profile}`: {}\n\nThey may have expired: sign in again (`aws sso login --profile {profile}`, or new keys with `aws configure`).",
-            e.message
-        ),
-        AwsErrorKind::Timeout => format!(
-            "AWS{endpoint} did not answer in time: {}\n\nCheck your network connection{}; a proxy or firewall that swallows HTTPS looks like this.",
-            e.message,
-            if args.endpoint_url.is_some() { " and that the endpoint is running" } else { "" }
-        ),
-        AwsErrorKind::Unreachable => format!(
-            "failed to reach AWS{endpoint}: {}\n\nCheck your network connection{}.",
-            e.message,
-            match (&args.endpoint_url, KNOWN_REGIONS.contains(&region)) {
-                (Some(_), _) => " and that the endpoint is running".to_string(),
-                (None, true) => String::new(),
-                (None, false) => format!(" and the region name: `{region}` is not a region this grader knows (new regions are let through)"),
-            }
-        ),
-        _ => format!("failed to verify the AWS credentials: {e}"),
-    })
-}
-
-/// A failed sign-in of `grader check`: through `--role-arn`, a failed credentials source is
-/// the role refusing us (or not existing), which is the instructor's to fix.
-async fn sign_in_failure(e: AwsError, aws: &AwsArgs, assume: &AssumeArgs, region: &str) -> Failure {
-    match (&assume.role_arn, e.kind) {
-        (Some(arn), AwsErrorKind::CredentialSource) => Failure::aws_setup(format!(
-            "failed to assume `{arn}`: {}\n\nThe role must exist in the student's account and trust your account{}; `grader policy --trust` prints that trust policy.",
-            e.message,
-            if assume.external_id.is_some() { " with this external id" } else { "" }
-        )),
-        _ => setup_failure(e, aws, region).await,
-    }
-}
-
-/// Connects to AWS and proves the connection with `sts:GetCallerIdentity`, turning the
-/// problems a learner can fix (no credentials, unknown region, endpoint down) into exit 4.
-pub async fn connect(args: &AwsArgs, lab: &Lab) -> Result<(Aws, String), Failure> {
-    let aws = aws_for(args, lab).await?;
-    match aws.caller_identity().await {
-        Ok(identity) => {
-            let account = identity.0.clone();
-            Ok((aws, account))
-        }
-        Err(e) => Err(setup_failure(e, args, &aws.region).await),
-    }
-}
-
 async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
     let lab = labs.select(args.lab.lab.as_deref())?;
-    let steps = select_steps(lab, &args.steps, args.all)?;
-    let vars = runner::merge_vars(lab, &args.vars.vars).map_err(Failure::usage)?;
-    let planned = runner::plan(&steps, &vars).map_err(Failure::usage)?;
-    let step_ids: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
-    let run = match run_checks(lab, &planned, &args).await {
-        Ok(run) => run,
-        // An autograder that finds no result file records a crash, or nothing; it gets one
-        // that says the submission could not be graded and why. The exit code stays 4.
-        Err(failure) if failure.exit == Exit::AwsSetup && args.format.is_classroom() => {
-            let outcomes = undecided_outcomes(&planned, &[], "AWS could not be reached, so no check ran");
-            let region = args.aws.region.clone().unwrap_or_else(|| lab.region.clone());
-            let report = Report::build(lab, &step_ids, "", &region, 0, &outcomes);
-            let plans = classroom::plans(&planned);
-            let text = render_classroom(args.format, &Grading { report: &report, plans: &plans, setup_failure: Some(&failure.message) });
-            write_output(&text, args.output.as_deref())?;
-            return Err(failure);
-        }
-        Err(failure) => return Err(failure),
-    };
-    let report = Report::build(lab, &step_ids, &run.account, &run.region, run.duration_ms, &run.outcomes);
-    let text = match args.format {
-        Format::Human => None,
-        Format::Json => Some(format!("{}\n", report.to_json())),
-        Format::Junit => Some(junit::render(&report)),
-        format => {
-            // A check Ctrl-C stopped did not decide: the platforms must not score it as failed.
-            let missing = undecided_outcomes(&planned, &run.outcomes, "the run was interrupted before this check decided");
-            let outcomes: Vec<CheckOutcome> = run.outcomes.iter().cloned().chain(missing).collect();
-            let graded = Report::build(lab, &step_ids, &run.account, &run.region, run.duration_ms, &outcomes);
-            let plans = classroom::plans(&planned);
-            Some(render_classroom(format, &Grading { report: &graded, plans: &plans, setup_failure: None }))
-        }
-    };
-    if let Some(text) = text {
-        write_output(&text, args.output.as_deref())?;
-    }
-    if let Some(path) = &args.output {
-        let s = &report.summary;
-        eprintln!("{} passed, {} failed, {} error, {} skipped; report written to {}", s.pass, s.fail, s.error, s.skip, path.display());
-    }
-    if let Some(path) = &args.receipt {
-        let receipt = Receipt::issue(lab, &report, &run.outcomes, crate::timestamp::now());
-        let text = serde_json::to_string_pretty(&receipt).expect("receipts serialize") + "\n";
-        std::fs::write(path, text).map_err(|e| Failure::usage(format!("failed to write the receipt to {}: {e}", path.display())))?;
-        eprintln!("receipt written to {} ({} resource(s)); `grader verify-receipt {}` checks it against the account", path.display(), receipt.resources.len(), path.display());
-    }
-    progress::record_report_async(&lab.id, &report, &planned, run.interrupted).await;
-    if run.interrupted {
-        return Ok(Exit::Interrupted);
-    }
-    Ok(if report.summary.all_passed() { Exit::Ok } else { Exit::CheckFailed })
-}
-
-fn render_classroom(format: Format, grading: &Grading) -> String {
-    match format {
-        Format::Gradescope => classroom::gradescope(grading),
-        Format::Prairielearn => classroom::prairielearn(grading),
-        Format::GithubClassroom => classroom::github_classroom(grading),
-        Format::Human | Format::Json | Format::Junit => unreachable!("not an autograder format"),
-    }
-}
-
-/// Writes a report to `--output`, or to stdout without it.
-fn write_output(text: &str, output: Option<&std::path::Path>) -> Result<(), Failure> {
-    match output {
-        Some(path) => std::fs::write(path, text).map_err(|e| Failure::usage(format!("failed to write the report to {}: {e}", path.display()))),
-        None => {
-            print!("{text}");
-            Ok(())
-        }
-    }
-}
-
-/// Planned checks with no outcome among `decided`, as `error` outcomes that say why.
-fn undecided_outcomes(planned: &[PlannedCheck], decided: &[CheckOutcome], reason: &str) -> Vec<CheckOutcome> {
-    planned
-        .iter()
-        .filter(|p| !decided.iter().any(|o| o.id == p.id))
-        .map(|p| CheckOutcome {
-            step_id: p.step_id.clone(),
-            id: p.id.clone(),
-            kind: p.kind.name(),
-            title: p.title.clone(),
-            status: Status::Error,
-            message: reason.to_string(),
-            expected: None,
-            found: None,
-            hint: None,
-            points: p.points,
-            duration: std::time::Duration::ZERO,
-            leftovers: Vec::new(),
-            resources: Vec::new(),
-        })
-        .collect()
-}
-
-/// What a `check` run decided, in plan order.
-struct CheckRun {
-    account: String,
-    region: String,
-    duration_ms: u64,
-    outcomes: Vec<CheckOutcome>,
-    interrupted: bool,
-}
-
-/// Signs in and runs the planned checks, showing progress as they decide.
-async fn run_checks(lab: &Lab, planned: &[PlannedCheck], args: &CheckArgs) -> Result<CheckRun, Failure> {
+    let plan = Plan::new(lab, &args.steps, args.all, &args.vars.vars)?;
     let options = AwsOptions { role_arn: args.assume.role_arn.clone(), external_id: args.assume.external_id.clone(), ..args.aws.options(lab) };
-    let aws = Aws::new(load_config(&options).await?, args.aws.verbose);
-    let started = Instant::now();
+    let run_options = RunOptions { no_wait: args.no_wait, max_wait: args.max_wait.map(|w| w.0) };
 
+    // Human lines go to stdout (or the --output file); with another format on stdout, to
+    // stderr only when someone is watching it.
     let stdout_tty = std::io::stdout().is_terminal();
     let titles: HashMap<String, String> = lab.steps.iter().map(|s| (s.id.clone(), s.title.clone())).collect();
-    // Human output goes to stdout (or the --output file); with another format on stdout,
-    // progress goes to stderr only when someone is watching it.
-    let mut human: Option<HumanReporter<Box<dyn std::io::Write>>> = match (args.format, &args.output) {
-        (Format::Human, Some(path)) => {
-            let file = std::fs::File::create(path).map_err(|e| Failure::usage(format!("failed to create {}: {e}", path.display())))?;
-            Some(HumanReporter::new(Box::new(file), false, false, planned, titles))
-        }
-        (Format::Human, None) => Some(HumanReporter::new(Box::new(std::io::stdout()), use_colour(stdout_tty), stdout_tty, planned, titles)),
-        _ if std::io::stderr().is_terminal() => {
-            Some(HumanReporter::new(Box::new(std::io::stderr()), use_colour(true), true, planned, titles))
-        }
+    let mut human: Option<HumanReporter<Box<dyn std::io::Write + Send>>> = match (args.format, &args.output) {
+        (Format::Human, Some(path)) => Some(HumanReporter::new(Box::new(create(path)?), false, false, &plan.checks, titles)),
+        (Format::Human, None) => Some(HumanReporter::new(Box::new(std::io::stdout()), use_colour(stdout_tty), stdout_tty, &plan.checks, titles)),
+        _ if std::io::stderr().is_terminal() => Some(HumanReporter::new(Box::new(std::io::stderr()), use_colour(true), true, &plan.checks, titles)),
         _ => None,
     };
-
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let options = RunOptions { no_wait: args.no_wait, max_wait: args.max_wait.map(|w| w.0) };
-    // Signing in and the checks start together: no check's first call needs the identity,
-    // and the identity check shares its cached answer, so this saves one round trip. Events
-    // are held until the sign-in succeeds, so a setup problem still exits 4 with nothing
-    // else printed.
-    let identity = aws.caller_identity();
-    let run = runner::run(&aws, planned, options, tx);
-    tokio::pin!(identity);
-    tokio::pin!(run);
-    let mut account: Option<String> = None;
-    let mut held: Vec<Event> = Vec::new();
-    let mut outcomes: Vec<CheckOutcome> = Vec::new();
-    let mut interrupted = false;
-    let mut run_done = false;
-    let on_event = |event: Event, human: &mut Option<HumanReporter<Box<dyn std::io::Write>>>, outcomes: &mut Vec<CheckOutcome>| {
-        if let Some(h) = human.as_mut() {
-            h.on_event(&event);
-        }
-        if let Event::Finished(o) = event {
-            outcomes.push(*o);
-        }
+    let mut ndjson = match (args.format, &args.output) {
+        (Format::Ndjson, Some(path)) => Some(NdjsonReporter::new(Box::new(create(path)?) as Box<dyn std::io::Write + Send>)),
+        (Format::Ndjson, None) => Some(NdjsonReporter::new(Box::new(std::io::stdout()) as Box<dyn std::io::Write + Send>)),
+        _ => None,
     };
-    loop {
-        tokio::select! {
-            signed_in = &mut identity, if account.is_none() => match signed_in {
-                Ok(identity) => {
-                    account = Some(identity.0.clone());
-                    for event in held.drain(..) {
-                        on_event(event, &mut human, &mut outcomes);
-                    }
-                }
-                Err(e) => return Err(sign_in_failure(e, &args.aws, &args.assume, &aws.region).await),
-            },
-            event = rx.recv() => match event {
-                Some(event) if account.is_some() => on_event(event, &mut human, &mut outcomes),
-                Some(event) => held.push(event),
-                None => break,
-            },
-            _ = &mut run, if !run_done => run_done = true,
-            _ = tokio::signal::ctrl_c() => { interrupted = true; break; }
-        }
+    let mut document = args.format.is_document().then(|| DocumentReporter::new(args.format, args.output.clone()));
+    let mut receipt = args.receipt.clone().map(ReceiptReporter::new);
+    let mut progress = ProgressReporter::default();
+    let mut reporters: Vec<&mut dyn Reporter> = Vec::new();
+    if let Some(r) = human.as_mut() {
+        reporters.push(r);
     }
-    // Every check finished before the sign-in answered: wait for it, then show them.
-    if account.is_none() && !interrupted {
-        match (&mut identity).await {
-            Ok(identity) => account = Some(identity.0.clone()),
-            Err(e) => return Err(sign_in_failure(e, &args.aws, &args.assume, &aws.region).await),
-        }
-        for event in held.drain(..) {
-            on_event(event, &mut human, &mut outcomes);
-        }
+    if let Some(r) = ndjson.as_mut() {
+        reporters.push(r);
     }
-    let account = account.unwrap_or_default();
-    let duration_ms = started.elapsed().as_millis() as u64;
-    // Keep plan order in the report, whatever order checks finished in.
-    outcomes.sort_by_key(|o| planned.iter().position(|p| p.id == o.id));
-    if let Some(h) = human.as_mut() {
-        h.finish(Some(duration_ms), interrupted);
+    if let Some(r) = document.as_mut() {
+        reporters.push(r);
     }
-    Ok(CheckRun { account, region: aws.region.clone(), duration_ms, outcomes, interrupted })
+    if let Some(r) = receipt.as_mut() {
+        reporters.push(r);
+    }
+    reporters.push(&mut progress);
+    let mut dispatch = Dispatch::new(reporters);
+
+    let ran = match grading::connect(&options).await {
+        Ok(aws) => grading::run(&aws, grading::sign_in(&aws, &options), &plan, run_options, &mut dispatch, ctrl_c()).await,
+        Err(e) => Err(e),
+    };
+    let end = match ran {
+        Ok(end) => end,
+        // An autograder that finds no result file records a crash, or nothing; it gets one
+        // that says the submission could not be graded and why. The exit code stays 4.
+        Err(setup) if args.format.is_classroom() => {
+            let region = args.aws.region.clone().unwrap_or_else(|| lab.region.clone());
+            let text = unreachable_document(args.format, lab, &plan.step_ids(), &plan.checks, &region, &setup.0);
+            write_output(&text, args.output.as_deref()).map_err(Failure::usage)?;
+            return Err(setup.into());
+        }
+        Err(setup) => return Err(setup.into()),
+    };
+    if let Some(error) = dispatch.into_error() {
+        return Err(Failure::usage(error));
+    }
+    if let Some(path) = &args.output {
+        let s = &end.report.summary;
+        eprintln!("{} passed, {} failed, {} error, {} skipped; report written to {}", s.pass, s.fail, s.error, s.skip, path.display());
+    }
+    if end.interrupted {
+        return Ok(Exit::Interrupted);
+    }
+    Ok(if end.report.summary.all_passed() { Exit::Ok } else { Exit::CheckFailed })
+}
+
+/// Resolves on Ctrl-C; never, where the signal cannot be watched.
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn create(path: &std::path::Path) -> Result<std::fs::File, Failure> {
+    std::fs::File::create(path).map_err(|e| Failure::usage(format!("failed to create {}: {e}", path.display())))
 }
 
 async fn verify_receipt(labs: &LabSet, args: VerifyReceiptArgs) -> Result<Exit, Failure> {
@@ -707,19 +496,13 @@ async fn verify_receipt(labs: &LabSet, args: VerifyReceiptArgs) -> Result<Exit, 
     let receipt = Receipt::parse(&text, &shown).map_err(Failure::usage)?;
     let lab = labs.labs.iter().find(|l| l.id == args.lab.lab.as_deref().unwrap_or(&receipt.lab));
     let options = AwsOptions {
-        region: args.aws.region.clone(),
-        profile: args.aws.profile.clone(),
-        endpoint_url: args.aws.endpoint_url.clone(),
-        verbose: args.aws.verbose,
-        fallback_region: receipt.region.clone(),
         role_arn: args.assume.role_arn.clone(),
         external_id: args.assume.external_id.clone(),
+        fallback_region: receipt.region.clone(),
+        ..args.aws.options_without_lab()
     };
-    let aws = Aws::new(load_config(&options).await?, args.aws.verbose);
-    let account = match aws.caller_identity().await {
-        Ok(identity) => identity.0.clone(),
-        Err(e) => return Err(sign_in_failure(e, &args.aws, &args.assume, &aws.region).await),
-    };
+    let aws = grading::connect(&options).await?;
+    let account = grading::sign_in(&aws, &options).await?;
     let verification = crate::receipt::verify(&aws, &account, &receipt, lab).await;
     match args.format {
         VerifyFormat::Human => print!("{}", crate::receipt::render_human(&receipt, &verification)),
@@ -749,9 +532,8 @@ fn list(labs: &LabSet, lab: &LabArg) -> Result<Exit, Failure> {
 
 fn hint(labs: &LabSet, lab: &LabArg, step: &str) -> Result<Exit, Failure> {
     let lab = labs.select(lab.lab.as_deref())?;
-    let step = select_steps(lab, &[step.to_string()], false)?[0];
-    let vars = lab.vars.clone();
-    let planned = runner::plan(&[step], &vars).map_err(Failure::usage)?;
+    let plan = Plan::with_vars(lab, &[step.to_string()], false, &lab.vars)?;
+    let (step, planned) = (plan.steps[0], plan.checks);
     println!("{} · {}", step.id, step.title);
     if let Some(goal) = &step.goal {
         println!("{goal}");

@@ -51,6 +51,32 @@ impl Failure {
     }
 }
 
+// The one place where the errors of the modules below become exit codes.
+
+impl From<crate::aws::SetupError> for Failure {
+    fn from(e: crate::aws::SetupError) -> Failure {
+        Failure::aws_setup(e.0)
+    }
+}
+
+impl From<crate::grading::PlanError> for Failure {
+    fn from(e: crate::grading::PlanError) -> Failure {
+        Failure::usage(e.0)
+    }
+}
+
+impl From<crate::lab::UnknownLab> for Failure {
+    fn from(e: crate::lab::UnknownLab) -> Failure {
+        Failure::usage(e.0)
+    }
+}
+
+impl From<crate::lab::Diagnostics> for Failure {
+    fn from(e: crate::lab::Diagnostics) -> Failure {
+        Failure::invalid_lab(e.to_string())
+    }
+}
+
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)

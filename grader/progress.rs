@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::Status;
 use crate::report::Report;
+use crate::events::{Reporter, RunEvent};
 use crate::runner::PlannedCheck;
 
 pub const PROGRESS_SCHEMA: &str = "grader.progress/v1";
@@ -101,17 +102,33 @@ fn lock(path: &Path) -> std::io::Result<std::fs::File> {
     }
 }
 
-/// Saves the status of each step of a report, off the async runtime's threads (the lock may
-/// make it wait). A progress file that cannot be written is a warning, never a reason to lose
-/// the verdicts. `planned` is every check the run set out to decide.
-pub async fn record_report_async(lab: &str, report: &Report, planned: &[PlannedCheck], interrupted: bool) {
-    let results = steps_to_record(report, planned, interrupted, now_secs());
-    let (lab, path) = (lab.to_string(), progress_path());
-    let saved = tokio::task::spawn_blocking(move || record(&path, &lab, &results).map_err(|e| format!("failed to save progress to {}: {e}", path.display())));
-    match saved.await {
-        Ok(Ok(())) => {}
-        Ok(Err(message)) => eprintln!("warning: {message}"),
-        Err(e) => eprintln!("warning: failed to save progress: {e}"),
+/// The progress file as a reporter: when a run ends, the status of each step it decided.
+/// A progress file that cannot be written is a warning, never a reason to lose the verdicts.
+#[derive(Default)]
+pub struct ProgressReporter {
+    /// Every check the run set out to decide, from the run's start.
+    planned: Vec<PlannedCheck>,
+    lab: String,
+}
+
+impl Reporter for ProgressReporter {
+    fn on_event(&mut self, event: &RunEvent<'_>) -> Result<(), String> {
+        match event {
+            RunEvent::Started { lab, checks, .. } => {
+                self.lab = lab.id.clone();
+                self.planned = checks.to_vec();
+            }
+            RunEvent::Finished(end) => {
+                let results = steps_to_record(&end.report, &self.planned, end.interrupted, now_secs());
+                let path = progress_path();
+                // The lock waits at most LOCK_PATIENCE: short enough to do in place.
+                if let Err(e) = record(&path, &self.lab, &results) {
+                    eprintln!("warning: failed to save progress to {}: {e}", path.display());
+                }
+            }
+            RunEvent::Check(_) => {}
+        }
+        Ok(())
     }
 }
 

@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::aws::{AwsError, Lookup};
+use crate::events::{Reporter, RunEvent};
 use crate::checks::{Resource, Status};
 use crate::checks::graded;
 use crate::lab::Lab;
@@ -80,6 +81,36 @@ impl Receipt {
             return Err(format!("{path}: resource `{}` is of kind `{}`, which no check records (known: {})", r.arn, r.kind, KNOWN_KINDS.join(", ")));
         }
         Ok(receipt)
+    }
+}
+
+/// `--receipt FILE` as a reporter: the receipt is written when the run ends.
+pub struct ReceiptReporter {
+    path: std::path::PathBuf,
+    lab: Option<Lab>,
+}
+
+impl ReceiptReporter {
+    pub fn new(path: std::path::PathBuf) -> ReceiptReporter {
+        ReceiptReporter { path, lab: None }
+    }
+}
+
+impl Reporter for ReceiptReporter {
+    fn on_event(&mut self, event: &RunEvent<'_>) -> Result<(), String> {
+        match event {
+            RunEvent::Started { lab, .. } => self.lab = Some((*lab).clone()),
+            RunEvent::Check(_) => {}
+            RunEvent::Finished(end) => {
+                let lab = self.lab.as_ref().expect("a run starts before it finishes");
+                let receipt = Receipt::issue(lab, &end.report, &end.outcomes, crate::timestamp::now());
+                let text = serde_json::to_string_pretty(&receipt).expect("receipts serialize") + "\n";
+                std::fs::write(&self.path, text).map_err(|e| format!("failed to write the receipt to {}: {e}", self.path.display()))?;
+                let shown = self.path.display();
+                eprintln!("receipt written to {shown} ({} resource(s)); `grader verify-receipt {shown}` checks it against the account", receipt.resources.len());
+            }
+        }
+        Ok(())
     }
 }
 

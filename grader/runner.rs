@@ -46,8 +46,10 @@ pub struct CheckOutcome {
 /// What the runner reports while it works.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A waiting check failed this attempt and will try again.
-    Waiting { step_id: String, check_id: String, message: String, elapsed: Duration, limit: Duration },
+    /// A check's dependencies passed and it asks AWS for the first time.
+    Started { step_id: String, check_id: String },
+    /// A waiting check failed this attempt and looks again after `retry_in`.
+    Waiting { step_id: String, check_id: String, message: String, elapsed: Duration, limit: Duration, retry_in: Duration },
     /// A check decided.
     Finished(Box<CheckOutcome>),
 }
@@ -181,6 +183,7 @@ async fn run_one(
     }
     // The check's own time starts once its dependencies are decided.
     let started = Instant::now();
+    let _ = events.send(Event::Started { step_id: check.step_id.clone(), check_id: check.id.clone() });
     let limit = match (options.no_wait, check.wait, options.max_wait) {
         (true, _, _) | (_, None, _) => Duration::ZERO,
         (false, Some(wait), Some(cap)) => wait.min(cap),
@@ -202,15 +205,17 @@ async fn run_one(
         let elapsed = started.elapsed();
         let left = limit.saturating_sub(elapsed);
         if verdict.status() == Status::Fail && !left.is_zero() {
+            // The last attempt comes at the end of the wait, not a pause before it.
+            let retry_in = pause.min(left);
             let _ = events.send(Event::Waiting {
                 step_id: check.step_id.clone(),
                 check_id: check.id.clone(),
                 message: verdict.message.clone(),
                 elapsed,
                 limit,
+                retry_in,
             });
-            // The last attempt comes at the end of the wait, not a pause before it.
-            tokio::time::sleep(pause.min(left)).await;
+            tokio::time::sleep(retry_in).await;
             pause = (pause * 2).min(LONGEST_PAUSE);
             attempt_started = Some(Instant::now());
             continue;

@@ -4,6 +4,10 @@
 //! (DNS rebinding: a page on a foreign name that resolves to 127.0.0.1 could otherwise read
 //! our pages, token included). The check API also wants the per-process token embedded in the
 //! pages this server serves, so no other web page can trigger checks or read results.
+//!
+//! `POST /api/check/<STEP>` answers the `grader.report/v1` document; asked with
+//! `Accept: application/x-ndjson` it streams the run's events instead, one JSON line each as
+//! it happens (the last one carries the report), and a client that goes away stops the run.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -19,13 +23,14 @@ use axum::routing::{get, post};
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use crate::aws::AwsOptions;
 use crate::book::BookSource;
-use crate::cli::{AwsArgs, connect};
+use crate::events::{Dispatch, Reporter, RunEvent};
 use crate::exit::{Exit, Failure};
+use crate::grading::{self, Plan};
 use crate::lab::Lab;
-use crate::progress;
-use crate::report::Report;
-use crate::runner::{self, RunOptions};
+use crate::progress::{self, ProgressReporter};
+use crate::runner::RunOptions;
 
 /// A button press waits at most this long for slow resources; the terminal can wait longer.
 const BUTTON_MAX_WAIT: Duration = Duration::from_secs(45);
@@ -42,7 +47,7 @@ struct AppState {
     port: u16,
     lab: Lab,
     vars: BTreeMap<String, String>,
-    aws: AwsArgs,
+    aws: AwsOptions,
 }
 
 /// What `grader serve` serves.
@@ -51,7 +56,7 @@ pub struct Serving {
     pub vars: BTreeMap<String, String>,
     /// The book to build and serve; `None` serves the check API only.
     pub book: Option<BookSource>,
-    pub aws: AwsArgs,
+    pub aws: AwsOptions,
     pub port: u16,
     /// A site origin (`https://course.example`) whose pages may call the API.
     pub allow_origin: Option<String>,
@@ -208,20 +213,29 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The content type of the event stream (`Accept` asks for it).
+const NDJSON: &str = "application/x-ndjson";
+
 async fn check_step(State(state): State<Arc<AppState>>, UrlPath(step_id): UrlPath<String>, headers: HeaderMap) -> Response {
     if let Err(refused) = guard(&state, &headers) {
         return refused;
     }
-    let Some(step) = state.lab.step(&step_id) else {
+    if state.lab.step(&step_id).is_none() {
         return refuse(StatusCode::NOT_FOUND, &format!("lab `{}` has no step `{step_id}`", state.lab.id));
+    }
+    if let Err(e) = Plan::with_vars(&state.lab, std::slice::from_ref(&step_id), false, &state.vars) {
+        return refuse(StatusCode::BAD_REQUEST, &e.0);
+    }
+    // Signed in first, so that a learner without credentials gets the advice as an answer
+    // of its own, before any stream starts.
+    let signed_in = match grading::connect(&state.aws).await {
+        Ok(aws) => grading::sign_in(&aws, &state.aws).await.map(|account| (aws, account)),
+        Err(e) => Err(e),
     };
-    let planned = match runner::plan(&[step], &state.vars) {
-        Ok(p) => p,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
-    };
-    let (aws, account) = match connect(&state.aws, &state.lab).await {
+    let (aws, account) = match signed_in {
         Ok(c) => c,
-        Err(failure) => {
+        Err(e) => {
+            let failure = Failure::from(e);
             let body = json!({
                 "error": "aws_setup",
                 "message": format!("{}\nThen press the button again; `grader serve` does not need a restart.", failure.message),
@@ -230,13 +244,47 @@ async fn check_step(State(state): State<Arc<AppState>>, UrlPath(step_id): UrlPat
             return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
         }
     };
-    let started = Instant::now();
-    let (tx, _rx) = mpsc::unbounded_channel();
     let options = RunOptions { no_wait: false, max_wait: Some(BUTTON_MAX_WAIT) };
-    let outcomes = runner::run(&aws, &planned, options, tx).await;
-    let report = Report::build(&state.lab, &[step.id.as_str()], &account, &aws.region, started.elapsed().as_millis() as u64, &outcomes);
-    progress::record_report_async(&state.lab.id, &report, &planned, false).await;
-    axum::Json(report).into_response()
+    let streaming = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains(NDJSON));
+    if !streaming {
+        let plan = Plan::with_vars(&state.lab, std::slice::from_ref(&step_id), false, &state.vars).expect("planned above");
+        let mut progress = ProgressReporter::default();
+        let mut dispatch = Dispatch::new(vec![&mut progress]);
+        let end = grading::run(&aws, async { Ok(account) }, &plan, options, &mut dispatch, std::future::pending()).await;
+        return match end {
+            Ok(end) => axum::Json(end.report).into_response(),
+            Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &e.0),
+        };
+    }
+    let (tx, rx) = mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        let plan = Plan::with_vars(&state.lab, std::slice::from_ref(&step_id), false, &state.vars).expect("planned above");
+        // The page closed, or Cancel pressed: the response is dropped, and so the run stops.
+        let gone = tx.clone();
+        let mut stream = StreamReporter { tx };
+        let mut progress = ProgressReporter::default();
+        let mut dispatch = Dispatch::new(vec![&mut stream, &mut progress]);
+        let _ = grading::run(&aws, async { Ok(account) }, &plan, options, &mut dispatch, async move { gone.closed().await }).await;
+    });
+    let lines = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|line| (Ok::<_, std::convert::Infallible>(line), rx)) });
+    Response::builder()
+        .header(header::CONTENT_TYPE, NDJSON)
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from_stream(lines))
+        .unwrap_or_else(|_| refuse(StatusCode::INTERNAL_SERVER_ERROR, "failed to start the stream"))
+}
+
+/// The serve stream: each event as a JSON line to the browser that asked.
+struct StreamReporter {
+    tx: mpsc::UnboundedSender<String>,
+}
+
+impl Reporter for StreamReporter {
+    fn on_event(&mut self, event: &RunEvent<'_>) -> Result<(), String> {
+        // A browser that went away is not an error: the run stops on its own.
+        let _ = self.tx.send(format!("{}\n", crate::events::to_json(event)));
+        Ok(())
+    }
 }
 
 async fn progress_api(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {

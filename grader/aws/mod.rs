@@ -9,6 +9,7 @@ pub mod iam;
 pub mod logs;
 pub mod profile;
 mod regions;
+mod sign_in;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,8 +22,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 pub use cache::Cache;
 pub use error::{AwsError, AwsErrorKind};
 pub use regions::{KNOWN_REGIONS, check_region_name};
+pub use sign_in::{SetupError, explain};
 
-use crate::exit::Failure;
 
 /// How to reach AWS, from the command line and the environment.
 #[derive(Debug, Clone, Default)]
@@ -108,7 +109,7 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
 const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Loads the SDK configuration: credentials chain, region, endpoint, retries and timeouts.
-pub async fn load_config(opts: &AwsOptions) -> Result<SdkConfig, Failure> {
+pub async fn load_config(opts: &AwsOptions) -> Result<SdkConfig, SetupError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
         .timeout_config(
@@ -147,7 +148,7 @@ pub async fn load_config(opts: &AwsOptions) -> Result<SdkConfig, Failure> {
     }
     let region = config.region().map(|r| r.to_string()).unwrap_or_default();
     if opts.endpoint_url.is_none() {
-        check_region_name(&region).map_err(Failure::aws_setup)?;
+        check_region_name(&region).map_err(SetupError)?;
     }
     Ok(config)
 }

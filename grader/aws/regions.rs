@@ -1,6 +1,6 @@
 //! Region names, so a typo fails fast with a suggestion instead of a DNS error.
 
-use crate::lab::did_you_mean;
+use crate::suggest::did_you_mean;
 
 /// Commercial, GovCloud and China regions AWS had published as of 2026.
 pub const KNOWN_REGIONS: &[&str] = &[

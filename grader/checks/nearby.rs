@@ -9,7 +9,7 @@ use futures::future::join_all;
 
 use super::Ctx;
 use crate::aws::{AwsError, AwsErrorKind};
-use crate::lab::did_you_mean;
+use crate::suggest::did_you_mean;
 
 /// The note for a search that could not run, or `None` when only the suggestion is lost.
 fn unsearchable(e: AwsError) -> Option<String> {

@@ -3,11 +3,11 @@
 //! or slows the others beyond its own retries.
 
 mod output;
+mod progress;
 mod roster;
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_config::retry::RetryConfig;
@@ -23,16 +23,16 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
 
 pub use output::{CohortFormat, render};
 pub use roster::{RosterEntry, parse_roster};
 
 use crate::aws::Aws;
 use crate::checks::{Leftover, Status};
-use crate::lab::Lab;
+use crate::events::Dispatch;
+use crate::grading::{self, Plan};
 use crate::report::Report;
-use crate::runner::{self, PlannedCheck, RunOptions};
+use crate::runner::RunOptions;
 
 pub const COHORT_SCHEMA: &str = "grader.cohort/v1";
 
@@ -115,9 +115,8 @@ pub struct CohortReport {
 
 /// What the cohort run needs besides the roster.
 pub struct CohortRun<'a> {
-    pub lab: &'a Lab,
-    pub step_ids: Vec<String>,
-    pub checks: Vec<PlannedCheck>,
+    /// The steps to audit in every account, and their checks.
+    pub plan: Plan<'a>,
     /// Base configuration: the instructor's credentials, endpoint, default region.
     pub base: SdkConfig,
     pub concurrency: usize,
@@ -130,18 +129,16 @@ pub struct CohortRun<'a> {
 pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortReport {
     let started = Instant::now();
     let started_at = crate::timestamp::now();
-    let total = roster.len();
-    let done = Arc::new(AtomicUsize::new(0));
-    let show_progress = std::io::stderr().is_terminal();
+    // On a terminal: a line per account as it finishes, under a bar with an estimate.
+    let progress = std::sync::Mutex::new(std::io::stderr().is_terminal().then(|| progress::Progress::new(roster.len())));
     let base = &with_cached_credentials(&run.base);
     let mut results: Vec<(usize, AccountResult)> = futures::stream::iter(roster.into_iter().enumerate())
         .map(|(i, entry)| {
-            let done = done.clone();
+            let progress = &progress;
             async move {
                 let result = audit_account(run, base, &entry).await;
-                let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-                if show_progress {
-                    progress_bar(n, total);
+                if let Some(p) = progress.lock().expect("progress lock").as_mut() {
+                    eprint!("{}", p.account_done(&result));
                 }
                 (i, result)
             }
@@ -149,8 +146,8 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
         .buffer_unordered(run.concurrency.max(1))
         .collect()
         .await;
-    if show_progress {
-        eprintln!();
+    if let Some(p) = progress.into_inner().expect("progress lock") {
+        eprint!("{}", p.finish());
     }
     results.sort_by_key(|(i, _)| *i);
     let accounts: Vec<AccountResult> = results.into_iter().map(|(_, r)| r).collect();
@@ -164,19 +161,20 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
         summary.leftovers += a.leftovers.len();
         summary.usd_per_hour += a.usd_per_hour;
     }
+    let lab = run.plan.lab;
+    let step_ids = run.plan.step_ids();
     CohortReport {
         schema: COHORT_SCHEMA.into(),
-        lab: run.lab.id.clone(),
-        lab_format_version: run.lab.version,
-        lab_digest: run.lab.digest(),
+        lab: lab.id.clone(),
+        lab_format_version: lab.version,
+        lab_digest: lab.digest(),
         grader_version: env!("CARGO_PKG_VERSION").into(),
         started_at,
-        step: if run.step_ids.len() == 1 { run.step_ids[0].clone() } else { "all".into() },
+        step: if step_ids.len() == 1 { step_ids[0].to_string() } else { "all".into() },
         steps: run
-            .lab
+            .plan
             .steps
             .iter()
-            .filter(|s| run.step_ids.contains(&s.id))
             .map(|s| StepColumn { id: s.id.clone(), title: s.title.clone(), possible: s.checks.iter().map(|c| c.points).sum() })
             .collect(),
         duration_ms: started.elapsed().as_millis() as u64,
@@ -189,13 +187,6 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
             public_ipv4_hour: crate::pricing::PUBLIC_IPV4_HOUR,
         },
     }
-}
-
-/// `at` in UTC to the second, as RFC 3339.
-fn progress_bar(done: usize, total: usize) {
-    let width = 30;
-    let filled = if total == 0 { width } else { done * width / total };
-    eprint!("\r\x1b[2K[{}{}] {done}/{total} accounts", "#".repeat(filled), ".".repeat(width - filled));
 }
 
 async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntry) -> AccountResult {
@@ -226,13 +217,15 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
     if account != entry.account_id {
         return failed(format!("the role belongs to account {account}, but the roster says {}", entry.account_id));
     }
-    let started = Instant::now();
-    let (tx, _rx) = mpsc::unbounded_channel();
     // An audit decides on what it sees now; nobody is there to wait for.
-    let outcomes = runner::run(&aws, &run.checks, RunOptions { no_wait: true, max_wait: None }, tx).await;
-    let step_ids: Vec<&str> = run.step_ids.iter().map(String::as_str).collect();
-    let report = Report::build(run.lab, &step_ids, &account, &aws.region, started.elapsed().as_millis() as u64, &outcomes);
-    let leftovers: Vec<Leftover> = outcomes.iter().flat_map(|o| o.leftovers.clone()).collect();
+    let options = RunOptions { no_wait: true, max_wait: None };
+    let signed_in = async { Ok(account.clone()) };
+    let end = match grading::run(&aws, signed_in, &run.plan, options, &mut Dispatch::default(), std::future::pending()).await {
+        Ok(end) => end,
+        Err(e) => return failed(e.0),
+    };
+    let leftovers: Vec<Leftover> = end.outcomes.iter().flat_map(|o| o.leftovers.clone()).collect();
+    let report = end.report;
     let status = if report.summary.error > 0 {
         Status::Error
     } else if report.summary.fail > 0 || report.summary.skip > 0 {
@@ -395,6 +388,8 @@ pub fn needing_attention(report: &CohortReport) -> Vec<&AccountResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[tokio::test]
     async fn the_first_credentials_serve_once_then_the_role_renews_them() {

@@ -6,10 +6,9 @@
 use std::path::Path;
 
 use super::diagnostic::{Diagnostic, Diagnostics, Locator};
-use super::suggest::did_you_mean;
+use crate::suggest::did_you_mean;
 use super::validate::validate;
 use super::Lab;
-use crate::exit::Failure;
 
 /// The labs built into the binary, so `grader` works from any directory.
 const EMBEDDED: &[(&str, &str)] = &[("fargate-nginx.yaml", include_str!("../../labs/fargate-nginx.yaml"))];
@@ -26,7 +25,7 @@ pub struct LabSet {
 
 impl LabSet {
     /// The lab named by `--lab`, or the only lab, or `fargate-nginx`.
-    pub fn select(&self, id: Option<&str>) -> Result<&Lab, Failure> {
+    pub fn select(&self, id: Option<&str>) -> Result<&Lab, UnknownLab> {
         let ids: Vec<&str> = self.labs.iter().map(|l| l.id.as_str()).collect();
         let wanted = match id {
             Some(id) => id,
@@ -38,8 +37,18 @@ impl LabSet {
             if let Some(s) = did_you_mean(wanted, ids.iter().copied()) {
                 message.push_str(&format!("; did you mean `{s}`?"));
             }
-            Failure::usage(message)
+            UnknownLab(message)
         })
+    }
+}
+
+/// `--lab` named no lab there is; the message lists the labs and suggests one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownLab(pub String);
+
+impl std::fmt::Display for UnknownLab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

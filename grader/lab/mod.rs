@@ -4,7 +4,6 @@ pub(crate) mod diagnostic;
 mod duration;
 mod load;
 mod robustness;
-mod suggest;
 pub mod template;
 mod validate;
 
@@ -15,9 +14,9 @@ use serde::{Deserialize, Serialize};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use duration::WaitFor;
-pub use load::{LabSet, load_dir, load_embedded, parse_lab};
+pub use load::{LabSet, UnknownLab, load_dir, load_embedded, parse_lab};
 pub(crate) use load::yaml_diagnostic;
-pub use suggest::did_you_mean;
+pub use crate::suggest::did_you_mean;
 
 use crate::checks::KindSpec;
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::diagnostic::{Diagnostic, Locator};
-use super::suggest::did_you_mean;
+use crate::suggest::did_you_mean;
 use super::template;
 use super::{FORMAT_VERSION, Lab};
 

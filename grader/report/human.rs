@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use crate::checks::Status;
+use crate::events::{Reporter, RunEvent};
 use crate::runner::{CheckOutcome, Event, PlannedCheck};
 
 use super::Summary;
@@ -74,6 +75,7 @@ impl<W: Write> HumanReporter<W> {
                 self.done.insert(outcome.id.clone(), (**outcome).clone());
                 self.flush_in_order();
             }
+            Event::Started { .. } => {}
         }
         let _ = self.out.flush();
     }
@@ -162,5 +164,16 @@ impl<W: Write> HumanReporter<W> {
 
     pub fn into_inner(self) -> W {
         self.out
+    }
+}
+
+impl<W: Write + Send> Reporter for HumanReporter<W> {
+    fn on_event(&mut self, event: &RunEvent<'_>) -> Result<(), String> {
+        match event {
+            RunEvent::Started { .. } => {}
+            RunEvent::Check(e) => HumanReporter::on_event(self, e),
+            RunEvent::Finished(end) => self.finish(Some(end.duration_ms), end.interrupted),
+        }
+        Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! and the reporters that print it (human, JSON, JUnit, and the autograders' result files).
 
 pub mod classroom;
+pub mod document;
 pub mod human;
 pub mod junit;
 
@@ -25,6 +26,9 @@ pub enum Format {
     Json,
     /// JUnit XML for CI dashboards.
     Junit,
+    /// The run's events as they happen, one JSON object per line (the last one carries the
+    /// `json` report), for tools that show live progress.
+    Ndjson,
     /// Gradescope autograder `results.json`.
     Gradescope,
     /// PrairieLearn external grader `results.json`.
@@ -38,6 +42,11 @@ impl Format {
     /// platform records "could not grade" instead of a missing or empty result.
     pub fn is_classroom(self) -> bool {
         matches!(self, Format::Gradescope | Format::Prairielearn | Format::GithubClassroom)
+    }
+
+    /// The formats written as one document when the run ends.
+    pub fn is_document(self) -> bool {
+        matches!(self, Format::Json | Format::Junit) || self.is_classroom()
     }
 }
 
@@ -81,6 +90,23 @@ pub struct CheckReport {
     /// Resources left behind (cleanup checks only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leftovers: Vec<Leftover>,
+}
+
+impl From<&CheckOutcome> for CheckReport {
+    fn from(o: &CheckOutcome) -> CheckReport {
+        CheckReport {
+            id: o.id.clone(),
+            kind: o.kind.to_string(),
+            title: o.title.clone(),
+            status: o.status,
+            message: o.message.clone(),
+            expected: o.expected.clone(),
+            found: o.found.clone(),
+            hint: o.hint.clone(),
+            duration_ms: o.duration.as_millis() as u64,
+            leftovers: o.leftovers.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Default)]
@@ -133,18 +159,7 @@ impl Report {
                     .filter(|o| o.step_id == step.id)
                     .map(|o| {
                         summary.add(o.status);
-                        CheckReport {
-                            id: o.id.clone(),
-                            kind: o.kind.to_string(),
-                            title: o.title.clone(),
-                            status: o.status,
-                            message: o.message.clone(),
-                            expected: o.expected.clone(),
-                            found: o.found.clone(),
-                            hint: o.hint.clone(),
-                            duration_ms: o.duration.as_millis() as u64,
-                            leftovers: o.leftovers.clone(),
-                        }
+                        CheckReport::from(o)
                     })
                     .collect();
                 let points = Points {

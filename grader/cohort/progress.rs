@@ -1,0 +1,111 @@
+//! What `grader cohort` shows on a terminal while it works: a line per account as it
+//! finishes, under a bar with accounts done / total and an estimate of the time left.
+
+use std::time::{Duration, Instant};
+
+use super::AccountResult;
+use crate::checks::Status;
+
+pub struct Progress {
+    total: usize,
+    done: usize,
+    started: Instant,
+}
+
+impl Progress {
+    pub fn new(total: usize) -> Progress {
+        Progress { total, done: 0, started: Instant::now() }
+    }
+
+    /// The account's line, then the bar again under it.
+    pub fn account_done(&mut self, result: &AccountResult) -> String {
+        self.done += 1;
+        format!("\r\x1b[2K{}\n{}", account_line(result), bar(self.done, self.total, self.started.elapsed()))
+    }
+
+    /// Clears the bar once every account is done.
+    pub fn finish(self) -> String {
+        "\r\x1b[2K".to_string()
+    }
+}
+
+/// One finished account, e.g. `✗ Ana (111122223333): 2 leftovers, $0.05/h`.
+fn account_line(r: &AccountResult) -> String {
+    let who = format!("{} ({})", r.label, r.account_id);
+    match r.status {
+        Status::Pass => format!("  ✓ {who}"),
+        Status::Error => format!("  ! {who}: {}", r.error.as_deref().unwrap_or("could not be audited")),
+        _ if !r.leftovers.is_empty() => format!("  ✗ {who}: {} leftover(s), ${:.3}/h", r.leftovers.len(), r.usd_per_hour),
+        _ => {
+            let failed = r.report.as_ref().map(|rep| rep.summary.fail + rep.summary.skip).unwrap_or(0);
+            format!("  ✗ {who}: {failed} check(s) not passed")
+        }
+    }
+}
+
+/// `[#########.....................] 9/30 accounts · about 1m 10s left`: the estimate is the
+/// time so far per account done, times the accounts left.
+fn bar(done: usize, total: usize, elapsed: Duration) -> String {
+    let width = 30;
+    let filled = if total == 0 { width } else { (done * width / total).min(width) };
+    let mut line = format!("[{}{}] {done}/{total} accounts", "#".repeat(filled), ".".repeat(width - filled));
+    if done > 0 && done < total {
+        let left = elapsed.mul_f64((total - done) as f64 / done as f64);
+        line.push_str(&format!(" · about {} left", human_duration(left)));
+    }
+    line
+}
+
+fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs < 60 { format!("{secs}s") } else { format!("{}m {:02}s", secs / 60, secs % 60) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Leftover;
+
+    fn result(status: Status) -> AccountResult {
+        AccountResult {
+            label: "Ana".into(),
+            account_id: "111122223333".into(),
+            email: None,
+            sis_id: None,
+            status,
+            error: None,
+            report: None,
+            leftovers: Vec::new(),
+            usd_per_hour: 0.0,
+        }
+    }
+
+    #[test]
+    fn the_bar_counts_accounts_and_estimates_from_the_pace_so_far() {
+        assert_eq!(bar(0, 30, Duration::ZERO), format!("[{}] 0/30 accounts", ".".repeat(30)));
+        // 10 accounts in 20 s: 20 left take about 40 s.
+        assert_eq!(bar(10, 30, Duration::from_secs(20)), format!("[{}{}] 10/30 accounts · about 40s left", "#".repeat(10), ".".repeat(20)));
+        assert_eq!(bar(3, 30, Duration::from_secs(9)), format!("[{}{}] 3/30 accounts · about 1m 21s left", "###", ".".repeat(27)));
+        assert_eq!(bar(30, 30, Duration::from_secs(60)), format!("[{}] 30/30 accounts", "#".repeat(30)));
+    }
+
+    #[test]
+    fn each_account_line_says_what_an_instructor_acts_on() {
+        assert_eq!(account_line(&result(Status::Pass)), "  ✓ Ana (111122223333)");
+        let mut broken = result(Status::Error);
+        broken.error = Some("failed to assume `arn:aws:iam::111122223333:role/audit`: AccessDenied".into());
+        assert_eq!(account_line(&broken), "  ! Ana (111122223333): failed to assume `arn:aws:iam::111122223333:role/audit`: AccessDenied");
+        let mut messy = result(Status::Fail);
+        messy.leftovers = vec![Leftover { resource: "ecs_service".into(), name: "web".into(), region: "us-east-1".into(), usd_per_hour: Some(0.0173), teardown: vec![] }; 2];
+        messy.usd_per_hour = 0.0346;
+        assert_eq!(account_line(&messy), "  ✗ Ana (111122223333): 2 leftover(s), $0.035/h");
+    }
+
+    #[test]
+    fn each_finished_account_prints_its_line_above_the_redrawn_bar() {
+        let mut p = Progress::new(2);
+        let out = p.account_done(&result(Status::Pass));
+        assert!(out.starts_with("\r\x1b[2K  ✓ Ana (111122223333)\n["), "{out:?}");
+        assert!(out.ends_with("1/2 accounts") || out.contains("1/2 accounts · about"), "{out:?}");
+    }
+}

@@ -1,0 +1,120 @@
+//! One event stream for every output of a check run. The orchestrator (`grading`) turns the
+//! runner's check events into a run's events and hands each to every [`Reporter`]: the human
+//! lines, the JSON/JUnit/autograder documents, NDJSON, the progress file, a receipt, the
+//! browser's stream. A reporter sees the run as it happens and writes what it needs, when it
+//! needs to; none is built from another's output.
+
+use serde_json::{Value, json};
+
+use crate::lab::Lab;
+use crate::report::{CheckReport, Report};
+use crate::runner::{CheckOutcome, Event, PlannedCheck};
+
+/// A check run, from sign-in to the last verdict.
+pub enum RunEvent<'a> {
+    /// Signed in; the checks are about to run (some may have started while signing in).
+    Started { lab: &'a Lab, account: &'a str, region: &'a str, checks: &'a [PlannedCheck] },
+    /// A check started, is waiting, or decided.
+    Check(&'a Event),
+    /// Every check decided, or the run was stopped.
+    Finished(&'a RunEnd),
+}
+
+/// How a run ended: the outcomes in plan order and the report they make.
+#[derive(Debug, Clone)]
+pub struct RunEnd {
+    pub account: String,
+    pub region: String,
+    pub duration_ms: u64,
+    pub outcomes: Vec<CheckOutcome>,
+    /// Stopped (Ctrl-C, a closed browser tab) before every check decided.
+    pub interrupted: bool,
+    /// The `grader.report/v1` document of the decided checks.
+    pub report: Report,
+}
+
+/// An output of check runs. Errors (a file that cannot be written) end the command after
+/// the run, with the message; the other reporters still get every event.
+pub trait Reporter: Send {
+    fn on_event(&mut self, event: &RunEvent<'_>) -> Result<(), String>;
+}
+
+/// Hands each event to every reporter, keeping the first error.
+#[derive(Default)]
+pub struct Dispatch<'r> {
+    reporters: Vec<&'r mut dyn Reporter>,
+    first_error: Option<String>,
+}
+
+impl<'r> Dispatch<'r> {
+    pub fn new(reporters: Vec<&'r mut dyn Reporter>) -> Dispatch<'r> {
+        Dispatch { reporters, first_error: None }
+    }
+
+    pub fn emit(&mut self, event: &RunEvent<'_>) {
+        for reporter in &mut self.reporters {
+            if let Err(e) = reporter.on_event(event) {
+                self.first_error.get_or_insert(e);
+            }
+        }
+    }
+
+    /// The first error any reporter met, once the run is over.
+    pub fn into_error(self) -> Option<String> {
+        self.first_error
+    }
+}
+
+/// An event as one JSON object: the `--format ndjson` lines and the serve stream. The last
+/// one, `run_finished`, carries the whole `grader.report/v1` document.
+pub fn to_json(event: &RunEvent<'_>) -> Value {
+    match event {
+        RunEvent::Started { lab, account, region, checks } => json!({
+            "event": "run_started",
+            "lab": lab.id,
+            "account": account,
+            "region": region,
+            "checks": checks.iter().map(|c| json!({ "step": c.step_id, "id": c.id, "title": c.title })).collect::<Vec<_>>(),
+        }),
+        RunEvent::Check(Event::Started { step_id, check_id }) => json!({ "event": "check_started", "step": step_id, "check": check_id }),
+        RunEvent::Check(Event::Waiting { step_id, check_id, message, elapsed, limit, retry_in }) => json!({
+            "event": "check_waiting",
+            "step": step_id,
+            "check": check_id,
+            "message": message,
+            "elapsed_ms": elapsed.as_millis() as u64,
+            "limit_ms": limit.as_millis() as u64,
+            "retry_in_ms": retry_in.as_millis() as u64,
+        }),
+        RunEvent::Check(Event::Finished(outcome)) => json!({
+            "event": "check_finished",
+            "step": outcome.step_id,
+            "check": CheckReport::from(outcome.as_ref()),
+            "points": outcome.points,
+        }),
+        RunEvent::Finished(end) => json!({
+            "event": "run_finished",
+            "duration_ms": end.duration_ms,
+            "interrupted": end.interrupted,
+            "report": end.report,
+        }),
+    }
+}
+
+/// `--format ndjson`: every event as one JSON line, written as it happens.
+pub struct NdjsonReporter<W: std::io::Write + Send> {
+    out: W,
+}
+
+impl<W: std::io::Write + Send> NdjsonReporter<W> {
+    pub fn new(out: W) -> Self {
+        NdjsonReporter { out }
+    }
+}
+
+impl<W: std::io::Write + Send> Reporter for NdjsonReporter<W> {
+    fn on_event(&mut self, event: &RunEvent<'_>) -> Result<(), String> {
+        let line = to_json(event).to_string();
+        writeln!(self.out, "{line}").and_then(|_| self.out.flush()).map_err(|e| format!("failed to write an event: {e}"))
+    }
+}
