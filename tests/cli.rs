@@ -155,3 +155,32 @@ fn hint_shows_the_goal_and_hints() {
     assert!(run.stdout.contains("hint: "), "{}", run.stdout);
     assert!(run.stdout.contains("grader check step-8"));
 }
+
+/// The command line sits on top: argument definitions and dispatch. No module below it may
+/// reach back into it (the orchestration every command shares lives in `grading`).
+#[test]
+fn no_module_but_main_imports_cli() {
+    fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(&root().join("grader"), &mut files);
+    assert!(files.len() > 40, "the sources were found");
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| !f.ends_with("main.rs") && !f.ends_with("cli.rs"))
+        .filter(|f| {
+            let text = read(f);
+            text.contains("crate::cli") || text.contains("super::cli") || text.contains("grader::cli")
+        })
+        .map(|f| f.strip_prefix(root()).unwrap().display().to_string())
+        .collect();
+    assert!(offenders.is_empty(), "these modules import `cli`: {offenders:?}");
+}

@@ -520,3 +520,30 @@ fn the_human_output_matches_its_snapshot() {
         assert_eq!(got, want, "the human output of `grader {}` changed; if on purpose, rerun with UPDATE_SNAPSHOTS=1 and review the diff", args.join(" "));
     }
 }
+
+#[test]
+fn ndjson_writes_the_events_as_they_happen_and_ends_with_the_report() {
+    let account = fresh();
+    block_on(build(&account, &LabBuild { upto: Upto::SecurityGroup, ..LabBuild::default() }));
+    let run = grader(Some(&account), &["check", "step-3", "step-4", "--format", "ndjson", "--no-wait"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let events: Vec<serde_json::Value> = run.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON object per line: {l:?}: {e}"))).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"run_started"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"run_finished"), "{kinds:?}");
+    assert_eq!(events[0]["account"], account.id.as_str());
+    assert_eq!(events[0]["checks"].as_array().unwrap().len(), 2);
+    for id in ["security-group", "cluster-active"] {
+        let started = events.iter().position(|e| e["event"] == "check_started" && e["check"] == id).unwrap_or_else(|| panic!("{id} started: {kinds:?}"));
+        let finished = events.iter().position(|e| e["event"] == "check_finished" && e["check"]["id"] == id).unwrap_or_else(|| panic!("{id} finished: {kinds:?}"));
+        assert!(started < finished, "{id}: {kinds:?}");
+    }
+    let cluster = events.iter().find(|e| e["event"] == "check_finished" && e["check"]["id"] == "cluster-active").unwrap();
+    assert_eq!(cluster["check"]["status"], "fail");
+    assert_eq!(cluster["step"], "step-4");
+    // The last line holds the same document `--format json` prints.
+    let report = &events.last().unwrap()["report"];
+    assert_eq!(report["schema"], "grader.report/v1");
+    assert_eq!(report["summary"]["pass"], 1);
+    assert_eq!(report["summary"]["fail"], 1);
+}

@@ -576,3 +576,144 @@ fn a_learner_answers_a_quiz_question_and_sees_why() {
         browser.call(reqwest::Method::DELETE, "", serde_json::Value::Null).await;
     });
 }
+
+/// A lab built up to its task definition, with the service at 0 tasks: step 8 waits until
+/// someone scales it up.
+fn service_at_zero(account: &Account) -> (support::lab::Clients, support::lab::LabBuild) {
+    use support::lab::{Clients, LabBuild, Upto, build, network};
+    let b = LabBuild { upto: Upto::TaskDefinition, ..LabBuild::default() };
+    let built = support::lab::block_on(build(account, &b));
+    let c = Clients::new(account, "us-east-1");
+    let create = c
+        .ecs
+        .create_service()
+        .cluster(&b.cluster)
+        .service_name(&b.service)
+        .task_definition(&built.task_definition_arn)
+        .desired_count(0)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .network_configuration(network(&built, true));
+    support::lab::block_on(create.send()).unwrap();
+    (c, b)
+}
+
+async fn scale(c: &support::lab::Clients, b: &support::lab::LabBuild, count: i32) {
+    c.ecs.update_service().cluster(&b.cluster).service(&b.service).desired_count(count).send().await.unwrap();
+}
+
+/// Reads JSON lines from a streamed response until `until` says stop; returns them all.
+async fn read_events(response: &mut reqwest::Response, buffer: &mut String, until: impl Fn(&serde_json::Value) -> bool) -> Vec<serde_json::Value> {
+    let mut events = Vec::new();
+    let started = Instant::now();
+    loop {
+        while let Some(newline) = buffer.find('\n') {
+            let line: String = buffer.drain(..=newline).collect();
+            let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line: {line:?}: {e}"));
+            let done = until(&event);
+            events.push(event);
+            if done {
+                return events;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the stream stalled after {events:?}");
+        match tokio::time::timeout(Duration::from_secs(60), response.chunk()).await.expect("no event for a minute").unwrap() {
+            Some(bytes) => buffer.push_str(&String::from_utf8_lossy(&bytes)),
+            None => panic!("the stream ended after {events:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_streamed_check_shows_each_event_and_stops_when_the_client_goes_away() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    let (c, b) = service_at_zero(&account);
+    let server = Server::start(Some(&account));
+    runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let token = token(&client, &server).await;
+        let url = format!("{}/api/check/step-8", server.base);
+        let ask = || client.post(&url).header("X-Grader-Token", &token).header("Accept", "application/x-ndjson").send();
+        let waiting = |e: &serde_json::Value| e["event"] == "check_waiting" && e["check"] == "service-stable";
+
+        // The events as they happen: started, the check at work, then waiting with what it saw.
+        let mut response = ask().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+        let mut buffer = String::new();
+        let events = read_events(&mut response, &mut buffer, waiting).await;
+        assert_eq!(events[0]["event"], "run_started", "{events:?}");
+        assert_eq!(events[0]["account"], account.id.as_str());
+        assert!(events.iter().any(|e| e["event"] == "check_started" && e["check"] == "service-stable"), "{events:?}");
+        let wait = events.last().unwrap();
+        assert!(wait["message"].as_str().unwrap().contains("0/0 running"), "{wait}");
+        assert!(wait["retry_in_ms"].as_u64().unwrap() >= 1000 && wait["limit_ms"].as_u64().unwrap() == 45_000, "{wait}");
+
+        // The learner goes away: the run stops, and with it the calls to AWS.
+        drop(response);
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let settled = emulator.requests(&account.id).len();
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        assert_eq!(emulator.requests(&account.id).len(), settled, "a run nobody listens to still calls AWS");
+
+        // Scaled up while the check waits: the pass arrives on the same stream.
+        let mut response = ask().await.unwrap();
+        let mut buffer = String::new();
+        read_events(&mut response, &mut buffer, waiting).await;
+        scale(&c, &b, 1).await;
+        let events = read_events(&mut response, &mut buffer, |e| e["event"] == "run_finished").await;
+        let decided = events.iter().find(|e| e["event"] == "check_finished" && e["check"]["id"] == "service-stable").expect("the check's verdict");
+        assert_eq!(decided["check"]["status"], "pass", "{decided}");
+        let finished = events.last().unwrap();
+        assert_eq!(finished["report"]["schema"], "grader.report/v1");
+        assert_eq!(finished["report"]["steps"][0]["status"], "pass", "{finished}");
+        assert_eq!(finished["interrupted"], false);
+    });
+}
+
+#[test]
+fn the_check_button_shows_the_wait_then_the_pass_and_can_cancel() {
+    let account = Account::fresh(Emulator::shared());
+    let (c, b) = service_at_zero(&account);
+    let server = Server::start(Some(&account));
+    runtime().block_on(async {
+        let browser = Browser::start().await;
+        browser.call(reqwest::Method::POST, "/url", serde_json::json!({"url": format!("{}/lab/step-8-service.html", server.base)})).await;
+        let widget = browser.find(".grader-check[data-grader-step='step-8']").await;
+        let button = browser.find_in(&widget, ".grader-button").await;
+        let status = browser.find_in(&widget, ".grader-status").await;
+        let wait_for = |what: &'static str| {
+            let (browser, status) = (&browser, &status);
+            async move {
+                let started = Instant::now();
+                loop {
+                    let text = browser.text(status).await;
+                    if text.contains(what) {
+                        return text;
+                    }
+                    assert!(started.elapsed() < Duration::from_secs(40), "waited for {what:?}; the status says {text:?}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        };
+
+        // Cancel while the check waits.
+        browser.click(&button).await;
+        let waiting = wait_for("looking again in").await;
+        assert!(waiting.contains("service-stable") && waiting.contains("0/0 running"), "{waiting}");
+        let cancel = browser.find_in(&widget, ".grader-cancel").await;
+        browser.click(&cancel).await;
+        wait_for("Check cancelled").await;
+
+        // Again; the service comes up while the button waits, and the pass shows.
+        browser.click(&button).await;
+        wait_for("looking again in").await;
+        let item = browser.find_in(&widget, "li[data-check='service-stable'] .grader-result").await;
+        assert!(browser.text(&item).await.contains("waiting"), "the waiting check's own line says so");
+        scale(&c, &b, 1).await;
+        let done = wait_for("pass").await;
+        assert!(done.contains("All 1 check(s) pass"), "{done}");
+        assert!(browser.text(&item).await.contains("stable: 1/1 tasks running"), "{}", browser.text(&item).await);
+        browser.call(reqwest::Method::DELETE, "", serde_json::Value::Null).await;
+    });
+}

@@ -1,7 +1,9 @@
 // The check widget: wires each step's "Check my progress" button to the grader that
 // serves the book (`grader serve`), or, on a hosted copy built with `--grader-url`, to the
 // learner's own `grader serve --api-only` (its token pasted once, kept in this browser);
-// and explains what to do when there is neither.
+// and explains what to do when there is neither. The grader streams the run's events (one
+// JSON line each), so each check shows as it is decided, a waiting check says what it saw
+// and when it looks again, and Cancel stops the run.
 (function () {
   "use strict";
   var tokenMeta = document.querySelector('meta[name="grader-token"]');
@@ -24,25 +26,84 @@
     return e;
   }
 
+  function item(widget, id) {
+    return widget.querySelector('li[data-check="' + id + '"]');
+  }
+
+  // One check's verdict, with what was expected and found when it did not pass.
+  function renderCheck(widget, check) {
+    var li = item(widget, check.id);
+    if (!li) return;
+    li.setAttribute("data-status", check.status);
+    li.querySelector(".grader-mark").textContent = MARKS[check.status] || "?";
+    var result = li.querySelector(".grader-result");
+    result.textContent = "";
+    result.appendChild(inline("grader-message", check.message));
+    [["expected", check.expected], ["found", check.found], ["hint", check.hint]].forEach(function (pair) {
+      if (pair[1] && check.status !== "pass") {
+        var line = inline("grader-detail", pair[1]);
+        line.insertBefore(el("span", "grader-label", pair[0] + ": "), line.firstChild);
+        result.appendChild(line);
+      }
+    });
+  }
+
+  // A check still at work: checking, or waiting for the account to change.
+  function renderPending(widget, id, status, text) {
+    var li = item(widget, id);
+    if (!li) return;
+    li.setAttribute("data-status", status);
+    li.querySelector(".grader-mark").textContent = "…";
+    var result = li.querySelector(".grader-result");
+    result.textContent = "";
+    result.appendChild(inline("grader-message grader-pending", text));
+  }
+
+  function seconds(ms) {
+    return Math.round(ms / 1000) + "s";
+  }
+
+  function onEvent(widget, event) {
+    if (event.event === "run_started") {
+      showMessage(widget, "grader-running", "Checking account " + event.account + " in " + event.region + "…");
+    } else if (event.event === "check_started") {
+      renderPending(widget, event.check, "running", "checking…");
+    } else if (event.event === "check_waiting") {
+      var text = event.message + " — waiting " + seconds(event.elapsed_ms) + " of " + seconds(event.limit_ms) + ", looking again in " + seconds(event.retry_in_ms);
+      renderPending(widget, event.check, "waiting", text);
+      showMessage(widget, "grader-running grader-waiting", event.check + ": " + text);
+    } else if (event.event === "check_finished") {
+      renderCheck(widget, event.check);
+    } else if (event.event === "run_finished") {
+      renderReport(widget, event.report);
+    }
+  }
+
+  // Calls `onLine` with each JSON line of a streamed body, as it arrives.
+  function readLines(body, onLine) {
+    var reader = body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) {
+          if (buffer.trim()) onLine(JSON.parse(buffer));
+          return;
+        }
+        buffer += decoder.decode(chunk.value, { stream: true });
+        var lines = buffer.split("\n");
+        buffer = lines.pop();
+        lines.forEach(function (line) { if (line.trim()) onLine(JSON.parse(line)); });
+        return pump();
+      });
+    }
+    return pump();
+  }
+
   function renderReport(widget, report) {
     var step = (report.steps || [])[0];
     if (!step) return;
-    (step.checks || []).forEach(function (check) {
-      var item = widget.querySelector('li[data-check="' + check.id + '"]');
-      if (!item) return;
-      item.setAttribute("data-status", check.status);
-      item.querySelector(".grader-mark").textContent = MARKS[check.status] || "?";
-      var result = item.querySelector(".grader-result");
-      result.textContent = "";
-      result.appendChild(inline("grader-message", check.message));
-      [["expected", check.expected], ["found", check.found], ["hint", check.hint]].forEach(function (pair) {
-        if (pair[1] && check.status !== "pass") {
-          var line = inline("grader-detail", pair[1]);
-          line.insertBefore(el("span", "grader-label", pair[0] + ": "), line.firstChild);
-          result.appendChild(line);
-        }
-      });
-    });
+    (step.checks || []).forEach(function (check) { renderCheck(widget, check); });
     var s = report.summary;
     var status = widget.querySelector(".grader-status");
     status.className = "grader-status grader-" + step.status;
@@ -95,25 +156,59 @@
     input.focus();
   }
 
-  // POSTs the step's check to the grader at `base` ("" = the one serving this page).
+  // The Cancel button next to "Check my progress", shown while a check runs.
+  function cancelButton(widget) {
+    var cancel = widget.querySelector(".grader-cancel");
+    if (!cancel) {
+      cancel = el("button", "grader-cancel", "Cancel");
+      cancel.type = "button";
+      cancel.hidden = true;
+      var button = widget.querySelector(".grader-button");
+      button.parentNode.insertBefore(cancel, button.nextSibling);
+    }
+    return cancel;
+  }
+
+  // POSTs the step's check to the grader at `base` ("" = the one serving this page) and
+  // follows its events as they stream in.
   function runCheck(widget, base, token, onRefused) {
     var step = widget.getAttribute("data-grader-step");
     var button = widget.querySelector(".grader-button");
+    var cancel = cancelButton(widget);
+    var controller = window.AbortController ? new AbortController() : null;
     button.disabled = true;
-    showMessage(widget, "grader-running", "Checking your AWS account… (this can take up to a minute)");
-    fetch(base + "/api/check/" + encodeURIComponent(step), { method: "POST", headers: { "X-Grader-Token": token } })
-      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, status: r.status, body: body }; }); })
-      .then(function (res) {
-        if (res.ok) renderReport(widget, res.body);
-        else if (res.status === 403 && onRefused) onRefused(res.body.message);
-        else showMessage(widget, "grader-error", res.body.message || "The grader refused the request.");
+    widget.removeAttribute("data-status");
+    showMessage(widget, "grader-running", "Checking your AWS account…");
+    if (controller) {
+      cancel.hidden = false;
+      cancel.onclick = function () { controller.abort(); };
+    }
+    var headers = { "X-Grader-Token": token, "Accept": "application/x-ndjson" };
+    fetch(base + "/api/check/" + encodeURIComponent(step), { method: "POST", headers: headers, signal: controller ? controller.signal : undefined })
+      .then(function (r) {
+        var type = r.headers.get("Content-Type") || "";
+        if (r.ok && type.indexOf("application/x-ndjson") !== -1 && r.body && r.body.getReader) {
+          return readLines(r.body, function (event) { onEvent(widget, event); });
+        }
+        return r.json().then(function (body) {
+          if (r.ok) renderReport(widget, body);
+          else if (r.status === 403 && onRefused) onRefused(body.message);
+          else showMessage(widget, "grader-error", body.message || "The grader refused the request.");
+        });
       })
-      .catch(function () {
+      .catch(function (e) {
+        if (e && e.name === "AbortError") {
+          showMessage(widget, "grader-cancelled", "Check cancelled. Press the button to check again.");
+          return;
+        }
         showMessage(widget, "grader-error", base
           ? "No grader answered at " + base + ". Start it in your terminal with `grader serve --api-only --allow-origin " + window.location.origin + "`."
           : "The grader did not answer. Is `grader serve` still running in your terminal?");
       })
-      .finally(function () { button.disabled = false; });
+      .finally(function () {
+        button.disabled = false;
+        cancel.hidden = true;
+      });
   }
 
   function setup(widget) {

@@ -5,14 +5,17 @@
 //! runs, costs or blocks deletion is, and each leftover comes with its cost and the commands
 //! that remove it.
 
-use aws_sdk_ecs::types::DesiredStatus;
+use aws_sdk_ecs::types::{Cluster, DesiredStatus, Service, Task};
 use futures::future::join_all;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Ctx, Kind, Leftover, Verdict};
 use crate::aws::{AwsError, AwsErrorKind};
+use crate::aws::ec2::{Eni, SecurityGroupInfo};
 use crate::aws::ecs::{arn_name, task_eni};
+use crate::aws::iam::RoleInfo;
+use crate::aws::logs::LogGroupInfo;
 use crate::pricing::{PUBLIC_IPV4_HOUR, fargate_task_per_hour};
 
 /// Where a cleanup check looks.
@@ -148,22 +151,29 @@ impl Kind for ServiceAbsent {
                 return Ok(vec![]);
             }
             let service = ctx.aws.service(&region, &self.cluster, &self.service).await?;
-            Ok(match service.as_ref() {
-                Some(s) if s.status() != Some("INACTIVE") => vec![Leftover {
-                    resource: "ecs_service".into(),
-                    name: self.service.clone(),
-                    region: region.clone(),
-                    usd_per_hour: None,
-                    teardown: vec![
-                        format!("aws ecs update-service --cluster {} --service {} --desired-count 0 --region {region}", self.cluster, self.service),
-                        format!("aws ecs delete-service --cluster {} --service {} --force --region {region}", self.cluster, self.service),
-                    ],
-                }],
-                _ => vec![],
-            })
+            Ok(self.judge_region(&region, service.as_ref().as_ref()))
         })
         .await?;
         Ok(verdict("ECS service", found, self.regions))
+    }
+}
+
+impl ServiceAbsent {
+    /// A service that is not INACTIVE is left behind (DRAINING still stops its tasks).
+    fn judge_region(&self, region: &str, service: Option<&Service>) -> Vec<Leftover> {
+        match service {
+            Some(s) if s.status() != Some("INACTIVE") => vec![Leftover {
+                resource: "ecs_service".into(),
+                name: self.service.clone(),
+                region: region.to_string(),
+                usd_per_hour: None,
+                teardown: vec![
+                    format!("aws ecs update-service --cluster {} --service {} --desired-count 0 --region {region}", self.cluster, self.service),
+                    format!("aws ecs delete-service --cluster {} --service {} --force --region {region}", self.cluster, self.service),
+                ],
+            }],
+            _ => vec![],
+        }
     }
 }
 
@@ -184,26 +194,32 @@ impl Kind for ClusterAbsent {
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
         let found = scan(ctx, self.regions, |region| async move {
             let cluster = ctx.aws.cluster(&region, &self.cluster).await?;
-            let status = cluster.as_ref().as_ref().and_then(|c| c.status().map(str::to_string));
-            Ok(match status.as_deref() {
-                None | Some("INACTIVE") => vec![],
-                // DEPROVISIONING is a deletion under way: not gone yet, and named as such so
-                // the learner waits instead of deleting again.
-                Some(status) => vec![Leftover {
-                    resource: "ecs_cluster".into(),
-                    name: if status == "ACTIVE" { self.cluster.clone() } else { format!("{} ({status})", self.cluster) },
-                    region: region.clone(),
-                    usd_per_hour: None,
-                    teardown: vec![if status == "DEPROVISIONING" {
-                        format!("aws ecs describe-clusters --clusters {} --region {region} --query 'clusters[0].status'  # being deleted; check again in a minute", self.cluster)
-                    } else {
-                        format!("aws ecs delete-cluster --cluster {} --region {region}", self.cluster)
-                    }],
-                }],
-            })
+            Ok(self.judge_region(&region, cluster.as_ref().as_ref()))
         })
         .await?;
         Ok(verdict("ECS cluster", found, self.regions))
+    }
+}
+
+impl ClusterAbsent {
+    fn judge_region(&self, region: &str, cluster: Option<&Cluster>) -> Vec<Leftover> {
+        match cluster.and_then(|c| c.status()) {
+            None | Some("INACTIVE") => vec![],
+            // DEPROVISIONING is a deletion under way: not gone yet, and named as such so the
+            // learner waits instead of deleting again. (No `#` comments in the commands: a
+            // Mac's interactive zsh would run them as words.)
+            Some(status) => vec![Leftover {
+                resource: "ecs_cluster".into(),
+                name: if status == "ACTIVE" { self.cluster.clone() } else { format!("{} ({status})", self.cluster) },
+                region: region.to_string(),
+                usd_per_hour: None,
+                teardown: vec![if status == "DEPROVISIONING" {
+                    format!("aws ecs describe-clusters --clusters {} --region {region} --query 'clusters[0].status'", self.cluster)
+                } else {
+                    format!("aws ecs delete-cluster --cluster {} --region {region}", self.cluster)
+                }],
+            }],
+        }
     }
 }
 
@@ -229,27 +245,35 @@ impl Kind for TasksStopped {
             let tasks = ctx.aws.tasks(&region, &self.cluster, None, DesiredStatus::Running).await?;
             let eni_ids: Vec<String> = tasks.iter().filter_map(task_eni).collect();
             let enis = ctx.aws.enis(&region, &eni_ids).await?;
-            Ok(tasks
-                .iter()
-                .map(|t| {
-                    let id = arn_name(t.task_arn().unwrap_or_default()).to_string();
-                    let public = task_eni(t).is_some_and(|e| enis.iter().any(|n| n.id == e && n.public_ip.is_some()));
-                    let stop = match t.group().and_then(|g| g.strip_prefix("service:")) {
-                        Some(service) => format!("aws ecs update-service --cluster {} --service {service} --desired-count 0 --region {region}", self.cluster),
-                        None => format!("aws ecs stop-task --cluster {} --task {id} --region {region}", self.cluster),
-                    };
-                    Leftover {
-                        resource: "ecs_task".into(),
-                        name: id,
-                        region: region.clone(),
-                        usd_per_hour: fargate_task_per_hour(t.cpu().unwrap_or("0"), t.memory().unwrap_or("0"), public),
-                        teardown: vec![stop],
-                    }
-                })
-                .collect())
+            Ok(self.judge_region(&region, &tasks, &enis))
         })
         .await?;
         Ok(verdict("running task", found, self.regions))
+    }
+}
+
+impl TasksStopped {
+    /// Each running task, priced by its size and whether its interface has a public IP; a
+    /// service's task is stopped by scaling the service, not by StopTask (which it replaces).
+    fn judge_region(&self, region: &str, tasks: &[Task], enis: &[Eni]) -> Vec<Leftover> {
+        tasks
+            .iter()
+            .map(|t| {
+                let id = arn_name(t.task_arn().unwrap_or_default()).to_string();
+                let public = task_eni(t).is_some_and(|e| enis.iter().any(|n| n.id == e && n.public_ip.is_some()));
+                let stop = match t.group().and_then(|g| g.strip_prefix("service:")) {
+                    Some(service) => format!("aws ecs update-service --cluster {} --service {service} --desired-count 0 --region {region}", self.cluster),
+                    None => format!("aws ecs stop-task --cluster {} --task {id} --region {region}", self.cluster),
+                };
+                Leftover {
+                    resource: "ecs_task".into(),
+                    name: id,
+                    region: region.to_string(),
+                    usd_per_hour: fargate_task_per_hour(t.cpu().unwrap_or("0"), t.memory().unwrap_or("0"), public),
+                    teardown: vec![stop],
+                }
+            })
+            .collect()
     }
 }
 
@@ -269,19 +293,26 @@ impl Kind for LogGroupAbsent {
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
         let found = scan(ctx, self.regions, |region| async move {
-            Ok(match ctx.aws.log_group(&region, &self.log_group).await? {
-                Some(_) => vec![Leftover {
-                    resource: "log_group".into(),
-                    name: self.log_group.clone(),
-                    region: region.clone(),
-                    usd_per_hour: None,
-                    teardown: vec![format!("aws logs delete-log-group --log-group-name {} --region {region}", self.log_group)],
-                }],
-                None => vec![],
-            })
+            let group = ctx.aws.log_group(&region, &self.log_group).await?;
+            Ok(self.judge_region(&region, group.as_ref()))
         })
         .await?;
         Ok(verdict("log group", found, self.regions))
+    }
+}
+
+impl LogGroupAbsent {
+    fn judge_region(&self, region: &str, group: Option<&LogGroupInfo>) -> Vec<Leftover> {
+        group
+            .map(|_| Leftover {
+                resource: "log_group".into(),
+                name: self.log_group.clone(),
+                region: region.to_string(),
+                usd_per_hour: None,
+                teardown: vec![format!("aws logs delete-log-group --log-group-name {} --region {region}", self.log_group)],
+            })
+            .into_iter()
+            .collect()
     }
 }
 
@@ -301,23 +332,25 @@ impl Kind for SecurityGroupAbsent {
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
         let found = scan(ctx, self.regions, |region| async move {
-            Ok(ctx
-                .aws
-                .security_groups_named(&region, &self.group_name)
-                .await?
-                .iter()
-                .map(|g| Leftover {
-                    resource: "security_group".into(),
-                    name: format!("{} ({})", g.name, g.id),
-                    region: region.clone(),
-                    usd_per_hour: None,
-                    teardown: vec![format!("aws ec2 delete-security-group --group-id {} --region {region}", g.id)],
-                })
-                .collect())
+            Ok(judge_groups(&region, &ctx.aws.security_groups_named(&region, &self.group_name).await?))
         })
         .await?;
         Ok(verdict("security group", found, self.regions))
     }
+}
+
+/// Every group of the lab's name is left behind, whatever its VPC.
+fn judge_groups(region: &str, groups: &[SecurityGroupInfo]) -> Vec<Leftover> {
+    groups
+        .iter()
+        .map(|g| Leftover {
+            resource: "security_group".into(),
+            name: format!("{} ({})", g.name, g.id),
+            region: region.to_string(),
+            usd_per_hour: None,
+            teardown: vec![format!("aws ec2 delete-security-group --group-id {} --region {region}", g.id)],
+        })
+        .collect()
 }
 
 /// No network interface still uses the lab's security group (a task's ENI outlives the
@@ -340,24 +373,27 @@ impl Kind for EnisReleased {
             let groups = ctx.aws.security_groups_named(&region, &self.group_name).await?;
             let mut found = Vec::new();
             for group in groups.iter() {
-                for eni in ctx.aws.enis_in_group(&region, &group.id).await?.iter() {
-                    found.push(Leftover {
-                        resource: "network_interface".into(),
-                        name: eni.id.clone(),
-                        region: region.clone(),
-                        usd_per_hour: eni.public_ip.as_ref().map(|_| PUBLIC_IPV4_HOUR),
-                        teardown: vec![format!(
-                            "aws ec2 describe-network-interfaces --network-interface-ids {} --region {region} --query 'NetworkInterfaces[0].Description'  # stop the task that owns it; ECS then releases it",
-                            eni.id
-                        )],
-                    });
-                }
+                found.extend(judge_enis(&region, &ctx.aws.enis_in_group(&region, &group.id).await?));
             }
             Ok(found)
         })
         .await?;
         Ok(verdict("network interface using the lab's security group", found, self.regions))
     }
+}
+
+/// Each interface still in the group. ECS releases a task's interface once the task stopped;
+/// the command shows which task's attachment it is, so the learner stops that task.
+fn judge_enis(region: &str, enis: &[Eni]) -> Vec<Leftover> {
+    enis.iter()
+        .map(|eni| Leftover {
+            resource: "network_interface".into(),
+            name: eni.id.clone(),
+            region: region.to_string(),
+            usd_per_hour: eni.public_ip.as_ref().map(|_| PUBLIC_IPV4_HOUR),
+            teardown: vec![format!("aws ec2 describe-network-interfaces --network-interface-ids {} --region {region} --query 'NetworkInterfaces[0].Description'", eni.id)],
+        })
+        .collect()
 }
 
 /// The lab's IAM role is deleted; with `optional: true` a remaining role is reported but
@@ -376,20 +412,95 @@ impl Kind for RoleAbsent {
     const ACTIONS: &'static [&'static str] = &["iam:GetRole", "iam:ListAttachedRolePolicies"];
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
-        let Some(role) = ctx.aws.role(&self.role).await?.as_ref().clone() else {
-            return Ok(Verdict::pass(format!("IAM role `{}` is deleted", self.role)));
+        Ok(self.judge(ctx.aws.role(&self.role).await?.as_ref().as_ref()))
+    }
+}
+
+impl RoleAbsent {
+    fn judge(&self, role: Option<&RoleInfo>) -> Verdict {
+        let Some(role) = role else {
+            return Verdict::pass(format!("IAM role `{}` is deleted", self.role));
         };
         let mut teardown: Vec<String> =
             role.attached_policy_arns.iter().map(|p| format!("aws iam detach-role-policy --role-name {} --policy-arn {p}", self.role)).collect();
         teardown.push(format!("aws iam delete-role --role-name {}", self.role));
         if self.optional {
-            return Ok(Verdict::pass(format!(
+            return Verdict::pass(format!(
                 "IAM role `{}` still exists; that is fine if other work uses it, otherwise remove it with: {}",
                 self.role,
                 teardown.join(" && ")
-            )));
+            ));
         }
         let leftover = Leftover { resource: "iam_role".into(), name: self.role.clone(), region: "global".into(), usd_per_hour: None, teardown };
-        Ok(verdict("IAM role", Scan { leftovers: vec![leftover], skipped: Vec::new() }, Regions::Lab))
+        verdict("IAM role", Scan { leftovers: vec![leftover], skipped: Vec::new() }, Regions::Lab)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Status;
+    use aws_sdk_ecs::types::{Attachment, KeyValuePair};
+
+    fn service(status: &str) -> Service {
+        Service::builder().service_name("web-nginx").status(status).build()
+    }
+
+    #[test]
+    fn an_inactive_service_or_cluster_is_deleted_and_anything_else_is_left() {
+        let kind = ServiceAbsent { cluster: "fargate-course".into(), service: "web-nginx".into(), regions: Regions::All };
+        assert!(kind.judge_region("us-east-1", Some(&service("INACTIVE"))).is_empty());
+        assert!(kind.judge_region("us-east-1", None).is_empty());
+        let draining = kind.judge_region("eu-west-1", Some(&service("DRAINING")));
+        assert_eq!(draining[0].teardown[1], "aws ecs delete-service --cluster fargate-course --service web-nginx --force --region eu-west-1");
+
+        let kind = ClusterAbsent { cluster: "fargate-course".into(), regions: Regions::All };
+        let cluster = |status: &str| Cluster::builder().cluster_name("fargate-course").status(status).build();
+        assert!(kind.judge_region("us-east-1", Some(&cluster("INACTIVE"))).is_empty());
+        assert_eq!(kind.judge_region("us-east-1", Some(&cluster("ACTIVE")))[0].teardown, ["aws ecs delete-cluster --cluster fargate-course --region us-east-1"]);
+        let going = kind.judge_region("us-east-1", Some(&cluster("DEPROVISIONING")));
+        assert_eq!(going[0].name, "fargate-course (DEPROVISIONING)");
+        assert!(going[0].teardown.iter().all(|c| !c.contains('#')), "commands a learner pastes carry no comments: {:?}", going[0].teardown);
+    }
+
+    #[test]
+    fn running_tasks_are_priced_by_size_and_public_address() {
+        let kind = TasksStopped { cluster: "fargate-course".into(), regions: Regions::All };
+        let eni = Attachment::builder().r#type("ElasticNetworkInterface").details(KeyValuePair::builder().name("networkInterfaceId").value("eni-1").build()).build();
+        let task = Task::builder()
+            .task_arn("arn:aws:ecs:us-east-1:111122223333:task/fargate-course/abc")
+            .group("service:web-nginx")
+            .cpu("256")
+            .memory("512")
+            .attachments(eni)
+            .build();
+        let public = Eni { id: "eni-1".into(), status: "in-use".into(), public_ip: Some("203.0.113.7".into()), group_ids: vec![], description: String::new() };
+        let found = kind.judge_region("us-east-1", std::slice::from_ref(&task), std::slice::from_ref(&public));
+        assert_eq!(found[0].name, "abc");
+        assert_eq!(found[0].teardown, ["aws ecs update-service --cluster fargate-course --service web-nginx --desired-count 0 --region us-east-1"]);
+        let with_ip = found[0].usd_per_hour.unwrap();
+        let without = kind.judge_region("us-east-1", &[task], &[])[0].usd_per_hour.unwrap();
+        assert!((with_ip - without - PUBLIC_IPV4_HOUR).abs() < 1e-9, "{with_ip} {without}");
+    }
+
+    #[test]
+    fn groups_interfaces_log_groups_and_roles_left_behind_are_named_with_their_removal() {
+        let group = SecurityGroupInfo { id: "sg-1".into(), arn: String::new(), name: "nginx-web-sg".into(), vpc_id: "vpc-1".into(), ingress: vec![] };
+        assert_eq!(judge_groups("us-east-1", &[group])[0].teardown, ["aws ec2 delete-security-group --group-id sg-1 --region us-east-1"]);
+        let eni = Eni { id: "eni-1".into(), status: "in-use".into(), public_ip: None, group_ids: vec!["sg-1".into()], description: String::new() };
+        let enis = judge_enis("us-east-1", &[eni]);
+        assert_eq!(enis[0].usd_per_hour, None);
+        assert!(!enis[0].teardown[0].contains('#'));
+        let logs = LogGroupAbsent { log_group: "/ecs/nginx-web".into(), regions: Regions::All };
+        assert!(logs.judge_region("us-east-1", None).is_empty());
+
+        let role = RoleInfo { arn: String::new(), role_id: "AROA1".into(), created_at: String::new(), trust_policy: serde_json::json!({}), attached_policy_arns: vec!["arn:aws:iam::aws:policy/P".into()] };
+        let strict = RoleAbsent { role: "ecsTaskExecutionRole".into(), optional: false };
+        assert_eq!(strict.judge(None).status(), Status::Pass);
+        let left = strict.judge(Some(&role));
+        assert_eq!(left.status(), Status::Fail);
+        assert_eq!(left.leftovers[0].teardown, ["aws iam detach-role-policy --role-name ecsTaskExecutionRole --policy-arn arn:aws:iam::aws:policy/P", "aws iam delete-role --role-name ecsTaskExecutionRole"]);
+        let optional = RoleAbsent { role: "ecsTaskExecutionRole".into(), optional: true };
+        assert_eq!(optional.judge(Some(&role)).status(), Status::Pass);
     }
 }

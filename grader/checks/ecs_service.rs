@@ -43,17 +43,31 @@ impl Kind for EcsService {
                 .also(nearby::service(ctx, &self.cluster, &self.service).await)
                 .also(missing_service_linked_role(ctx, &self.cluster).await));
         };
-        if let Some(v) = self.judge_settings(&service) {
-            return Ok(v);
+        // Why the last task stopped is worth a call only when tasks are missing.
+        let stop_reason = if self.judge_settings(&service).is_none() && self.stable && service.running_count() < service.desired_count() {
+            self.last_stop_reason(ctx).await?
+        } else {
+            None
+        };
+        Ok(self.judge(&service, stop_reason.as_deref(), ctx.region))
+    }
+}
+
+impl EcsService {
+    /// The verdict on a service as DescribeServices answered, with why its last task stopped
+    /// (when it was asked). Pure, for tests on recorded answers.
+    pub fn judge(&self, service: &Service, last_stop_reason: Option<&str>, region: &str) -> Verdict {
+        if let Some(v) = self.judge_settings(service) {
+            return v;
         }
+        let graded = graded::service(&self.cluster, service, region);
         if !self.stable {
-            return Ok(Verdict::pass(format!("service `{}` is ACTIVE on Fargate", self.service)).resource(graded::service(&self.cluster, &service, ctx.region)));
+            return Verdict::pass(format!("service `{}` is ACTIVE on Fargate", self.service)).resource(graded);
         }
         let (running, desired, pending) = (service.running_count(), service.desired_count(), service.pending_count());
         let deployments = service.deployments().len();
         if deployments == 1 && running == desired && desired > 0 {
-            return Ok(Verdict::pass(format!("service `{}` is stable: {running}/{desired} tasks running", self.service))
-                .resource(graded::service(&self.cluster, &service, ctx.region)));
+            return Verdict::pass(format!("service `{}` is stable: {running}/{desired} tasks running", self.service)).resource(graded);
         }
         let mut why = format!("service `{}`: {running}/{desired} running", self.service);
         if pending > 0 {
@@ -65,14 +79,12 @@ impl Kind for EcsService {
         if desired == 0 {
             why.push_str(", desired count is 0");
         }
-        if running < desired {
-            if let Some(reason) = self.last_stop_reason(ctx).await? {
-                why.push_str(&format!("; last task stopped: {reason}"));
-            }
+        if let Some(reason) = last_stop_reason.filter(|_| running < desired) {
+            why.push_str(&format!("; last task stopped: {reason}"));
         }
-        Ok(Verdict::fail(why)
+        Verdict::fail(why)
             .expected("one deployment, runningCount == desiredCount > 0")
-            .found(format!("{deployments} deployment(s), running {running}, desired {desired}, pending {pending}")))
+            .found(format!("{deployments} deployment(s), running {running}, desired {desired}, pending {pending}"))
     }
 }
 
@@ -141,5 +153,81 @@ impl EcsService {
         let stopped = ctx.aws.tasks(ctx.region, &self.cluster, Some(&self.service), DesiredStatus::Stopped).await?;
         let latest = stopped.iter().max_by_key(|t| t.stopped_at().map(|d| d.secs()).unwrap_or(0));
         Ok(latest.and_then(|t| t.stopped_reason().map(str::to_string)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Status;
+    use aws_sdk_ecs::types::{AssignPublicIp, AwsVpcConfiguration, Deployment, LaunchType, NetworkConfiguration};
+
+    fn lab() -> EcsService {
+        EcsService {
+            cluster: "fargate-course".into(),
+            service: "web-nginx".into(),
+            assign_public_ip: Some("ENABLED".into()),
+            task_family: Some("nginx-web".into()),
+            stable: true,
+        }
+    }
+
+    /// A DescribeServices answer as AWS gives it for the lab's service.
+    fn recorded(running: i32, desired: i32, deployments: usize) -> Service {
+        let network = NetworkConfiguration::builder()
+            .awsvpc_configuration(AwsVpcConfiguration::builder().subnets("subnet-1").assign_public_ip(AssignPublicIp::Enabled).build().unwrap())
+            .build();
+        let mut service = Service::builder()
+            .service_name("web-nginx")
+            .service_arn("arn:aws:ecs:us-east-1:111122223333:service/fargate-course/web-nginx")
+            .status("ACTIVE")
+            .launch_type(LaunchType::Fargate)
+            .task_definition("arn:aws:ecs:us-east-1:111122223333:task-definition/nginx-web:3")
+            .network_configuration(network)
+            .running_count(running)
+            .desired_count(desired)
+            .pending_count(desired - running)
+            .created_at(aws_smithy_types::DateTime::from_secs(1_764_266_709));
+        for i in 0..deployments {
+            service = service.deployments(Deployment::builder().id(format!("ecs-svc/{i}")).build());
+        }
+        service.build()
+    }
+
+    #[test]
+    fn a_stable_service_passes_and_records_what_it_graded() {
+        let v = lab().judge(&recorded(1, 1, 1), None, "us-east-1");
+        assert_eq!(v.status(), Status::Pass, "{}", v.message);
+        assert_eq!(v.message, "service `web-nginx` is stable: 1/1 tasks running");
+        assert_eq!(v.resources[0].name, "fargate-course/web-nginx");
+        assert_eq!(v.resources[0].created_at.as_deref(), Some("2025-11-27T18:05:09Z"));
+    }
+
+    #[test]
+    fn a_settling_service_fails_with_counts_deployments_and_the_stop_reason() {
+        let v = lab().judge(&recorded(0, 1, 2), Some("CannotPullContainerError: not found"), "us-east-1");
+        assert_eq!(v.status(), Status::Fail);
+        assert_eq!(v.message, "service `web-nginx`: 0/1 running, 1 pending, 2 deployments in progress; last task stopped: CannotPullContainerError: not found");
+        assert_eq!(v.found.as_deref(), Some("2 deployment(s), running 0, desired 1, pending 1"));
+        let idle = lab().judge(&recorded(0, 0, 1), Some("ignored when nothing is missing"), "us-east-1");
+        assert_eq!(idle.message, "service `web-nginx`: 0/0 running, desired count is 0");
+    }
+
+    #[test]
+    fn settings_fail_before_stability_is_judged() {
+        let mut private = recorded(1, 1, 1);
+        private.network_configuration = Some(
+            NetworkConfiguration::builder()
+                .awsvpc_configuration(AwsVpcConfiguration::builder().subnets("subnet-1").assign_public_ip(AssignPublicIp::Disabled).build().unwrap())
+                .build(),
+        );
+        let v = lab().judge(&private, None, "us-east-1");
+        assert_eq!(v.found.as_deref(), Some("assignPublicIp DISABLED"), "{}", v.message);
+        let mut deleted = recorded(0, 0, 0);
+        deleted.status = Some("INACTIVE".into());
+        assert_eq!(lab().judge(&deleted, None, "us-east-1").message, "service `web-nginx` is INACTIVE: it was deleted");
+        let mut other = recorded(1, 1, 1);
+        other.task_definition = Some("arn:aws:ecs:us-east-1:111122223333:task-definition/httpd:1".into());
+        assert_eq!(lab().judge(&other, None, "us-east-1").message, "service `web-nginx` runs task definition `httpd`");
     }
 }

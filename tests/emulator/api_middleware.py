@@ -14,7 +14,8 @@ see `control_api`): no latency, no throttling, never logged. For every AWS API c
 5. refuses EC2 DeleteSecurityGroup while an ENI still uses the group, as AWS does;
 6. runs the call in moto, under the backend lock for the services the ECS
    scheduler touches, reconciling ECS before reads and after writes (and first
-   deleting the lingering ENIs whose `eni_release_seconds` are over);
+   deleting the lingering ENIs whose `eni_release_seconds` are over), and opening
+   or closing load balancer listeners after ELB writes;
 7. reshapes moto's generic XML auth errors into what each service really returns;
 8. appends one JSON line to `--request-log`.
 """
@@ -47,8 +48,9 @@ from ecs_scheduler import EcsScheduler
 from moto_patches import find_role
 
 # Services whose moto backends the scheduler reads or changes; their calls run
-# under the backend lock so moto never sees a half-updated task or ENI.
-LOCKED_SERVICES = {"ecs", "ec2", "logs"}
+# under the backend lock so moto never sees a half-updated task, ENI or target
+# group (Application Auto Scaling reads ECS services).
+LOCKED_SERVICES = {"ecs", "ec2", "logs", "elasticloadbalancing", "application-autoscaling"}
 
 # Signing names of unsigned JSON calls, by X-Amz-Target prefix.
 TARGET_PREFIX_SERVICES = {
@@ -334,6 +336,9 @@ class ApiMiddleware:
             status, headers, body = self.call_moto(environ)
             if call.service == "ecs" and not ecs_read:
                 self.scheduler.reconcile_region(call.account_id, call.region)
+            if call.service == "elasticloadbalancing" and not call.action.startswith("Describe"):
+                # A listener opens (or closes) before the answer reaches the caller.
+                self.scheduler.balancers.sync_region(call.account_id, call.region)
         reshaped = reshape_moto_auth_error(call, status, body)
         return reshaped if reshaped is not None else (status, headers, body)
 

@@ -12,7 +12,17 @@ moto knows:
 * tasks whose image cannot be pulled stop at once, and a replacement is launched
   at most every `FAILED_LAUNCH_INTERVAL` seconds, so the service never settles;
 * the service's and its deployment's counts and `rolloutState` follow the tasks;
-* the lingering ENIs of stopped tasks (`eni_release_seconds`) go when due.
+* the lingering ENIs of stopped tasks (`eni_release_seconds`) go when due;
+* tasks are spread over the service's subnets, fewest tasks per zone first.
+
+A service with `loadBalancers` or an enabled deployment circuit breaker rolls as
+AWS does (`_reconcile_rolling`): a new deployment becomes PRIMARY while the old
+one stays ACTIVE with its tasks, which stop only once the new tasks run and pass
+their target groups' health checks. Its tasks are registered in those target
+groups (see load_balancer.py). The circuit breaker fails a deployment whose tasks
+keep failing to start and, with rollback, starts a deployment of the last
+completed task definition. Other services keep the simpler behaviour the existing
+tests rely on: the old deployment and its tasks are replaced at once.
 
 The API middleware calls `reconcile_region` right after ECS writes and before ECS
 reads; a background thread calls `reconcile_all` every `SCHEDULER_INTERVAL`.
@@ -21,6 +31,7 @@ All of it runs under the emulator's backend lock.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -30,9 +41,11 @@ from datetime import timedelta
 from typing import Any
 
 from moto.core.utils import utcnow
+from moto.ec2.models import ec2_backends
 from moto.ecs.models import ecs_backends
 from moto.moto_api._internal import mock_random
 
+from load_balancer import LoadBalancers
 from task_runtime import TaskRuntimes, broken_image, mark_task_stopped
 
 SCHEDULER_INTERVAL = 0.5
@@ -40,12 +53,16 @@ FAILED_LAUNCH_INTERVAL = 5.0
 STOPPED_TASK_RETENTION = timedelta(hours=1)  # AWS keeps stopped tasks about an hour
 FARGATE_CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 MAX_SERVICE_EVENTS = 100
+# AWS's circuit breaker threshold: 0.5 x desired count, at least 3, at most 200.
+CIRCUIT_BREAKER_MIN_THRESHOLD = 3
+CIRCUIT_BREAKER_MAX_THRESHOLD = 200
 
 
 class EcsScheduler:
     def __init__(self, lock: threading.RLock):
         self.lock = lock
         self.runtimes = TaskRuntimes(lock)
+        self.balancers = LoadBalancers(lock, self.runtimes)
         self._last_failed_launch: dict[str, float] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -58,11 +75,13 @@ class EcsScheduler:
             target=self._run_periodically, name="ecs-scheduler", daemon=True
         )
         self._thread.start()
+        self.balancers.start_background()
 
     def shutdown(self) -> None:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.balancers.shutdown()
         with self.lock:
             self.runtimes.stop_all()
 
@@ -93,7 +112,9 @@ class EcsScheduler:
         # Tasks that vanished from moto (a /moto-api/reset) release their ports.
         for task in self.runtimes.tasks_with_runtime():
             if id(task) not in known_tasks:
+                self.balancers.forget(task)
                 self.runtimes.forget(task)
+        self.balancers.sync_all()
 
     def reconcile_region(self, account_id: str, region: str) -> None:
         # dict.get, not [], so that a read never creates an empty account backend.
@@ -127,6 +148,9 @@ class EcsScheduler:
         if not service.deployments:
             return  # external or CODE_DEPLOY controllers manage their own tasks
         pin_task_definition(backend, service)
+        if rolls_like_aws(service):
+            self._reconcile_rolling(backend, service)
+            return
         deployment = service.deployments[0]
         if deployment.get("taskDefinition") != service.task_definition:
             deployment = start_new_deployment(service)
@@ -152,6 +176,103 @@ class EcsScheduler:
             self._launch_service_tasks(backend, service, deployment, missing)
         update_service_counts(backend, service, deployment)
 
+    def _reconcile_rolling(self, backend: Any, service: Any) -> None:
+        """A rolling update with the old deployment kept until the new one is healthy.
+
+        ECS's defaults (maximumPercent 200, minimumHealthyPercent 100): the new
+        deployment's tasks all start at once, and the old tasks stop when every new
+        task runs and passes its target groups' health checks. Until then the old
+        deployment is listed ACTIVE, and its tasks keep serving.
+        """
+        primary = service.deployments[0]
+        forced = getattr(service, "_emulator_force_deployment", False)  # --force-new-deployment
+        if forced or primary.get("taskDefinition") != service.task_definition:
+            service._emulator_force_deployment = False
+            primary = start_rolling_deployment(service)
+
+        cluster = backend.clusters.get(service.cluster_name)
+        cluster_active = cluster is not None and cluster.status == "ACTIVE"
+        if service.status != "ACTIVE":
+            service.desired_count = 0  # DeleteService --force scales to zero
+        target = service.desired_count if cluster_active else 0
+
+        tasks = service_tasks(backend, service)
+        current = [t for t in tasks if t.started_by == primary["id"]]
+        to_stop = current[target:]
+        if target == 0:
+            to_stop += [t for t in tasks if t.started_by != primary["id"]]
+        self._stop_service_tasks(service, to_stop)
+
+        if primary.get("rolloutState") != "FAILED":
+            missing = target - len(current[:target])
+            if missing > 0:
+                self._launch_service_tasks(backend, service, primary, missing)
+            if primary.get("failedTasks", 0) >= circuit_breaker_threshold(service.desired_count):
+                if circuit_breaker(service).get("enable"):
+                    if self._trip_circuit_breaker(service, primary):
+                        self._reconcile_rolling(backend, service)  # start the rollback now
+                        return
+
+        tasks = service_tasks(backend, service)
+        ready = [
+            t
+            for t in tasks
+            if t.started_by == primary["id"]
+            and t.last_status == "RUNNING"
+            and self.balancers.task_ready(t)
+        ]
+        if primary.get("rolloutState") != "FAILED" and len(ready) >= target:
+            older = [t for t in tasks if t.started_by != primary["id"]]
+            self._stop_service_tasks(service, older)
+            if primary.get("rolloutState") != "COMPLETED":
+                primary["rolloutState"] = "COMPLETED"
+                primary["rolloutStateReason"] = f"ECS deployment {primary['id']} completed."
+                primary["updatedAt"] = utcnow()
+                service._emulator_completed = (primary["id"], primary["taskDefinition"])
+                if len(service.deployments) > 1 or older:
+                    add_event(service, f"(deployment {primary['id']}) deployment completed.")
+                    service._emulator_steady = False  # a steady state again, after it
+            service.deployments = [primary]
+        update_rolling_counts(backend, service)
+
+    def _trip_circuit_breaker(self, service: Any, failed: dict[str, Any]) -> bool:
+        """Fail the deployment; with rollback, start one of the last completed
+        task definition. Returns whether it rolled back."""
+        failed["rolloutState"] = "FAILED"
+        failed["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
+        failed["updatedAt"] = utcnow()
+        add_event(service, f"(deployment {failed['id']}) deployment failed: tasks failed to start.")
+        completed = getattr(service, "_emulator_completed", None)
+        if not circuit_breaker(service).get("rollback") or completed is None:
+            return False  # AWS rolls back only to a deployment that completed
+        completed_id, task_definition = completed
+        if task_definition == failed.get("taskDefinition"):
+            return False
+        add_event(service, f"rolling back to deployment {completed_id}.")
+        service.task_definition = task_definition
+        rollback = start_rolling_deployment(service)
+        rollback["rolloutStateReason"] = (
+            f"ECS deployment circuit breaker: rolling back to deploymentId {completed_id}."
+        )
+        return True
+
+    def _stop_service_tasks(self, service: Any, tasks: list[Any]) -> None:
+        """Stop tasks of a service, deregistering their targets first, with AWS's events."""
+        if not tasks:
+            return
+        target_groups: dict[str, int] = {}
+        for task in tasks:
+            for arn in self.balancers.deregister_task(task):
+                target_groups[arn] = target_groups.get(arn, 0) + 1
+        if target_groups:
+            add_event(service, f"has begun draining connections on {len(tasks)} tasks.")
+            for arn, count in target_groups.items():
+                add_event(service, f"deregistered {count} targets in (target-group {arn})")
+        for task in tasks:
+            reason = f"Scaling activity initiated by (deployment {task.started_by})"
+            self._stop_task(task, reason, "ServiceSchedulerInitiated")
+        add_event(service, f"has stopped {len(tasks)} running tasks: {task_list(tasks)}.")
+
     # ----- task lifecycle -----------------------------------------------------
 
     def _launch_service_tasks(
@@ -170,29 +291,40 @@ class EcsScheduler:
                 return
             self._last_failed_launch[service.arn] = now
             count = 1
-        try:
-            tasks = backend.run_task(
-                service.cluster_name,
-                service.task_definition,
-                count,
-                None,
-                deployment["id"],
-                [],
-                "FARGATE",
-                networking_configuration=service.network_configuration or None,
-                group=f"service:{service.name}",
-                platform_version=service.platform_version,
-            )
-        except Exception as error:
-            # e.g. an awsvpc task definition and a service without a network
-            # configuration, which AWS would have refused at CreateService.
-            print(f"emulator: cannot launch tasks of {service.arn}: {error}", file=sys.stderr)
-            return
-        for task in tasks:
+        tasks = []
+        target_groups: dict[str, int] = {}
+        for _ in range(count):
+            try:
+                # One at a time, each in the subnet whose zone has fewest tasks.
+                task = backend.run_task(
+                    service.cluster_name,
+                    service.task_definition,
+                    1,
+                    None,
+                    deployment["id"],
+                    [],
+                    "FARGATE",
+                    networking_configuration=spread_network_configuration(backend, service),
+                    group=f"service:{service.name}",
+                    platform_version=service.platform_version,
+                )[0]
+            except Exception as error:
+                # e.g. an awsvpc task definition and a service without a network
+                # configuration, which AWS would have refused at CreateService.
+                print(f"emulator: cannot launch tasks of {service.arn}: {error}", file=sys.stderr)
+                break
+            tasks.append(task)
             self._start_task(backend, task, task_definition)
             if task.last_status == "STOPPED":
                 deployment["failedTasks"] = deployment.get("failedTasks", 0) + 1
+            else:
+                for arn in self.balancers.register_task(task, service):
+                    target_groups[arn] = target_groups.get(arn, 0) + 1
+        if not tasks:
+            return
         add_event(service, f"has started {len(tasks)} tasks: {task_list(tasks)}.")
+        for arn, registered in target_groups.items():
+            add_event(service, f"registered {registered} targets in (target-group {arn})")
 
     def _start_task(self, backend: Any, task: Any, task_definition: Any = None) -> None:
         if task_definition is None:
@@ -205,6 +337,7 @@ class EcsScheduler:
         task._emulator_phase = "running" if task.last_status == "RUNNING" else "stopped"
 
     def _stop_task(self, task: Any, reason: str, stop_code: str) -> None:
+        self.balancers.deregister_task(task)  # ECS deregisters before it stops the task
         mark_task_stopped(task, reason, stop_code)
         self.runtimes.stop(task)
         task._emulator_phase = "stopped"
@@ -249,14 +382,31 @@ def pin_task_definition(backend: Any, service: Any) -> None:
 
 def start_new_deployment(service: Any) -> dict[str, Any]:
     """Replace the PRIMARY deployment after the task definition changed."""
+    deployment = new_deployment(service)
+    service.deployments = [deployment]
+    return deployment
+
+
+def start_rolling_deployment(service: Any) -> dict[str, Any]:
+    """Make a new PRIMARY deployment; the previous ones stay, ACTIVE, until it completes."""
+    deployment = new_deployment(service)
+    for older in service.deployments:
+        older["status"] = "ACTIVE"
+    service.deployments = [deployment] + list(service.deployments)
+    return deployment
+
+
+def new_deployment(service: Any) -> dict[str, Any]:
     now = utcnow()
     deployment = dict(service.deployments[0])
     deployment_id = f"ecs-svc/{mock_random.randint(0, 32**12)}"
     deployment.update(
         id=deployment_id,
+        status="PRIMARY",
         createdAt=now,
         updatedAt=now,
         taskDefinition=service.task_definition,
+        desiredCount=service.desired_count,
         runningCount=0,
         pendingCount=0,
         failedTasks=0,
@@ -265,8 +415,68 @@ def start_new_deployment(service: Any) -> dict[str, Any]:
     )
     if service.network_configuration:
         deployment["networkConfiguration"] = service.network_configuration
-    service.deployments = [deployment]
     return deployment
+
+
+def rolls_like_aws(service: Any) -> bool:
+    """Whether the service gets AWS's rolling update (see the module docstring)."""
+    return bool(service.load_balancers) or bool(circuit_breaker(service).get("enable"))
+
+
+def circuit_breaker(service: Any) -> dict[str, Any]:
+    config = getattr(service, "deployment_configuration", None) or {}
+    return config.get("deploymentCircuitBreaker") or {}
+
+
+def circuit_breaker_threshold(desired_count: int) -> int:
+    """Failed tasks that fail a deployment: AWS's formula, 3 for up to 6 tasks."""
+    return max(
+        CIRCUIT_BREAKER_MIN_THRESHOLD,
+        min(CIRCUIT_BREAKER_MAX_THRESHOLD, math.ceil(0.5 * desired_count)),
+    )
+
+
+def spread_network_configuration(backend: Any, service: Any) -> dict[str, Any] | None:
+    """The service's network configuration with the subnet for its next task first.
+
+    moto puts a task's ENI in the first subnet given. ECS spreads a service's tasks
+    over the availability zones of its subnets, so the subnet whose zone runs the
+    fewest of the service's tasks goes first (ties: fewest in the subnet, then the
+    order given), and tasks alternate between zones.
+    """
+    config = service.network_configuration or None
+    vpc = (config or {}).get("awsvpcConfiguration") or {}
+    subnets = list(vpc.get("subnets") or [])
+    if len(subnets) < 2:
+        return config
+    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    zones: dict[str, str] = {}
+    for subnet_id in subnets:
+        try:
+            zones[subnet_id] = ec2.get_subnet(subnet_id).availability_zone
+        except Exception:  # a subnet deleted since: its own "zone"
+            zones[subnet_id] = subnet_id
+    per_zone: dict[str, int] = {}
+    per_subnet: dict[str, int] = {}
+    for task in service_tasks(backend, service):
+        subnet_id = task_subnet(task)
+        if subnet_id in zones:
+            per_subnet[subnet_id] = per_subnet.get(subnet_id, 0) + 1
+            per_zone[zones[subnet_id]] = per_zone.get(zones[subnet_id], 0) + 1
+    chosen = min(
+        subnets,
+        key=lambda s: (per_zone.get(zones[s], 0), per_subnet.get(s, 0), subnets.index(s)),
+    )
+    ordered = [chosen] + [s for s in subnets if s != chosen]
+    return {**config, "awsvpcConfiguration": {**vpc, "subnets": ordered}}
+
+
+def task_subnet(task: Any) -> str | None:
+    for attachment in task.attachments:
+        for detail in attachment.get("details", []):
+            if detail.get("name") == "subnetId":
+                return detail.get("value")
+    return None
 
 
 def update_service_counts(backend: Any, service: Any, deployment: dict[str, Any]) -> None:
@@ -290,6 +500,37 @@ def update_service_counts(backend: Any, service: Any, deployment: dict[str, Any]
     service.running_count = running
     service.pending_count = 0
 
+    if steady:
+        # The last completed deployment, should the circuit breaker be turned on later.
+        service._emulator_completed = (deployment["id"], deployment.get("taskDefinition"))
+    was_steady = getattr(service, "_emulator_steady", False)
+    if service.status == "ACTIVE" and steady and not was_steady:
+        add_event(service, "has reached a steady state.")
+    service._emulator_steady = steady
+
+
+def update_rolling_counts(backend: Any, service: Any) -> None:
+    """Counts of a rolling service: each deployment its own tasks, the service all.
+
+    Unlike `update_service_counts`, COMPLETED and FAILED stay once reached (AWS's
+    rolloutState describes the rollout, not later scaling).
+    """
+    tasks = [t for t in service_tasks(backend, service) if t.last_status == "RUNNING"]
+    primary = service.deployments[0]
+    for deployment in service.deployments:
+        running = sum(1 for t in tasks if t.started_by == deployment["id"])
+        counts = {"runningCount": running, "pendingCount": 0}
+        if deployment is primary:
+            counts["desiredCount"] = service.desired_count
+        if any(deployment.get(key) != value for key, value in counts.items()):
+            deployment.update(counts, updatedAt=utcnow())
+    service.running_count = len(tasks)
+    service.pending_count = 0
+    steady = (
+        len(service.deployments) == 1
+        and primary.get("rolloutState") == "COMPLETED"
+        and service.running_count == service.desired_count
+    )
     was_steady = getattr(service, "_emulator_steady", False)
     if service.status == "ACTIVE" and steady and not was_steady:
         add_event(service, "has reached a steady state.")

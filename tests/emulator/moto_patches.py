@@ -15,12 +15,15 @@ from types import SimpleNamespace
 from typing import Any
 
 from moto import settings
+from moto.applicationautoscaling.exceptions import AWSValidationException
+from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import JsonRESTError
 from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.responses.elastic_network_interfaces import ElasticNetworkInterfaces
 from moto.ec2.responses.security_groups import SecurityGroups
 from moto.ec2.responses.subnets import Subnets
-from moto.ecs.exceptions import InvalidParameterException
+from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.iam import models as iam_models
@@ -32,6 +35,7 @@ from moto.logs.models import LogsBackend
 from moto.moto_api import state_manager
 
 from account_settings import SETTINGS
+from load_balancer import service_load_balancer_error
 from pagination import InvalidToken, PageRule, cut_page, page_size
 
 # A tick count that is never reached: with "manual" progression moto only moves a
@@ -591,3 +595,217 @@ def find_role(role_arn: str) -> Any | None:
         return iam_backends[account_id]["aws"].get_role_by_arn(role_arn)
     except NotFoundException:
         return None
+
+
+# ----- ECS deployments and load balancers ----------------------------------------------
+
+# What DescribeServices shows for a service created without a deploymentConfiguration.
+DEFAULT_DEPLOYMENT_CONFIGURATION = {
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+}
+
+
+def deployment_configuration_like_aws() -> None:
+    """Keep a service's deploymentConfiguration and check its loadBalancers, as AWS does.
+
+    moto drops `deploymentConfiguration` at CreateService (the scheduler reads the
+    circuit breaker there) and stores UpdateService's as given, not merged with
+    what the service had. It accepts any `loadBalancers`; AWS refuses a target
+    group without a load balancer, of type `instance` for an awsvpc task, or a
+    container port the task definition lacks, and moto would then never route.
+    `--force-new-deployment` of a service that rolls like AWS keeps its current
+    deployment (moto renames it in place) and lets the scheduler start a new one.
+    """
+    original_create = EC2ContainerServiceResponse.create_service
+    original_update = EC2ContainerServiceBackend.update_service
+
+    def create_service(self: Any) -> Any:
+        load_balancers = self._get_param("loadBalancers") or []
+        task_definition = self._get_param("taskDefinition")
+        if load_balancers and task_definition:
+            _check_load_balancers(
+                self.ecs_backend, load_balancers, task_definition
+            )
+        result = original_create(self)
+        service = result.result["service"]
+        service.deployment_configuration = _merged_deployment_configuration(
+            None, self._get_param("deploymentConfiguration")
+        )
+        grace = self._get_param("healthCheckGracePeriodSeconds")
+        if grace is not None or load_balancers:
+            service.health_check_grace_period_seconds = grace or 0
+        return result
+
+    def update_service(self: Any, properties: dict[str, Any]) -> Any:
+        from ecs_scheduler import rolls_like_aws
+
+        cluster = properties.get("cluster", "default")
+        service = self._get_service(cluster, properties["service"].split("/")[-1])
+        previous_config = getattr(service, "deployment_configuration", None)
+        given_config = properties.pop("deployment_configuration", None)
+        load_balancers = properties.get("load_balancers")
+        if load_balancers:
+            _check_load_balancers(
+                self, load_balancers, properties.get("task_definition") or service.task_definition
+            )
+        forced = bool(properties.get("force_new_deployment"))
+        kept = dict(service.deployments[0]) if forced and service.deployments else None
+        result = original_update(self, properties)
+        result.deployment_configuration = _merged_deployment_configuration(previous_config, given_config)
+        if kept is not None and rolls_like_aws(result):
+            result.deployments[0] = kept
+            result._emulator_force_deployment = True
+        return result
+
+    EC2ContainerServiceResponse.create_service = create_service
+    EC2ContainerServiceBackend.update_service = update_service
+
+
+def _merged_deployment_configuration(
+    previous: dict[str, Any] | None, given: dict[str, Any] | None
+) -> dict[str, Any]:
+    merged = copy.deepcopy(previous or DEFAULT_DEPLOYMENT_CONFIGURATION)
+    for key, value in (given or {}).items():
+        if key == "deploymentCircuitBreaker":
+            value = {"enable": bool(value.get("enable")), "rollback": bool(value.get("rollback"))}
+        merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _check_load_balancers(backend: Any, load_balancers: list[dict[str, Any]], task_definition: str) -> None:
+    try:
+        definition = backend.describe_task_definition(task_definition)
+    except Exception:
+        return  # moto reports the missing task definition itself
+    error = service_load_balancer_error(
+        backend.account_id, backend.region_name, load_balancers, definition
+    )
+    if error:
+        raise InvalidParameterException(error)
+
+
+# ----- Application Auto Scaling -------------------------------------------------------
+
+# The service-linked role Application Auto Scaling uses for ECS services; AWS shows it
+# as the scalable target's RoleARN when none is given.
+ECS_AUTOSCALING_ROLE = (
+    "arn:aws:iam::{account}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/"
+    "AWSServiceRoleForApplicationAutoScaling_ECSService"
+)
+NOT_SUSPENDED = {
+    "DynamicScalingInSuspended": False,
+    "DynamicScalingOutSuspended": False,
+    "ScheduledScalingSuspended": False,
+}
+
+
+class ObjectNotFoundException(JsonRESTError):
+    def __init__(self, message: str) -> None:
+        super().__init__("ObjectNotFoundException", message)
+
+
+def application_autoscaling_like_aws() -> None:
+    """Make RegisterScalableTarget, PutScalingPolicy and their Describe calls answer as AWS.
+
+    moto, as the AWS CLI calls it for an ECS service's DesiredCount:
+    RegisterScalableTarget answers ClusterNotFoundException for a missing cluster
+    (AWS: ValidationException "ECS service doesn't exist: ...") and accepts a
+    minimum above the maximum; the target's RoleARN and SuspendedState come back
+    null (AWS: the service-linked role, and all three flags false);
+    PutScalingPolicy accepts a policy for a target never registered (AWS:
+    ObjectNotFoundException); DescribeScalingPolicies ignores PolicyNames and
+    matches ResourceId by substring; DeregisterScalableTarget leaves the target's
+    policies behind (AWS deletes them); a target tracking policy's two CloudWatch
+    alarms both get threshold 6 (AWS: the target value, and 90 % of it).
+    No scaling ever happens: nothing publishes the alarms' metrics.
+    """
+    original_register = ApplicationAutoscalingBackend.register_scalable_target
+    original_put = ApplicationAutoscalingBackend.put_scaling_policy
+    original_deregister = ApplicationAutoscalingBackend.deregister_scalable_target
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+    original_describe_policies = ApplicationAutoScalingResponse.describe_scaling_policies
+
+    def register_scalable_target(
+        self: Any,
+        namespace: str,
+        r_id: str,
+        dimension: str,
+        min_capacity: int | None,
+        max_capacity: int | None,
+        role_arn: str,
+        suspended_state: Any,
+    ) -> Any:
+        existing = self.targets.get(dimension, {}).get(r_id)
+        low = min_capacity if min_capacity is not None else getattr(existing, "min_capacity", None)
+        high = max_capacity if max_capacity is not None else getattr(existing, "max_capacity", None)
+        if low is not None and high is not None and low > high:
+            raise AWSValidationException("Minimum capacity cannot be greater than maximum capacity")
+        try:
+            target = original_register(
+                self, namespace, r_id, dimension, min_capacity, max_capacity, role_arn, suspended_state
+            )
+        except ClusterNotFoundException:
+            raise AWSValidationException(f"ECS service doesn't exist: {r_id}") from None
+        if not target.role_arn and namespace == "ecs":
+            target.role_arn = ECS_AUTOSCALING_ROLE.format(account=self.account_id)
+        target.suspended_state = {**NOT_SUSPENDED, **(target.suspended_state or {})}
+        return target
+
+    def put_scaling_policy(
+        self: Any,
+        policy_name: str,
+        service_namespace: str,
+        resource_id: str,
+        scalable_dimension: str,
+        policy_body: dict[str, Any],
+        policy_type: str | None,
+    ) -> Any:
+        target = self.targets.get(scalable_dimension, {}).get(resource_id)
+        if target is None or target.service_namespace != service_namespace:
+            raise ObjectNotFoundException(
+                f"No scalable target registered for service namespace: {service_namespace}, "
+                f"resource ID: {resource_id}, scalable dimension: {scalable_dimension}"
+            )
+        policy = original_put(
+            self, policy_name, service_namespace, resource_id, scalable_dimension, policy_body, policy_type
+        )
+        target_value = (policy.target_tracking_scaling_policy_configuration or {}).get("TargetValue")
+        if service_namespace == "ecs" and target_value is not None and len(policy.alarms) == 2:
+            # moto sets both alarms' threshold to 6; AWS alarms above the target
+            # value and below 90 % of it.
+            policy.alarms[0].threshold = float(target_value)
+            policy.alarms[1].threshold = float(target_value) * 0.9
+        return policy
+
+    def deregister_scalable_target(self: Any, namespace: str, r_id: str, dimension: str) -> None:
+        original_deregister(self, namespace, r_id, dimension)
+        for key, policy in list(self.policies.items()):
+            if (policy.service_namespace, policy.resource_id, policy.scalable_dimension) == (
+                namespace,
+                r_id,
+                dimension,
+            ):
+                policy.delete_alarms(self.account_id, self.region_name)
+                del self.policies[key]
+
+    def describe_scaling_policies(self: Any) -> str:
+        answer = json.loads(original_describe_policies(self))
+        names = self._get_param("PolicyNames")
+        resource_id = self._get_param("ResourceId")
+        dimension = self._get_param("ScalableDimension")
+        answer["ScalingPolicies"] = [
+            policy
+            for policy in answer["ScalingPolicies"]
+            if (not names or policy["PolicyName"] in names)
+            and (not resource_id or policy["ResourceId"] == resource_id)
+            and (not dimension or policy["ScalableDimension"] == dimension)
+        ]
+        return json.dumps(answer)
+
+    ApplicationAutoscalingBackend.register_scalable_target = register_scalable_target
+    ApplicationAutoscalingBackend.put_scaling_policy = put_scaling_policy
+    ApplicationAutoscalingBackend.deregister_scalable_target = deregister_scalable_target
+    ApplicationAutoScalingResponse.describe_scaling_policies = describe_scaling_policies

@@ -85,9 +85,11 @@ class _NginxHandler(BaseHTTPRequestHandler):
         stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime())
         referer = self.headers.get("Referer", "-")
         agent = self.headers.get("User-Agent", "-")
+        # Set by a load balancer in front: the client it forwarded for.
+        forwarded_for = self.headers.get("X-Forwarded-For", "-")
         return (
             f'{self.client_address[0]} - - [{stamp}] "{self.requestline}" '
-            f'{status} {size} "{referer}" "{agent}" "-"'
+            f'{status} {size} "{referer}" "{agent}" "{forwarded_for}"'
         )
 
     def log_message(self, format: str, *args: object) -> None:
@@ -131,6 +133,10 @@ class NginxResponder:
     def stop(self) -> None:
         """Close the listening socket; new connections are refused from then on."""
         self._server.shutdown()
+        self._server.server_close()
+
+    def close(self) -> None:
+        """Release the socket of a responder that was never started."""
         self._server.server_close()
 
 

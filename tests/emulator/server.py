@@ -10,7 +10,8 @@ Run from the repository root:
 It prints exactly `ready http://HOST:PORT` on stdout once it serves (`--port 0`
 picks a free port) and exits cleanly on SIGTERM or SIGINT. What it adds to moto
 lives beside this file: `ecs_scheduler.py` (service tasks), `task_runtime.py`
-(public IPs, nginx responder, awslogs), `api_middleware.py` (latency, throttling,
+(public IPs, nginx responder, awslogs), `load_balancer.py` (target registration,
+health checks, a proxy per ALB listener), `api_middleware.py` (latency, throttling,
 request log, error shapes, control API), `moto_patches.py` (fixes to moto
 itself), `pagination.py` (AWS-style pages) and `account_settings.py` (per-account
 awkwardness set through `/_emulator/accounts/<ACCOUNT_ID>/settings`).
@@ -132,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     moto_patches.service_linked_role_like_aws()
     moto_patches.paginate_like_aws()
     moto_patches.configurable_describe_answers()
+    moto_patches.deployment_configuration_like_aws()
+    moto_patches.application_autoscaling_like_aws()
     if args.enforce_iam:
         moto_patches.enforce_iam()
 
@@ -140,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     SETTINGS.defaults.max_page_size = args.max_page_size
 
     scheduler = EcsScheduler(threading.RLock())
+    scheduler.balancers.patch_moto()
     app = ApiMiddleware(
         DomainDispatcherApplication(create_backend_app),
         scheduler,

@@ -7,6 +7,10 @@ on that IP, and its awslogs stream receives start-up and access-log lines. Stopp
 a task undoes all of that and deletes the ENI, as AWS does: at once, or after the
 account's `eni_release_seconds` (AWS takes about a minute to release it).
 
+An awsvpc task without a public IP still gets a responder, on an internal loopback
+address that no API shows: the emulated load balancers reach a task by its private
+IP, and `responder_address` maps that private IP to where the responder listens.
+
 Every function here expects the caller to hold the emulator's backend lock.
 """
 
@@ -56,6 +60,9 @@ def pull_failure_reason(image: str) -> str:
 class PublicIpPool:
     """Hands out unique addresses 127.0.X.Y (X, Y in 1..254) for task public IPs.
 
+    The internal addresses of private tasks and the load balancers' addresses
+    come from the same pool, so no two of them ever coincide.
+
     Addresses are drawn at random so that several emulators on one machine rarely
     pick the same one; a caller that fails to bind an address tries another.
     """
@@ -103,6 +110,9 @@ class TaskRuntime:
     account_id: str
     region: str
     public_ip: str | None = None
+    # Where the responder of a task without a public IP listens; shown by no API.
+    internal_ip: str | None = None
+    private_ip: str | None = None
     responders: list[NginxResponder] = field(default_factory=list)
     logs: list[AwsLogsStream] = field(default_factory=list)
 
@@ -123,7 +133,22 @@ class TaskRuntimes:
         self._lock = lock
         self._ips = PublicIpPool()
         self._by_task: dict[int, TaskRuntime] = {}
+        # (account, region, private IP) -> the running task's runtime.
+        self._by_private_ip: dict[tuple[str, str, str], TaskRuntime] = {}
         self._pending_releases: list[PendingEniRelease] = []
+
+    @property
+    def ip_pool(self) -> PublicIpPool:
+        """The loopback address pool, shared with the load balancers."""
+        return self._ips
+
+    def responder_address(self, account_id: str, region: str, private_ip: str) -> str | None:
+        """The loopback address the responder of the running task with this private IP
+        listens on (its public IP, or else its internal address), or None."""
+        runtime = self._by_private_ip.get((account_id, region, private_ip))
+        if runtime is None:
+            return None
+        return runtime.public_ip or runtime.internal_ip
 
     def has_runtime(self, task: Any) -> bool:
         return id(task) in self._by_task
@@ -144,6 +169,12 @@ class TaskRuntimes:
         self._by_task[id(task)] = runtime
         if wants_public_ip(task):
             self._give_public_ip(runtime, task_definition)
+        elif eni_attachment(task) is not None:
+            # No public IP: the responder still runs, for load balancers to reach.
+            runtime.internal_ip = self._bind_responders(runtime, task_definition)
+        runtime.private_ip = task_private_ip(task)
+        if runtime.private_ip:
+            self._by_private_ip[(runtime.account_id, runtime.region, runtime.private_ip)] = runtime
         runtime.logs = open_awslogs_streams(task, task_definition)
         for stream in runtime.logs:
             stream.write(nginx_startup_lines())
@@ -157,7 +188,7 @@ class TaskRuntimes:
         runtime = self._by_task.pop(id(task), None)
         public_ip = None
         if runtime is not None:
-            stop_responders(runtime.responders)
+            self._drop_runtime(runtime)
             public_ip = runtime.public_ip
             for stream in runtime.logs:
                 stream.write(nginx_shutdown_lines())
@@ -198,9 +229,18 @@ class TaskRuntimes:
         """Drop the runtime of a task moto no longer knows (after a moto reset)."""
         runtime = self._by_task.pop(id(task), None)
         if runtime is not None:
-            stop_responders(runtime.responders)
+            self._drop_runtime(runtime)
             if runtime.public_ip:
                 self._ips.release(runtime.public_ip)
+
+    def _drop_runtime(self, runtime: TaskRuntime) -> None:
+        """Close the responders; the internal address goes at once (no ENI holds it)."""
+        stop_responders(runtime.responders)
+        key = (runtime.account_id, runtime.region, runtime.private_ip or "")
+        if self._by_private_ip.get(key) is runtime:
+            del self._by_private_ip[key]
+        if runtime.internal_ip:
+            self._ips.release(runtime.internal_ip)
 
     def stop_all(self) -> None:
         for task in self.tasks_with_runtime():
@@ -208,25 +248,35 @@ class TaskRuntimes:
         self._pending_releases = []
 
     def _give_public_ip(self, runtime: TaskRuntime, task_definition: Any) -> None:
+        ip = self._bind_responders(runtime, task_definition)
+        if ip is None:
+            return
+        runtime.public_ip = ip
         eni = task_eni(runtime.task)
+        if eni is not None:
+            eni.public_ip = ip
+
+    def _bind_responders(self, runtime: TaskRuntime, task_definition: Any) -> str | None:
+        """Start the task's responders on a fresh loopback address; returns it."""
         ports = container_ports(task_definition)
         for _ in range(20):
             ip = self._ips.allocate()
             try:
-                runtime.responders = [
-                    NginxResponder(ip, port, self._access_log_sink(runtime)) for port in ports
-                ]
+                responders = []
+                for port in ports:
+                    responders.append(NginxResponder(ip, port, self._access_log_sink(runtime)))
             except OSError as error:
                 # Another process (often another emulator) holds this address.
                 print(f"emulator: cannot bind {ip}: {error}", file=sys.stderr)
-                continue
+                for responder in responders:
+                    responder.close()
+                continue  # the address stays reserved: something else holds it
+            runtime.responders = responders
             for responder in runtime.responders:
                 responder.start()
-            runtime.public_ip = ip
-            if eni is not None:
-                eni.public_ip = ip
-            return
-        print("emulator: gave up finding a bindable public IP", file=sys.stderr)
+            return ip
+        print("emulator: gave up finding a bindable loopback address", file=sys.stderr)
+        return None
 
     def _access_log_sink(self, runtime: TaskRuntime) -> Callable[[str], None]:
         def sink(line: str) -> None:
@@ -268,6 +318,11 @@ def attachment_detail(attachment: dict[str, Any], name: str) -> str | None:
     return None
 
 
+def task_private_ip(task: Any) -> str | None:
+    attachment = eni_attachment(task)
+    return attachment_detail(attachment, "privateIPv4Address") if attachment else None
+
+
 def task_eni(task: Any) -> Any | None:
     attachment = eni_attachment(task)
     if attachment is None:
@@ -290,7 +345,7 @@ def tidy_task_eni(task: Any) -> None:
     eni = task_eni(task)
     if attachment is None or eni is None:
         return
-    ip = random_private_ip(eni.subnet.cidr_block)
+    ip = unused_private_ip(task, eni.subnet.cidr_block)
     dns_name = generate_dns_from_ip(ip)
     eni.private_ip_address = ip
     eni.private_dns_name = dns_name
@@ -307,6 +362,21 @@ def tidy_task_eni(task: Any) -> None:
         elif detail["name"] == "privateDnsName":
             detail["value"] = dns_name
     attachment["status"] = "ATTACHED"
+
+
+def unused_private_ip(task: Any, cidr_block: str) -> str:
+    """An address of the subnet that no other ENI of the account and region holds.
+
+    moto draws at random and may repeat one; a load balancer finds its targets by
+    private IP, so two tasks must never share one.
+    """
+    backend = ec2_backends[task._account_id][task.region_name]
+    taken = {getattr(eni, "private_ip_address", None) for eni in list(backend.enis.values())}
+    for _ in range(100):
+        ip = random_private_ip(cidr_block)
+        if ip not in taken:
+            return ip
+    return ip
 
 
 def delete_task_eni(task: Any) -> None:

@@ -1,0 +1,377 @@
+//! The emulator's Application Load Balancer, for the second lab (Nginx behind an ALB in two
+//! zones, auto scaling, a deployment that rolls itself back), driven by the real AWS CLI:
+//! target registration and health from the tasks' responders, tasks spread over two zones, a
+//! DNS name that answers on loopback and round-robins, the deployment circuit breaker rolling
+//! a broken deployment back, and Application Auto Scaling's calls.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::lab::{EXECUTION_POLICY, TRUST_POLICY};
+use support::{Account, Emulator};
+
+const CLUSTER: &str = "alb-course";
+const SERVICE: &str = "web";
+const FAMILY: &str = "alb-web";
+const LOG_GROUP: &str = "/ecs/alb-web";
+const GOOD_IMAGE: &str = "public.ecr.aws/nginx/nginx:stable";
+/// The emulator's broken-image trap: an image that can never be pulled.
+const BROKEN_IMAGE: &str = "public.ecr.aws/nginx/does-not-exist:latest";
+
+/// An AWS CLI command that must succeed, its JSON answer parsed (`Null` when it prints nothing).
+fn cli(account: &Account, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--output", "json"]);
+    let out = account.aws_ok(&all);
+    if out.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("aws {}: not JSON ({e}):\n{out}", args.join(" ")))
+}
+
+/// An AWS CLI command that must succeed, its answer as text.
+fn text(account: &Account, args: &[&str]) -> String {
+    let mut all = args.to_vec();
+    all.extend(["--output", "text"]);
+    account.aws_ok(&all)
+}
+
+/// An AWS CLI command that must fail; returns its stderr.
+fn cli_err(account: &Account, args: &[&str]) -> String {
+    let out = account.aws(args);
+    assert!(!out.status.success(), "aws {} should have failed:\n{}", args.join(" "), String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Polls `probe` every half second until it answers `Ok`; panics with its last `Err` after `limit`.
+fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Result<T, String>) -> T {
+    let started = Instant::now();
+    loop {
+        match probe() {
+            Ok(value) => return value,
+            Err(last) if started.elapsed() >= limit => panic!("{what}: not within {limit:?}; last seen: {last}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(500)),
+        }
+    }
+}
+
+/// One HTTP answer, read whole (the emulator closes each connection after answering).
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+}
+
+/// `GET /` on port 80 of a loopback address, as a browser would reach the ALB's DNS name.
+fn http_get(host: &str) -> std::io::Result<Answer> {
+    let addr: SocketAddr = format!("{host}:80").parse().map_err(|e| std::io::Error::other(format!("{host}: {e}")))?;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(3))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let request = format!("GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: alb-emulator-test\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes())?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw)?;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw.as_str(), ""));
+    let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    Ok(Answer { status, head: head.to_string(), body: body.to_string() })
+}
+
+/// What `build_alb_lab` made.
+struct AlbLab {
+    subnets: Vec<(String, String)>,
+    target_group: String,
+    load_balancer: String,
+    dns: String,
+    good_revision: String,
+}
+
+/// Registers a revision of the lab's task definition with this image; returns its ARN.
+fn register(account: &Account, image: &str) -> String {
+    let taskdef = serde_json::json!({
+        "family": FAMILY, "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
+        "executionRoleArn": format!("arn:aws:iam::{}:role/ecsTaskExecutionRole", account.id),
+        "containerDefinitions": [{"name": "web", "image": image, "essential": true,
+            "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
+            "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": LOG_GROUP, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"}}}]
+    });
+    let file = support::scratch_dir("alb-taskdef").join("taskdef.json");
+    std::fs::write(&file, taskdef.to_string()).unwrap();
+    let input = format!("file://{}", file.display());
+    text(account, &["ecs", "register-task-definition", "--cli-input-json", &input, "--query", "taskDefinition.taskDefinitionArn"])
+}
+
+/// The second lab with the AWS CLI, as a learner types it: two subnets in two zones, the ALB's
+/// and the tasks' security groups, cluster, execution role, log group, task definition, target
+/// group, internet-facing ALB, HTTP:80 listener, and a service of two private tasks behind it
+/// with the circuit breaker's rollback.
+fn build_alb_lab(account: &Account) -> AlbLab {
+    let vpc = text(account, &["ec2", "describe-vpcs", "--filters", "Name=isDefault,Values=true", "--query", "Vpcs[0].VpcId"]);
+    let vpc_filter = format!("Name=vpc-id,Values={vpc}");
+    let found = cli(account, &["ec2", "describe-subnets", "--filters", &vpc_filter, "Name=default-for-az,Values=true", "--query", "Subnets[].[SubnetId,AvailabilityZone]"]);
+    let mut subnets: Vec<(String, String)> =
+        found.as_array().unwrap().iter().map(|s| (s[0].as_str().unwrap().to_string(), s[1].as_str().unwrap().to_string())).collect();
+    subnets.sort_by(|a, b| a.1.cmp(&b.1));
+    subnets.truncate(2);
+    assert_eq!(subnets.len(), 2, "the default VPC has a default subnet per zone: {found}");
+    assert_ne!(subnets[0].1, subnets[1].1, "two zones: {subnets:?}");
+
+    let lb_sg = text(account, &["ec2", "create-security-group", "--group-name", "alb-web-lb", "--description", "ALB", "--vpc-id", &vpc, "--query", "GroupId"]);
+    account.aws_ok(&["ec2", "authorize-security-group-ingress", "--group-id", &lb_sg, "--protocol", "tcp", "--port", "80", "--cidr", "0.0.0.0/0"]);
+    let task_sg = text(account, &["ec2", "create-security-group", "--group-name", "alb-web-tasks", "--description", "tasks", "--vpc-id", &vpc, "--query", "GroupId"]);
+    account.aws_ok(&["ec2", "authorize-security-group-ingress", "--group-id", &task_sg, "--protocol", "tcp", "--port", "80", "--source-group", &lb_sg]);
+    account.aws_ok(&["ecs", "create-cluster", "--cluster-name", CLUSTER]);
+    account.aws_ok(&["iam", "create-role", "--role-name", "ecsTaskExecutionRole", "--assume-role-policy-document", TRUST_POLICY]);
+    account.aws_ok(&["iam", "attach-role-policy", "--role-name", "ecsTaskExecutionRole", "--policy-arn", EXECUTION_POLICY]);
+    account.aws_ok(&["logs", "create-log-group", "--log-group-name", LOG_GROUP]);
+    let good_revision = register(account, GOOD_IMAGE);
+
+    let target_group = text(account, &[
+        "elbv2", "create-target-group", "--name", "alb-web-tg", "--protocol", "HTTP", "--port", "80", "--vpc-id", &vpc, "--target-type", "ip",
+        "--health-check-path", "/", "--query", "TargetGroups[0].TargetGroupArn",
+    ]);
+    let created = cli(account, &[
+        "elbv2", "create-load-balancer", "--name", "alb-web", "--type", "application", "--scheme", "internet-facing", "--subnets", &subnets[0].0, &subnets[1].0,
+        "--security-groups", &lb_sg, "--query", "LoadBalancers[0].[LoadBalancerArn,DNSName]",
+    ]);
+    let load_balancer = created[0].as_str().unwrap().to_string();
+    let dns = created[1].as_str().unwrap().to_string();
+
+    let network = format!("awsvpcConfiguration={{subnets=[{},{}],securityGroups=[{task_sg}],assignPublicIp=DISABLED}}", subnets[0].0, subnets[1].0);
+    let load_balancers = format!("targetGroupArn={target_group},containerName=web,containerPort=80");
+    let create_service: &[&str] = &[
+        "ecs", "create-service", "--cluster", CLUSTER, "--service-name", SERVICE, "--task-definition", FAMILY, "--desired-count", "2", "--launch-type", "FARGATE",
+        "--network-configuration", &network, "--load-balancers", &load_balancers,
+        "--deployment-configuration", "deploymentCircuitBreaker={enable=true,rollback=true},maximumPercent=200,minimumHealthyPercent=100",
+    ];
+    // As on AWS, a target group no listener sends to cannot take a service's tasks.
+    let refused = cli_err(account, create_service);
+    assert!(refused.contains("does not have an associated load balancer"), "{refused}");
+
+    let forward = format!("Type=forward,TargetGroupArn={target_group}");
+    account.aws_ok(&["elbv2", "create-listener", "--load-balancer-arn", &load_balancer, "--protocol", "HTTP", "--port", "80", "--default-actions", &forward]);
+    account.aws_ok(create_service);
+    AlbLab { subnets, target_group, load_balancer, dns, good_revision }
+}
+
+fn describe_service(account: &Account) -> Value {
+    cli(account, &["ecs", "describe-services", "--cluster", CLUSTER, "--services", SERVICE, "--query", "services[0]"])
+}
+
+/// The service's running tasks: (private IP, availability zone) of each.
+fn running_tasks(account: &Account) -> Vec<(String, String)> {
+    let arns = cli(account, &["ecs", "list-tasks", "--cluster", CLUSTER, "--service-name", SERVICE, "--query", "taskArns"]);
+    let arns: Vec<&str> = arns.as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    if arns.is_empty() {
+        return Vec::new();
+    }
+    let mut args = vec!["ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks"];
+    args.extend(&arns);
+    args.extend(["--query", "tasks[].[attachments[0].details[?name=='privateIPv4Address'].value | [0], availabilityZone]"]);
+    let tasks = cli(account, &args);
+    tasks.as_array().unwrap().iter().map(|t| (t[0].as_str().unwrap_or("").to_string(), t[1].as_str().unwrap_or("").to_string())).collect()
+}
+
+/// Target id -> (state, reason) of every registered target.
+fn target_health(account: &Account, target_group: &str) -> Vec<(String, String, String)> {
+    let health = cli(account, &["elbv2", "describe-target-health", "--target-group-arn", target_group, "--query", "TargetHealthDescriptions"]);
+    health
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let state = d["TargetHealth"]["State"].as_str().unwrap_or("").to_string();
+            let reason = d["TargetHealth"]["Reason"].as_str().unwrap_or("").to_string();
+            (format!("{}:{}", d["Target"]["Id"].as_str().unwrap(), d["Target"]["Port"]), state, reason)
+        })
+        .collect()
+}
+
+/// Waits until exactly the service's running tasks are registered and healthy; returns the
+/// targets (`IP:80`).
+fn wait_for_healthy_tasks(account: &Account, lab: &AlbLab, limit: Duration) -> BTreeSet<String> {
+    wait_for("two healthy targets, one per running task", limit, || {
+        let tasks: BTreeSet<String> = running_tasks(account).into_iter().map(|(ip, _)| format!("{ip}:80")).collect();
+        let health = target_health(account, &lab.target_group);
+        let healthy: BTreeSet<String> = health.iter().filter(|(_, state, _)| state == "healthy").map(|(id, _, _)| id.clone()).collect();
+        if tasks.len() == 2 && healthy == tasks && health.len() == 2 { Ok(healthy) } else { Err(format!("tasks {tasks:?}, targets {health:?}")) }
+    })
+}
+
+/// The PRIMARY deployment's (id, rolloutState, taskDefinition), and how many deployments there are.
+fn deployments(service: &Value) -> (String, String, String, usize) {
+    let all = service["deployments"].as_array().cloned().unwrap_or_default();
+    let primary = all.iter().find(|d| d["status"] == "PRIMARY").cloned().unwrap_or(Value::Null);
+    let field = |name: &str| primary[name].as_str().unwrap_or("").to_string();
+    (field("id"), field("rolloutState"), field("taskDefinition"), all.len())
+}
+
+#[test]
+fn an_alb_in_two_zones_routes_round_robin_rolls_back_a_broken_deployment_and_closes_when_deleted() {
+    let account = Account::fresh(Emulator::shared());
+    let lab = build_alb_lab(&account);
+    assert!(lab.dns.starts_with("127.0.") && lab.dns != "127.0.0.1", "the ALB's DNS name is a loopback address here: {}", lab.dns);
+
+    // Both tasks are registered by their private IPs and pass the health check on `/`.
+    let targets = wait_for_healthy_tasks(&account, &lab, Duration::from_secs(5));
+    // One task in each of the two subnets' zones.
+    let zones: BTreeSet<String> = running_tasks(&account).into_iter().map(|(_, zone)| zone).collect();
+    let wanted: BTreeSet<String> = lab.subnets.iter().map(|(_, zone)| zone.clone()).collect();
+    assert_eq!(zones, wanted, "tasks spread over the service's two zones");
+
+    // The DNS name serves the tasks' Nginx page, the targets taking turns.
+    let mut answered_by = Vec::new();
+    for _ in 0..4 {
+        let answer = http_get(&lab.dns).expect("the ALB answers on its DNS name");
+        assert_eq!(answer.status, 200, "{}", answer.head);
+        assert!(answer.body.contains("Welcome to nginx!"), "{}", answer.body);
+        assert_eq!(answer.header("Server"), Some("nginx"), "{}", answer.head);
+        answered_by.push(answer.header("X-Emulator-Target").expect("the emulator names the target").to_string());
+    }
+    assert_eq!(answered_by.iter().cloned().collect::<BTreeSet<_>>(), targets, "both targets answer: {answered_by:?}");
+    assert!(answered_by[0] != answered_by[1] && answered_by[0] == answered_by[2] && answered_by[1] == answered_by[3], "round robin: {answered_by:?}");
+
+    // A deployment whose image cannot be pulled: the old tasks keep serving meanwhile, the
+    // circuit breaker fails it after three failed tasks and rolls back to the good revision.
+    let (good_deployment, state, task_definition, _) = deployments(&describe_service(&account));
+    assert_eq!((state.as_str(), task_definition.as_str()), ("COMPLETED", lab.good_revision.as_str()));
+    let broken = register(&account, BROKEN_IMAGE);
+    let started = Instant::now();
+    account.aws_ok(&["ecs", "update-service", "--cluster", CLUSTER, "--service", SERVICE, "--task-definition", &broken]);
+    let rolling = describe_service(&account);
+    let (_, _, primary_revision, count) = deployments(&rolling);
+    assert_eq!((primary_revision.as_str(), count), (broken.as_str(), 2), "the new deployment is PRIMARY, the old one still ACTIVE: {}", rolling["deployments"]);
+    assert_eq!(http_get(&lab.dns).expect("the old tasks still serve").status, 200);
+    let rolled_back = wait_for("the rollback to the good revision", Duration::from_secs(40), || {
+        let service = describe_service(&account);
+        let (id, state, task_definition, count) = deployments(&service);
+        let done = service["taskDefinition"] == lab.good_revision.as_str()
+            && task_definition == lab.good_revision
+            && state == "COMPLETED"
+            && count == 1
+            && id != good_deployment
+            && service["runningCount"] == 2;
+        if done { Ok(service) } else { Err(format!("{}", service["deployments"])) }
+    });
+    assert!(started.elapsed() >= Duration::from_secs(9), "three failed tasks, at most one every 5 s, take 10 s: {:?}", started.elapsed());
+    let events: Vec<&str> = rolled_back["events"].as_array().unwrap().iter().filter_map(|e| e["message"].as_str()).collect();
+    assert!(events.iter().any(|e| e.contains("deployment failed: tasks failed to start.")), "{events:#?}");
+    assert!(events.iter().any(|e| e.contains(&format!("rolling back to deployment {good_deployment}."))), "{events:#?}");
+    let stopped = cli(&account, &["ecs", "list-tasks", "--cluster", CLUSTER, "--service-name", SERVICE, "--desired-status", "STOPPED", "--query", "taskArns"]);
+    let mut args = vec!["ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks"];
+    args.extend(stopped.as_array().unwrap().iter().map(|a| a.as_str().unwrap()));
+    args.extend(["--query", "tasks[?stopCode=='TaskFailedToStart'] | length(@)"]);
+    assert!(cli(&account, &args).as_u64().unwrap() >= 3, "the circuit breaker trips after three tasks failed to start");
+    let after_rollback = wait_for_healthy_tasks(&account, &lab, Duration::from_secs(5));
+    assert!(after_rollback.is_disjoint(&targets), "the rollback deployment runs new tasks: {after_rollback:?} vs {targets:?}");
+    assert_eq!(http_get(&lab.dns).expect("the ALB answers after the rollback").status, 200);
+
+    // A good update completes: one deployment, on the new revision, its tasks healthy.
+    let fixed = register(&account, GOOD_IMAGE);
+    account.aws_ok(&["ecs", "update-service", "--cluster", CLUSTER, "--service", SERVICE, "--task-definition", &fixed]);
+    wait_for("the good update to complete", Duration::from_secs(15), || {
+        let service = describe_service(&account);
+        let (_, state, task_definition, count) = deployments(&service);
+        if task_definition == fixed && state == "COMPLETED" && count == 1 && service["runningCount"] == 2 { Ok(()) } else { Err(format!("{}", service["deployments"])) }
+    });
+    let after_update = wait_for_healthy_tasks(&account, &lab, Duration::from_secs(5));
+    assert!(after_update.is_disjoint(&after_rollback), "the update replaced the tasks");
+
+    // A health check path Nginx does not serve: both targets unhealthy with the code seen, and
+    // the ALB fails open (routes to them anyway), as AWS does. Back to `/`: healthy again.
+    account.aws_ok(&["elbv2", "modify-target-group", "--target-group-arn", &lab.target_group, "--health-check-path", "/health"]);
+    wait_for("unhealthy targets", Duration::from_secs(5), || {
+        let health = target_health(&account, &lab.target_group);
+        let all_unhealthy = health.len() == 2 && health.iter().all(|(_, state, reason)| state == "unhealthy" && reason == "Target.ResponseCodeMismatch");
+        if all_unhealthy { Ok(()) } else { Err(format!("{health:?}")) }
+    });
+    assert_eq!(http_get(&lab.dns).expect("the ALB fails open").status, 200);
+    account.aws_ok(&["elbv2", "modify-target-group", "--target-group-arn", &lab.target_group, "--health-check-path", "/"]);
+    wait_for_healthy_tasks(&account, &lab, Duration::from_secs(5));
+
+    // Deleting the listener closes the port; the load balancer's deletion closes the address.
+    let listener = text(&account, &["elbv2", "describe-listeners", "--load-balancer-arn", &lab.load_balancer, "--query", "Listeners[0].ListenerArn"]);
+    account.aws_ok(&["elbv2", "delete-listener", "--listener-arn", &listener]);
+    assert!(http_get(&lab.dns).is_err(), "nothing listens on {} once the listener is deleted", lab.dns);
+    let forward = format!("Type=forward,TargetGroupArn={}", lab.target_group);
+    account.aws_ok(&["elbv2", "create-listener", "--load-balancer-arn", &lab.load_balancer, "--protocol", "HTTP", "--port", "80", "--default-actions", &forward]);
+    assert_eq!(http_get(&lab.dns).expect("a new listener answers at once").status, 200);
+    account.aws_ok(&["elbv2", "delete-load-balancer", "--load-balancer-arn", &lab.load_balancer]);
+    assert!(http_get(&lab.dns).is_err(), "nothing listens on {} once the load balancer is deleted", lab.dns);
+    let unused = target_health(&account, &lab.target_group);
+    assert!(unused.iter().all(|(_, state, reason)| state == "unused" && reason == "Target.NotInUse"), "{unused:?}");
+}
+
+#[test]
+fn application_auto_scaling_takes_the_service_s_desired_count_and_a_cpu_policy() {
+    let account = Account::fresh(Emulator::shared());
+    let vpc = text(&account, &["ec2", "describe-vpcs", "--filters", "Name=isDefault,Values=true", "--query", "Vpcs[0].VpcId"]);
+    let subnet = text(&account, &["ec2", "describe-subnets", "--filters", &format!("Name=vpc-id,Values={vpc}"), "--query", "Subnets[0].SubnetId"]);
+    account.aws_ok(&["ecs", "create-cluster", "--cluster-name", CLUSTER]);
+    account.aws_ok(&["logs", "create-log-group", "--log-group-name", LOG_GROUP]);
+    register(&account, GOOD_IMAGE);
+    let network = format!("awsvpcConfiguration={{subnets=[{subnet}],assignPublicIp=DISABLED}}");
+    account.aws_ok(&[
+        "ecs", "create-service", "--cluster", CLUSTER, "--service-name", SERVICE, "--task-definition", FAMILY, "--desired-count", "2", "--launch-type", "FARGATE",
+        "--network-configuration", &network,
+    ]);
+
+    let resource = format!("service/{CLUSTER}/{SERVICE}");
+    let dimension = "ecs:service:DesiredCount";
+    let policy = r#"{"TargetValue":50.0,"PredefinedMetricSpecification":{"PredefinedMetricType":"ECSServiceAverageCPUUtilization"},"ScaleOutCooldown":60,"ScaleInCooldown":60}"#;
+    let put_policy: &[&str] = &[
+        "application-autoscaling", "put-scaling-policy", "--service-namespace", "ecs", "--resource-id", &resource, "--scalable-dimension", dimension,
+        "--policy-name", "cpu50", "--policy-type", "TargetTrackingScaling", "--target-tracking-scaling-policy-configuration", policy,
+    ];
+    // As on AWS: no policy before the target, no target for a service that does not exist.
+    let early = cli_err(&account, put_policy);
+    assert!(early.contains("ObjectNotFoundException"), "{early}");
+    let missing = cli_err(&account, &[
+        "application-autoscaling", "register-scalable-target", "--service-namespace", "ecs", "--resource-id", &format!("service/{CLUSTER}/nope"),
+        "--scalable-dimension", dimension, "--min-capacity", "2", "--max-capacity", "4",
+    ]);
+    assert!(missing.contains("ValidationException") && missing.contains("ECS service doesn't exist"), "{missing}");
+
+    account.aws_ok(&[
+        "application-autoscaling", "register-scalable-target", "--service-namespace", "ecs", "--resource-id", &resource, "--scalable-dimension", dimension,
+        "--min-capacity", "2", "--max-capacity", "4",
+    ]);
+    let targets = cli(&account, &["application-autoscaling", "describe-scalable-targets", "--service-namespace", "ecs", "--resource-ids", &resource, "--query", "ScalableTargets"]);
+    assert_eq!(targets.as_array().map(Vec::len), Some(1), "{targets}");
+    let target = &targets[0];
+    assert_eq!((target["MinCapacity"].as_u64(), target["MaxCapacity"].as_u64()), (Some(2), Some(4)), "{target}");
+    assert_eq!(target["ScalableDimension"], dimension);
+    assert!(target["RoleARN"].as_str().unwrap_or("").ends_with("/AWSServiceRoleForApplicationAutoScaling_ECSService"), "{target}");
+    assert_eq!(target["SuspendedState"]["DynamicScalingInSuspended"], false, "{target}");
+
+    let created = cli(&account, put_policy);
+    assert!(created["PolicyARN"].as_str().unwrap_or("").ends_with(&format!("resource/ecs/{resource}:policyName/cpu50")), "{created}");
+    assert_eq!(created["Alarms"].as_array().map(Vec::len), Some(2), "target tracking makes a high and a low alarm: {created}");
+    let policies = cli(&account, &[
+        "application-autoscaling", "describe-scaling-policies", "--service-namespace", "ecs", "--resource-id", &resource, "--query", "ScalingPolicies",
+    ]);
+    assert_eq!(policies.as_array().map(Vec::len), Some(1), "{policies}");
+    let config = &policies[0]["TargetTrackingScalingPolicyConfiguration"];
+    assert_eq!(policies[0]["PolicyType"], "TargetTrackingScaling");
+    assert_eq!(config["PredefinedMetricSpecification"]["PredefinedMetricType"], "ECSServiceAverageCPUUtilization", "{config}");
+    assert_eq!(config["TargetValue"].as_f64(), Some(50.0), "{config}");
+    let other = cli(&account, &["application-autoscaling", "describe-scaling-policies", "--service-namespace", "ecs", "--policy-names", "other", "--query", "ScalingPolicies"]);
+    assert_eq!(other.as_array().map(Vec::len), Some(0), "PolicyNames filters: {other}");
+
+    // Nothing scales: the service keeps the desired count it was given.
+    let desired = text(&account, &["ecs", "describe-services", "--cluster", CLUSTER, "--services", SERVICE, "--query", "services[0].desiredCount"]);
+    assert_eq!(desired, "2");
+}
