@@ -200,14 +200,13 @@ fn target_health(account: &Account, target_group: &str) -> Vec<(String, String, 
         .collect()
 }
 
-/// Waits until exactly the service's running tasks are registered and healthy; returns the
-/// targets (`IP:80`).
-fn wait_for_healthy_tasks(account: &Account, lab: &AlbLab, limit: Duration) -> BTreeSet<String> {
-    wait_for("two healthy targets, one per running task", limit, || {
-        let tasks: BTreeSet<String> = running_tasks(account).into_iter().map(|(ip, _)| format!("{ip}:80")).collect();
+/// Waits until the target group holds exactly two targets, both healthy, other than `before`;
+/// returns them (`IP:80`).
+fn wait_for_two_healthy_targets(account: &Account, lab: &AlbLab, before: &BTreeSet<String>) -> BTreeSet<String> {
+    wait_for("two new healthy targets", Duration::from_secs(5), || {
         let health = target_health(account, &lab.target_group);
         let healthy: BTreeSet<String> = health.iter().filter(|(_, state, _)| state == "healthy").map(|(id, _, _)| id.clone()).collect();
-        if tasks.len() == 2 && healthy == tasks && health.len() == 2 { Ok(healthy) } else { Err(format!("tasks {tasks:?}, targets {health:?}")) }
+        if health.len() == 2 && healthy.len() == 2 && healthy.is_disjoint(before) { Ok(healthy) } else { Err(format!("{health:?}")) }
     })
 }
 
@@ -225,10 +224,13 @@ fn an_alb_in_two_zones_routes_round_robin_rolls_back_a_broken_deployment_and_clo
     let lab = build_alb_lab(&account);
     assert!(lab.dns.starts_with("127.0.") && lab.dns != "127.0.0.1", "the ALB's DNS name is a loopback address here: {}", lab.dns);
 
-    // Both tasks are registered by their private IPs and pass the health check on `/`.
-    let targets = wait_for_healthy_tasks(&account, &lab, Duration::from_secs(5));
-    // One task in each of the two subnets' zones.
-    let zones: BTreeSet<String> = running_tasks(&account).into_iter().map(|(_, zone)| zone).collect();
+    // Both tasks are registered by their private IPs and pass the health check on `/`, one
+    // task in each of the two subnets' zones.
+    let targets = wait_for_two_healthy_targets(&account, &lab, &BTreeSet::new());
+    let tasks = running_tasks(&account);
+    let task_targets: BTreeSet<String> = tasks.iter().map(|(ip, _)| format!("{ip}:80")).collect();
+    assert_eq!(task_targets, targets, "the targets are the running tasks' private IPs and container port");
+    let zones: BTreeSet<String> = tasks.into_iter().map(|(_, zone)| zone).collect();
     let wanted: BTreeSet<String> = lab.subnets.iter().map(|(_, zone)| zone.clone()).collect();
     assert_eq!(zones, wanted, "tasks spread over the service's two zones");
 
@@ -275,8 +277,8 @@ fn an_alb_in_two_zones_routes_round_robin_rolls_back_a_broken_deployment_and_clo
     args.extend(stopped.as_array().unwrap().iter().map(|a| a.as_str().unwrap()));
     args.extend(["--query", "tasks[?stopCode=='TaskFailedToStart'] | length(@)"]);
     assert!(cli(&account, &args).as_u64().unwrap() >= 3, "the circuit breaker trips after three tasks failed to start");
-    let after_rollback = wait_for_healthy_tasks(&account, &lab, Duration::from_secs(5));
-    assert!(after_rollback.is_disjoint(&targets), "the rollback deployment runs new tasks: {after_rollback:?} vs {targets:?}");
+    // The rollback deployment runs new tasks, registered in place of the old ones.
+    let after_rollback = wait_for_two_healthy_targets(&account, &lab, &targets);
     assert_eq!(http_get(&lab.dns).expect("the ALB answers after the rollback").status, 200);
 
     // A good update completes: one deployment, on the new revision, its tasks healthy.
@@ -287,8 +289,7 @@ fn an_alb_in_two_zones_routes_round_robin_rolls_back_a_broken_deployment_and_clo
         let (_, state, task_definition, count) = deployments(&service);
         if task_definition == fixed && state == "COMPLETED" && count == 1 && service["runningCount"] == 2 { Ok(()) } else { Err(format!("{}", service["deployments"])) }
     });
-    let after_update = wait_for_healthy_tasks(&account, &lab, Duration::from_secs(5));
-    assert!(after_update.is_disjoint(&after_rollback), "the update replaced the tasks");
+    let after_update = wait_for_two_healthy_targets(&account, &lab, &after_rollback);
 
     // A health check path Nginx does not serve: both targets unhealthy with the code seen, and
     // the ALB fails open (routes to them anyway), as AWS does. Back to `/`: healthy again.
@@ -300,7 +301,8 @@ fn an_alb_in_two_zones_routes_round_robin_rolls_back_a_broken_deployment_and_clo
     });
     assert_eq!(http_get(&lab.dns).expect("the ALB fails open").status, 200);
     account.aws_ok(&["elbv2", "modify-target-group", "--target-group-arn", &lab.target_group, "--health-check-path", "/"]);
-    wait_for_healthy_tasks(&account, &lab, Duration::from_secs(5));
+    let healthy_again = wait_for_two_healthy_targets(&account, &lab, &BTreeSet::new());
+    assert_eq!(healthy_again, after_update, "the same targets, healthy again");
 
     // Deleting the listener closes the port; the load balancer's deletion closes the address.
     let listener = text(&account, &["elbv2", "describe-listeners", "--load-balancer-arn", &lab.load_balancer, "--query", "Listeners[0].ListenerArn"]);

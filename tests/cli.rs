@@ -184,3 +184,27 @@ fn no_module_but_main_imports_cli() {
         .collect();
     assert!(offenders.is_empty(), "these modules import `cli`: {offenders:?}");
 }
+
+#[test]
+fn validate_checks_the_books_quizzes_and_points_at_a_bad_one() {
+    let all = grader(None, &["validate"]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    assert!(all.stdout.contains("21 quizzes"), "every concept chapter and lab step has its quiz: {}", all.stdout);
+    let dir = support::scratch_dir("quiz");
+    let file = dir.join("step-3.quiz.yml");
+    std::fs::write(&file, "questions:\n  - question: \"Why /32?\"\n    answers:\n      - text: \"One address\"\n        why: \"\"\n").unwrap();
+    let bad = grader(None, &["validate", file.to_str().unwrap()]);
+    assert_eq!(bad.code, 3, "{}", bad.stderr);
+    let shown = file.display().to_string();
+    for expected in [
+        format!("{shown}:1:1"),
+        "the quiz has 1 question(s)".to_string(),
+        format!("{shown}:2:5"),
+        "question 1 has 1 answer(s)".into(),
+        "question 1 has no right answer".into(),
+        format!("{shown}:4:9"),
+        "question 1, answer 1 has no explanation".into(),
+    ] {
+        assert!(bad.stderr.contains(&expected), "missing {expected:?} in:\n{}", bad.stderr);
+    }
+}

@@ -190,6 +190,27 @@ mod tests {
     }
 
     #[test]
+    fn a_quiz_directive_reads_the_file_beside_the_chapter_and_points_at_its_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let answers = "    answers:\n      - text: \"A\"\n        correct: true\n        why: \"Right.\"\n      - text: \"B\"\n        why: \"Wrong.\"\n";
+        let good: String = std::iter::once("questions:\n".to_string()).chain((1..=5).map(|i| format!("  - question: \"Q{i}?\"\n{answers}"))).collect();
+        std::fs::write(dir.path().join("step-8-service.quiz.yml"), &good).unwrap();
+        let chapter = ChapterDir { path: dir.path(), shown: "book/lab/" };
+        let md = "# Step 8\n\n## Check your understanding\n\n{{#quiz step-8-service}}\n";
+        let out = expand_chapter(md, &lab(), None, Some(chapter)).unwrap();
+        assert!(out.contains("<section class=\"quiz\" data-quiz=\"step-8-service\""), "{out}");
+        assert_eq!(out.matches("class=\"quiz-question\"").count(), 5);
+
+        // A question without a right answer: the chapter's line, and the quiz file's.
+        std::fs::write(dir.path().join("step-8-service.quiz.yml"), good.replacen("        correct: true\n", "", 1)).unwrap();
+        let errors = expand_chapter(md, &lab(), None, Some(chapter)).unwrap_err();
+        assert_eq!((errors[0].line, errors[0].column), (5, 1));
+        assert!(errors[0].message.contains("book/lab/step-8-service.quiz.yml:2:5: question 1 has no right answer"), "{}", errors[0].message);
+        let missing = expand_chapter("{{#quiz nowhere}}\n", &lab(), None, Some(chapter)).unwrap_err();
+        assert!(missing[0].message.contains("book/lab/nowhere.quiz.yml: failed to read the quiz"), "{}", missing[0].message);
+    }
+
+    #[test]
     fn an_unknown_step_is_an_error_with_its_location() {
         let md = "# Title\n\nText\n   {{#check step-88}}\n";
         let errors = expand(md, &lab()).unwrap_err();
