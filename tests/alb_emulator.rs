@@ -257,6 +257,8 @@ fn an_alb_in_two_zones_routes_round_robin_rolls_back_a_broken_deployment_and_clo
     let (_, _, primary_revision, count) = deployments(&rolling);
     assert_eq!((primary_revision.as_str(), count), (broken.as_str(), 2), "the new deployment is PRIMARY, the old one still ACTIVE: {}", rolling["deployments"]);
     assert_eq!(http_get(&lab.dns).expect("the old tasks still serve").status, 200);
+    // Nothing to see before the third failed task, 10 s after the update: spare the CPU.
+    std::thread::sleep(Duration::from_secs(8).saturating_sub(started.elapsed()));
     let rolled_back = wait_for("the rollback to the good revision", Duration::from_secs(40), || {
         let service = describe_service(&account);
         let (id, state, task_definition, count) = deployments(&service);

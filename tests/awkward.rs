@@ -134,19 +134,9 @@ fn a_service_deleted_while_waiting_is_seen_within_seconds() {
 #[test]
 fn a_service_scaled_from_zero_is_seen_within_seconds() {
     let account = fresh();
-    let b = LabBuild { upto: Upto::TaskDefinition, ..LabBuild::default() };
-    let built = block_on(build(&account, &b));
+    let b = LabBuild { desired_count: 0, ..LabBuild::default() };
+    block_on(build(&account, &b));
     let c = Clients::new(&account, "us-east-1");
-    let create = c
-        .ecs
-        .create_service()
-        .cluster(&b.cluster)
-        .service_name(&b.service)
-        .task_definition(&built.task_definition_arn)
-        .desired_count(0)
-        .launch_type(LaunchType::Fargate)
-        .network_configuration(network(&built, true));
-    block_on(create.send()).unwrap();
     let (run, after) = check_while_changing(&account, "service-up", || {
         block_on(c.ecs.update_service().cluster(&b.cluster).service(&b.service).desired_count(1).send()).unwrap();
     });

@@ -229,9 +229,8 @@ class EcsScheduler:
                 primary["rolloutStateReason"] = f"ECS deployment {primary['id']} completed."
                 primary["updatedAt"] = utcnow()
                 service._emulator_completed = (primary["id"], primary["taskDefinition"])
-                if len(service.deployments) > 1 or older:
-                    add_event(service, f"(deployment {primary['id']}) deployment completed.")
-                    service._emulator_steady = False  # a steady state again, after it
+                add_event(service, f"(deployment {primary['id']}) deployment completed.")
+                service._emulator_steady = False  # "has reached a steady state." follows
             service.deployments = [primary]
         update_rolling_counts(backend, service)
 

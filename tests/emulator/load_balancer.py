@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import http.client
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -146,6 +147,15 @@ def check_target(address: str | None, target_ip: str, port: int, check: HealthCh
     if address is None:
         # No running task holds this IP: nothing answers, the check times out.
         return HealthResult("unhealthy", "Target.Timeout", "Request timed out", now, check)
+    if check.protocol == "TCP":
+        # A network load balancer's check: the connection alone decides.
+        try:
+            socket.create_connection((address, check_port), timeout=check.timeout).close()
+        except TimeoutError:
+            return HealthResult("unhealthy", "Target.Timeout", "Request timed out", now, check)
+        except OSError:
+            return HealthResult("unhealthy", "Target.FailedHealthChecks", "Health checks failed", now, check)
+        return HealthResult("healthy", None, None, now, check)
     if check.protocol != "HTTP":
         # The responders speak plain HTTP; a TLS handshake with them fails.
         return HealthResult("unhealthy", "Target.FailedHealthChecks", "Health checks failed", now, check)

@@ -2,8 +2,10 @@
 
 While an emulated task with a public IP runs, one `NginxResponder` listens on that
 IP (in 127.0.0.0/8) and the container port, so `curl http://PUBLIC_IP/` behaves as
-it would against the lab's nginx task. Each request is reported to a callback as
-an nginx access-log line, which the task runtime writes to CloudWatch Logs.
+it would against the lab's nginx task. A task without a public IP gets one on an
+internal loopback address, which only the emulated load balancers use. Each
+request is reported to a callback as an nginx access-log line, which the task
+runtime writes to CloudWatch Logs.
 """
 
 from __future__ import annotations

@@ -29,6 +29,8 @@ pub struct LabBuild {
     pub image: String,
     pub retention_days: Option<i32>,
     pub assign_public_ip: bool,
+    /// The service's desired count (0: a service that waits to be scaled up).
+    pub desired_count: i32,
     /// Stop after this many resources (in lab order), to build a partly done lab.
     pub upto: Upto,
 }
@@ -59,6 +61,7 @@ impl Default for LabBuild {
             image: "public.ecr.aws/nginx/nginx:stable".into(),
             retention_days: Some(7),
             assign_public_ip: true,
+            desired_count: 1,
             upto: Upto::Service,
         }
     }
@@ -170,7 +173,7 @@ pub async fn build(account: &Account, b: &LabBuild) -> Built {
         .cluster(&b.cluster)
         .service_name(&b.service)
         .task_definition(&built.task_definition_arn)
-        .desired_count(1)
+        .desired_count(b.desired_count)
         .launch_type(LaunchType::Fargate)
         .network_configuration(network(&built, b.assign_public_ip))
         .send()
