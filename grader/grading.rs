@@ -144,6 +144,11 @@ pub async fn run(
             on_event(event, reporters, &mut outcomes);
         }
     }
+    // Stopped before the sign-in answered: no account to name, but every reporter still
+    // hears a start before the end.
+    if account.is_none() {
+        started_event("", reporters);
+    }
     let account = account.unwrap_or_default();
     let duration_ms = started.elapsed().as_millis() as u64;
     // Plan order in every output, whatever order the checks finished in.

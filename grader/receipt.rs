@@ -101,6 +101,8 @@ impl Reporter for ReceiptReporter {
         match event {
             RunEvent::Started { lab, .. } => self.lab = Some((*lab).clone()),
             RunEvent::Check(_) => {}
+            // Stopped before signing in: there is no account to tie anything to.
+            RunEvent::Finished(end) if end.account.is_empty() => eprintln!("no receipt written: the run stopped before it signed in"),
             RunEvent::Finished(end) => {
                 let lab = self.lab.as_ref().expect("a run starts before it finishes");
                 let receipt = Receipt::issue(lab, &end.report, &end.outcomes, crate::timestamp::now());

@@ -355,6 +355,41 @@ fn an_endpoint_that_never_answers_gives_exit_4_within_half_a_minute() {
 }
 
 #[test]
+fn ctrl_c_before_the_sign_in_answers_still_writes_the_autograder_file() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming() {
+            held.push(stream);
+        }
+    });
+    let dir = support::scratch_dir("interrupted");
+    let (results, receipt) = (dir.join("results.json"), dir.join("receipt.json"));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["check", "--all", "--format", "gradescope", "--endpoint-url", &url])
+        .args(["--output", results.to_str().unwrap(), "--receipt", receipt.to_str().unwrap()])
+        .envs([("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")])
+        .env("GRADER_STATE_DIR", support::scratch_dir("state"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let document: serde_json::Value = serde_json::from_str(&support::read(&results)).expect("the autograder still gets its file");
+    let tests = document["tests"].as_array().unwrap();
+    assert!(!tests.is_empty() && tests.iter().all(|t| t["output"].as_str().unwrap().contains("interrupted")), "{document:#}");
+    assert!(!receipt.exists(), "no receipt ties an account that was never reached");
+    assert!(stderr.contains("no receipt written"), "{stderr}");
+}
+
+#[test]
 fn one_stale_network_interface_does_not_hide_the_others() {
     let account = fresh();
     let b = LabBuild::default();

@@ -139,3 +139,41 @@ fn the_book_is_in_our_own_words() {
     let out = std::process::Command::new("python3").arg(&tool).arg(root().join("book")).arg(&source).output().unwrap();
     assert!(out.status.success(), "the book repeats the source tutorial:\n{}", String::from_utf8_lossy(&out.stdout));
 }
+
+/// Chapters teach, not only tell: each opens with what the learner will be able to do and
+/// closes with a recap; every lab step and concept chapter has a quiz of its own.
+#[test]
+fn every_chapter_has_objectives_a_recap_and_where_it_teaches_a_quiz() {
+    let reference = ["SUMMARY.md", "glossary.md", "resources.md"];
+    let quizzed_concepts = [
+        "what-is-fargate", "why-fargate", "use-cases", "features", "architecture", "pricing", "security", "best-practices", "limitations", "comparison",
+        "troubleshooting",
+    ];
+    let mut chapters: Vec<PathBuf> = Vec::new();
+    for dir in ["book", "book/lab"] {
+        for entry in std::fs::read_dir(root().join(dir)).unwrap().map(Result::unwrap) {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "md") && !reference.iter().any(|r| path.ends_with(r)) {
+                chapters.push(path);
+            }
+        }
+    }
+    assert!(chapters.len() >= 25, "{chapters:?}");
+    let mut problems = Vec::new();
+    for path in &chapters {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.strip_prefix(root()).unwrap().display().to_string();
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        if !text.contains("you will be able to") {
+            problems.push(format!("{name}: no \"you will be able to\" objectives"));
+        }
+        if !text.contains("\n## Recap\n") {
+            problems.push(format!("{name}: no `## Recap`"));
+        }
+        let wants_quiz = quizzed_concepts.contains(&stem.as_str()) || (name.starts_with("book/lab/") && stem != "index");
+        if wants_quiz && !text.contains(&format!("{{{{#quiz {stem}}}}}")) {
+            problems.push(format!("{name}: no `{{{{#quiz {stem}}}}}`"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
