@@ -9,6 +9,15 @@ pub const FARGATE_GB_HOUR: f64 = 0.004445;
 /// A public IPv4 address, per hour (charged since February 2024).
 pub const PUBLIC_IPV4_HOUR: f64 = 0.005;
 
+/// An Application Load Balancer, per hour, before its LCUs (which an idle one barely uses).
+pub const ALB_HOUR: f64 = 0.0225;
+
+/// An internet-facing ALB's hourly cost while it idles: its hour and one public IPv4
+/// address per Availability Zone it is in.
+pub fn alb_per_hour(zones: usize) -> f64 {
+    ALB_HOUR + zones as f64 * PUBLIC_IPV4_HOUR
+}
+
 /// The hourly cost of a Fargate task from its task-level `cpu` units and `memory` MiB, as
 /// ECS reports them (strings such as `"256"` and `"512"`).
 pub fn fargate_task_per_hour(cpu_units: &str, memory_mib: &str, public_ip: bool) -> Option<f64> {

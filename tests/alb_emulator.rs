@@ -379,3 +379,155 @@ fn application_auto_scaling_takes_the_service_s_desired_count_and_a_cpu_policy()
     let desired = text(&account, &["ecs", "describe-services", "--cluster", CLUSTER, "--services", SERVICE, "--query", "services[0].desiredCount"]);
     assert_eq!(desired, "2");
 }
+
+/// The load-balancer check kinds, in a lab file of their own, against the lab built above.
+const ALB_KINDS_LAB: &str = r#"
+version: 1
+id: alb-kinds
+title: The load balancer's check kinds
+region: us-east-1
+vars:
+  cluster: alb-course
+  service: web
+steps:
+  - id: network
+    title: Security groups
+    checks:
+      - id: tasks-from-lb-only
+        title: The tasks admit port 80 only from the load balancer
+        kind: security_group_source
+        group_name: alb-web-tasks
+        source_group_name: alb-web-lb
+  - id: balancer
+    title: Load balancer
+    checks:
+      - id: alb
+        title: The ALB is active in two zones
+        kind: load_balancer
+        load_balancer: alb-web
+        security_group: alb-web-lb
+      - id: targets
+        title: Two healthy targets
+        kind: target_group
+        target_group: alb-web-tg
+        healthy_targets: 2
+      - id: forward
+        title: HTTP:80 forwards to the target group
+        kind: listener
+        load_balancer: alb-web
+        target_group: alb-web-tg
+      - id: site
+        title: The site answers through the ALB
+        kind: lb_http
+        load_balancer: alb-web
+        body_contains: Welcome to nginx
+  - id: scaling
+    title: Auto scaling
+    checks:
+      - id: bounds
+        title: The service scales between 2 and 4 tasks
+        kind: scalable_target
+        cluster: "{{cluster}}"
+        service: "{{service}}"
+        min_capacity: 2
+        max_capacity: 4
+      - id: cpu
+        title: Average CPU drives it
+        kind: scaling_policy
+        cluster: "{{cluster}}"
+        service: "{{service}}"
+  - id: cleanup
+    title: Clean up
+    phase: cleanup
+    checks:
+      - id: lb-gone
+        title: The load balancer is deleted
+        kind: load_balancer_absent
+        load_balancer: alb-web
+        regions: lab
+      - id: tg-gone
+        title: The target group is deleted
+        kind: target_group_absent
+        target_group: alb-web-tg
+        regions: lab
+      - id: scaling-gone
+        title: The scalable target is deregistered
+        kind: scalable_target_absent
+        cluster: "{{cluster}}"
+        service: "{{service}}"
+        regions: lab
+"#;
+
+fn check_alb_kinds(account: &Account, labs: &std::path::Path, steps: &[&str]) -> std::collections::BTreeMap<String, (String, String)> {
+    let mut args = vec!["check", "--labs-dir", labs.to_str().unwrap(), "--lab", "alb-kinds", "--format", "json", "--no-wait"];
+    args.extend_from_slice(steps);
+    let run = support::grader(Some(account), &args);
+    assert!(run.code <= 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["checks"].as_array().unwrap().clone())
+        .map(|c| (c["id"].as_str().unwrap().to_string(), (c["status"].as_str().unwrap().to_string(), c["message"].as_str().unwrap().to_string())))
+        .collect()
+}
+
+#[test]
+fn the_load_balancer_check_kinds_pass_on_a_built_lab_and_name_what_is_missing_or_left() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    let labs = support::scratch_dir("alb-kinds-lab");
+    std::fs::write(labs.join("alb-kinds.yaml"), ALB_KINDS_LAB).unwrap();
+    let build_steps = ["network", "balancer", "scaling"];
+
+    // Nothing built: every building check fails, and clean-up has nothing to find.
+    let empty = check_alb_kinds(&account, &labs, &build_steps);
+    assert!(empty.values().all(|(status, _)| status == "fail"), "{empty:#?}");
+    assert!(empty["alb"].1.contains("no load balancer `alb-web`"), "{empty:#?}");
+    let clean = check_alb_kinds(&account, &labs, &["cleanup"]);
+    assert!(clean.values().all(|(status, _)| status == "pass"), "{clean:#?}");
+
+    let lab = build_alb_lab(&account);
+    wait_for_two_healthy_targets(&account, &lab, &BTreeSet::new());
+    let resource = format!("service/{CLUSTER}/{SERVICE}");
+    let scaling = ["--service-namespace", "ecs", "--resource-id", resource.as_str(), "--scalable-dimension", "ecs:service:DesiredCount"];
+    let register: Vec<&str> = ["application-autoscaling", "register-scalable-target"].into_iter().chain(scaling).chain(["--min-capacity", "2", "--max-capacity", "4"]).collect();
+    account.aws_ok(&register);
+    let policy = r#"{"TargetValue":50.0,"PredefinedMetricSpecification":{"PredefinedMetricType":"ECSServiceAverageCPUUtilization"}}"#;
+    let put: Vec<&str> = ["application-autoscaling", "put-scaling-policy"]
+        .into_iter()
+        .chain(scaling)
+        .chain(["--policy-name", "cpu-50", "--policy-type", "TargetTrackingScaling", "--target-tracking-scaling-policy-configuration", policy])
+        .collect();
+    account.aws_ok(&put);
+
+    // Built: every check passes, and the grader only read.
+    let from = emulator.all_requests().len();
+    let built = check_alb_kinds(&account, &labs, &build_steps);
+    assert!(built.values().all(|(status, _)| status == "pass"), "{built:#?}");
+    assert!(built["site"].1.contains(&format!("http://{}/ answered HTTP 200", lab.dns)), "{built:#?}");
+    emulator.assert_read_only_since(from, Some(&account.id));
+
+    // Left behind: each resource named, the load balancer with its hourly price.
+    let left = check_alb_kinds(&account, &labs, &["cleanup"]);
+    assert_eq!(left["lb-gone"].0, "fail", "{left:#?}");
+    assert!(left["lb-gone"].1.contains("load balancer `alb-web` in us-east-1 (about $0.0325/hour)"), "{left:#?}");
+    assert!(left["lb-gone"].1.contains("aws elbv2 delete-load-balancer --load-balancer-arn arn:aws:elasticloadbalancing:"), "{left:#?}");
+    assert!(left["scaling-gone"].1.contains("deregister-scalable-target"), "{left:#?}");
+
+    // A rule that lets the internet reach the tasks directly is a failure.
+    let task_sg = text(&account, &["ec2", "describe-security-groups", "--group-names", "alb-web-tasks", "--query", "SecurityGroups[0].GroupId"]);
+    account.aws_ok(&["ec2", "authorize-security-group-ingress", "--group-id", &task_sg, "--protocol", "tcp", "--port", "80", "--cidr", "0.0.0.0/0"]);
+    let open = check_alb_kinds(&account, &labs, &["network"]);
+    assert!(open["tasks-from-lb-only"].1.contains("also admits tcp/80 from 0.0.0.0/0"), "{open:#?}");
+
+    // Cleaned up in dependency order: clean-up passes.
+    let deregister: Vec<&str> = ["application-autoscaling", "deregister-scalable-target"].into_iter().chain(scaling).collect();
+    account.aws_ok(&deregister);
+    account.aws_ok(&["ecs", "delete-service", "--cluster", CLUSTER, "--service", SERVICE, "--force"]);
+    account.aws_ok(&["elbv2", "delete-load-balancer", "--load-balancer-arn", &lab.load_balancer]);
+    account.aws_ok(&["elbv2", "delete-target-group", "--target-group-arn", &lab.target_group]);
+    let gone = check_alb_kinds(&account, &labs, &["cleanup"]);
+    assert!(gone.values().all(|(status, _)| status == "pass"), "{gone:#?}");
+}

@@ -79,7 +79,8 @@ impl AwsError {
             Some("ThrottlingException" | "Throttling" | "RequestLimitExceeded" | "TooManyRequestsException" | "RequestThrottled") => AwsErrorKind::Throttled,
             Some(
                 "ClusterNotFoundException" | "ServiceNotFoundException" | "NoSuchEntity" | "ResourceNotFoundException" | "InvalidGroup.NotFound"
-                | "InvalidNetworkInterfaceID.NotFound" | "InvalidVpcID.NotFound",
+                | "InvalidNetworkInterfaceID.NotFound" | "InvalidVpcID.NotFound"
+                | "LoadBalancerNotFound" | "TargetGroupNotFound" | "ListenerNotFound",
             ) => AwsErrorKind::NotFound,
             _ => AwsErrorKind::Other,
         };

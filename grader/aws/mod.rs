@@ -4,10 +4,12 @@
 mod cache;
 pub mod ec2;
 pub mod ecs;
+pub mod elb;
 mod error;
 pub mod iam;
 pub mod logs;
 pub mod profile;
+pub mod scaling;
 mod regions;
 mod sign_in;
 
@@ -46,6 +48,8 @@ struct RegionClients {
     ecs: aws_sdk_ecs::Client,
     ec2: aws_sdk_ec2::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    scaling: aws_sdk_applicationautoscaling::Client,
 }
 
 /// The grader's view of one AWS account for one run.
@@ -191,7 +195,9 @@ impl Aws {
                 Arc::new(RegionClients {
                     ecs: aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(&self.config).region(r.clone()).build()),
                     ec2: aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&self.config).region(r.clone()).build()),
-                    logs: aws_sdk_cloudwatchlogs::Client::from_conf(aws_sdk_cloudwatchlogs::config::Builder::from(&self.config).region(r).build()),
+                    logs: aws_sdk_cloudwatchlogs::Client::from_conf(aws_sdk_cloudwatchlogs::config::Builder::from(&self.config).region(r.clone()).build()),
+                    elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(aws_sdk_elasticloadbalancingv2::config::Builder::from(&self.config).region(r.clone()).build()),
+                    scaling: aws_sdk_applicationautoscaling::Client::from_conf(aws_sdk_applicationautoscaling::config::Builder::from(&self.config).region(r).build()),
                 })
             })
             .clone()
@@ -205,6 +211,12 @@ impl Aws {
     }
     pub(crate) fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
         self.clients(region).logs.clone()
+    }
+    pub(crate) fn elb(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
+        self.clients(region).elb.clone()
+    }
+    pub(crate) fn scaling(&self, region: &str) -> aws_sdk_applicationautoscaling::Client {
+        self.clients(region).scaling.clone()
     }
 
     /// Reads for a first attempt: answers the run already has are good enough.

@@ -16,7 +16,9 @@ use crate::aws::ec2::{Eni, SecurityGroupInfo};
 use crate::aws::ecs::{arn_name, task_eni};
 use crate::aws::iam::RoleInfo;
 use crate::aws::logs::LogGroupInfo;
-use crate::pricing::{PUBLIC_IPV4_HOUR, fargate_task_per_hour};
+use crate::aws::elb::LoadBalancerInfo;
+use crate::aws::scaling::service_resource_id;
+use crate::pricing::{PUBLIC_IPV4_HOUR, alb_per_hour, fargate_task_per_hour};
 
 /// Where a cleanup check looks.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema)]
@@ -396,6 +398,120 @@ fn judge_enis(region: &str, enis: &[Eni]) -> Vec<Leftover> {
         .collect()
 }
 
+/// The lab's load balancer is deleted in every region: it costs by the hour, idle or not.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancerAbsent {
+    pub load_balancer: String,
+    #[serde(default)]
+    pub regions: Regions,
+}
+
+impl Kind for LoadBalancerAbsent {
+    const NAME: &'static str = "load_balancer_absent";
+    const SUMMARY: &'static str = "Cleanup: the load balancer is deleted in every enabled region; one left behind is priced by the hour with its public addresses.";
+    const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "elasticloadbalancing:DescribeLoadBalancers"];
+
+    async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
+        let found = scan(ctx, self.regions, |region| async move {
+            let lb = ctx.aws.load_balancer(&region, &self.load_balancer).await?;
+            Ok(judge_load_balancer(&region, lb.as_ref().as_ref()))
+        })
+        .await?;
+        Ok(verdict("load balancer", found, self.regions))
+    }
+}
+
+fn judge_load_balancer(region: &str, lb: Option<&LoadBalancerInfo>) -> Vec<Leftover> {
+    lb.map(|lb| Leftover {
+        resource: "load_balancer".into(),
+        name: lb.name.clone(),
+        region: region.to_string(),
+        usd_per_hour: Some(alb_per_hour(lb.zones.len())),
+        teardown: vec![format!("aws elbv2 delete-load-balancer --load-balancer-arn {} --region {region}", lb.arn)],
+    })
+    .into_iter()
+    .collect()
+}
+
+/// The lab's target group is deleted in every region.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetGroupAbsent {
+    pub target_group: String,
+    #[serde(default)]
+    pub regions: Regions,
+}
+
+impl Kind for TargetGroupAbsent {
+    const NAME: &'static str = "target_group_absent";
+    const SUMMARY: &'static str = "Cleanup: the target group is deleted in every enabled region (it can go once no listener uses it).";
+    const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "elasticloadbalancing:DescribeTargetGroups"];
+
+    async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
+        let found = scan(ctx, self.regions, |region| async move {
+            let group = ctx.aws.target_group(&region, &self.target_group).await?;
+            Ok(group
+                .as_ref()
+                .as_ref()
+                .map(|g| Leftover {
+                    resource: "target_group".into(),
+                    name: g.name.clone(),
+                    region: region.clone(),
+                    usd_per_hour: None,
+                    teardown: vec![format!("aws elbv2 delete-target-group --target-group-arn {} --region {region}", g.arn)],
+                })
+                .into_iter()
+                .collect())
+        })
+        .await?;
+        Ok(verdict("target group", found, self.regions))
+    }
+}
+
+/// The service's scalable target is deregistered (which also deletes its policies and their
+/// CloudWatch alarms).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScalableTargetAbsent {
+    pub cluster: String,
+    pub service: String,
+    #[serde(default)]
+    pub regions: Regions,
+}
+
+impl Kind for ScalableTargetAbsent {
+    const NAME: &'static str = "scalable_target_absent";
+    const SUMMARY: &'static str = "Cleanup: the service's desired count is no longer a scalable target in any enabled region.";
+    const ACTIONS: &'static [&'static str] = &["ec2:DescribeRegions", "application-autoscaling:DescribeScalableTargets"];
+
+    async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
+        let id = service_resource_id(&self.cluster, &self.service);
+        let found = scan(ctx, self.regions, |region| {
+            let id = id.clone();
+            async move {
+                let target = ctx.aws.scalable_target(&region, &id).await?;
+                Ok(target
+                    .as_ref()
+                    .as_ref()
+                    .map(|_| Leftover {
+                        resource: "scalable_target".into(),
+                        name: id.clone(),
+                        region: region.clone(),
+                        usd_per_hour: None,
+                        teardown: vec![format!(
+                            "aws application-autoscaling deregister-scalable-target --service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id {id} --region {region}"
+                        )],
+                    })
+                    .into_iter()
+                    .collect())
+            }
+        })
+        .await?;
+        Ok(verdict("scalable target", found, self.regions))
+    }
+}
+
 /// The lab's IAM role is deleted; with `optional: true` a remaining role is reported but
 /// passes, because the role is often shared with other work in the account.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -481,6 +597,24 @@ mod tests {
         let with_ip = found[0].usd_per_hour.unwrap();
         let without = kind.judge_region("us-east-1", &[task], &[])[0].usd_per_hour.unwrap();
         assert!((with_ip - without - PUBLIC_IPV4_HOUR).abs() < 1e-9, "{with_ip} {without}");
+    }
+
+    #[test]
+    fn a_load_balancer_left_behind_is_priced_with_its_public_addresses() {
+        let lb = LoadBalancerInfo {
+            arn: "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/nginx-alb/1".into(),
+            name: "nginx-alb".into(),
+            dns_name: String::new(),
+            scheme: "internet-facing".into(),
+            kind: "application".into(),
+            state: "active".into(),
+            zones: vec!["us-east-1a".into(), "us-east-1b".into()],
+            security_groups: vec![],
+        };
+        let left = judge_load_balancer("us-east-1", Some(&lb));
+        assert!((left[0].usd_per_hour.unwrap() - 0.0325).abs() < 1e-9, "{:?}", left[0].usd_per_hour);
+        assert_eq!(left[0].teardown, [format!("aws elbv2 delete-load-balancer --load-balancer-arn {} --region us-east-1", lb.arn)]);
+        assert!(judge_load_balancer("us-east-1", None).is_empty());
     }
 
     #[test]

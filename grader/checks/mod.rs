@@ -12,10 +12,17 @@ mod ecs_cluster;
 mod ecs_service;
 mod http_get;
 mod iam_role;
+mod lb_http;
+mod listener;
+mod load_balancer;
 mod log_group;
 mod log_streams;
 mod nearby;
+mod scalable_target;
+mod scaling_policy;
 mod security_group;
+mod security_group_source;
+mod target_group;
 mod task_definition;
 mod task_public_ip;
 
@@ -206,6 +213,13 @@ kinds! {
     TaskPublicIp => task_public_ip::TaskPublicIp,
     HttpGet => http_get::HttpGet,
     LogStreams => log_streams::LogStreams,
+    SecurityGroupSource => security_group_source::SecurityGroupSource,
+    LoadBalancer => load_balancer::LoadBalancer,
+    TargetGroup => target_group::TargetGroup,
+    Listener => listener::Listener,
+    LbHttp => lb_http::LbHttp,
+    ScalableTarget => scalable_target::ScalableTarget,
+    ScalingPolicy => scaling_policy::ScalingPolicy,
     ServiceAbsent => absent::ServiceAbsent,
     ClusterAbsent => absent::ClusterAbsent,
     TasksStopped => absent::TasksStopped,
@@ -213,6 +227,9 @@ kinds! {
     SecurityGroupAbsent => absent::SecurityGroupAbsent,
     EnisReleased => absent::EnisReleased,
     RoleAbsent => absent::RoleAbsent,
+    LoadBalancerAbsent => absent::LoadBalancerAbsent,
+    TargetGroupAbsent => absent::TargetGroupAbsent,
+    ScalableTargetAbsent => absent::ScalableTargetAbsent,
 }
 
 /// The registry entry for a kind name.
@@ -235,7 +252,7 @@ mod tests {
             assert!(!kind.actions.is_empty() || kind.name == "http_get", "`{}` declares no AWS actions", kind.name);
             for action in kind.actions {
                 let (service, op) = action.split_once(':').unwrap_or_else(|| panic!("`{action}` is not service:Action"));
-                assert!(["ecs", "ec2", "iam", "logs", "sts"].contains(&service), "unknown service in `{action}`");
+                assert!(["ecs", "ec2", "iam", "logs", "sts", "elasticloadbalancing", "application-autoscaling"].contains(&service), "unknown service in `{action}`");
                 assert!(op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get"), "`{action}` is not read-only");
             }
         }

@@ -1,0 +1,148 @@
+//! Elastic Load Balancing questions: the lab's load balancer, its listeners, its target
+//! group and the health of the targets in it.
+
+use std::sync::Arc;
+
+use super::{AwsError, AwsErrorKind, Lookup};
+
+/// A load balancer as the checks see it.
+#[derive(Debug, Clone)]
+pub struct LoadBalancerInfo {
+    pub arn: String,
+    pub name: String,
+    pub dns_name: String,
+    /// `internet-facing` or `internal`.
+    pub scheme: String,
+    /// `application`, `network` or `gateway`.
+    pub kind: String,
+    /// `provisioning`, `active`, `active_impaired` or `failed`.
+    pub state: String,
+    pub zones: Vec<String>,
+    pub security_groups: Vec<String>,
+}
+
+/// A target group: what it routes to and how it checks health.
+#[derive(Debug, Clone)]
+pub struct TargetGroupInfo {
+    pub arn: String,
+    pub name: String,
+    /// `instance`, `ip`, `lambda` or `alb`.
+    pub target_type: String,
+    pub protocol: String,
+    pub port: Option<i32>,
+    pub health_check_path: Option<String>,
+    pub load_balancer_arns: Vec<String>,
+}
+
+/// One target and its health (`initial`, `healthy`, `unhealthy`, `unused`, `draining`…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetHealth {
+    pub id: String,
+    pub port: Option<i32>,
+    pub state: String,
+    pub reason: Option<String>,
+}
+
+/// A listener: its port and protocol, and the target groups its default action forwards to.
+#[derive(Debug, Clone)]
+pub struct ListenerInfo {
+    pub port: Option<i32>,
+    pub protocol: String,
+    pub forwards_to: Vec<String>,
+}
+
+fn not_found<T>(e: AwsError) -> Result<Option<T>, AwsError> {
+    if e.kind == AwsErrorKind::NotFound { Ok(None) } else { Err(e) }
+}
+
+impl Lookup<'_> {
+    /// The load balancer with this name, or `None`.
+    pub async fn load_balancer(&self, region: &str, name: &str) -> Result<Arc<Option<LoadBalancerInfo>>, AwsError> {
+        self.cached("elasticloadbalancing:DescribeLoadBalancers", format!("{region} {name}"), || async {
+            let out = match self.elb(region).describe_load_balancers().names(name).send().await {
+                Ok(out) => out,
+                Err(e) => return not_found(AwsError::from_sdk("elasticloadbalancing:DescribeLoadBalancers", e)),
+            };
+            Ok(out.load_balancers().first().map(|lb| LoadBalancerInfo {
+                arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
+                name: lb.load_balancer_name().unwrap_or_default().to_string(),
+                dns_name: lb.dns_name().unwrap_or_default().to_string(),
+                scheme: lb.scheme().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                kind: lb.r#type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                state: lb.state().and_then(|s| s.code()).map(|c| c.as_str().to_string()).unwrap_or_default(),
+                zones: lb.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_string)).collect(),
+                security_groups: lb.security_groups().to_vec(),
+            }))
+        })
+        .await
+    }
+
+    /// The target group with this name, or `None`.
+    pub async fn target_group(&self, region: &str, name: &str) -> Result<Arc<Option<TargetGroupInfo>>, AwsError> {
+        self.cached("elasticloadbalancing:DescribeTargetGroups", format!("{region} {name}"), || async {
+            let out = match self.elb(region).describe_target_groups().names(name).send().await {
+                Ok(out) => out,
+                Err(e) => return not_found(AwsError::from_sdk("elasticloadbalancing:DescribeTargetGroups", e)),
+            };
+            Ok(out.target_groups().first().map(|tg| TargetGroupInfo {
+                arn: tg.target_group_arn().unwrap_or_default().to_string(),
+                name: tg.target_group_name().unwrap_or_default().to_string(),
+                target_type: tg.target_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                protocol: tg.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                port: tg.port(),
+                health_check_path: tg.health_check_path().map(str::to_string),
+                load_balancer_arns: tg.load_balancer_arns().to_vec(),
+            }))
+        })
+        .await
+    }
+
+    /// The targets registered in a target group, with their health.
+    pub async fn target_health(&self, region: &str, target_group_arn: &str) -> Result<Arc<Vec<TargetHealth>>, AwsError> {
+        self.cached("elasticloadbalancing:DescribeTargetHealth", format!("{region} {target_group_arn}"), || async {
+            let out = self
+                .elb(region)
+                .describe_target_health()
+                .target_group_arn(target_group_arn)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("elasticloadbalancing:DescribeTargetHealth", e))?;
+            Ok(out
+                .target_health_descriptions()
+                .iter()
+                .map(|d| TargetHealth {
+                    id: d.target().and_then(|t| t.id()).unwrap_or_default().to_string(),
+                    port: d.target().and_then(|t| t.port()),
+                    state: d.target_health().and_then(|h| h.state()).map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    reason: d.target_health().and_then(|h| h.description()).map(str::to_string),
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// A load balancer's listeners, every page of them.
+    pub async fn listeners(&self, region: &str, load_balancer_arn: &str) -> Result<Arc<Vec<ListenerInfo>>, AwsError> {
+        self.cached("elasticloadbalancing:DescribeListeners", format!("{region} {load_balancer_arn}"), || async {
+            let mut listeners = Vec::new();
+            let mut pages = self.elb(region).describe_listeners().load_balancer_arn(load_balancer_arn).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| AwsError::from_sdk("elasticloadbalancing:DescribeListeners", e))?;
+                listeners.extend(page.listeners().iter().map(|l| {
+                    let mut forwards_to = Vec::new();
+                    for action in l.default_actions() {
+                        forwards_to.extend(action.target_group_arn().map(str::to_string));
+                        if let Some(forward) = action.forward_config() {
+                            forwards_to.extend(forward.target_groups().iter().filter_map(|t| t.target_group_arn().map(str::to_string)));
+                        }
+                    }
+                    forwards_to.sort();
+                    forwards_to.dedup();
+                    ListenerInfo { port: l.port(), protocol: l.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(), forwards_to }
+                }));
+            }
+            Ok(listeners)
+        })
+        .await
+    }
+}

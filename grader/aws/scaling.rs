@@ -1,0 +1,78 @@
+//! Application Auto Scaling questions: the scalable target of an ECS service's desired
+//! count, and its scaling policies.
+
+use std::sync::Arc;
+
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+
+use super::{AwsError, Lookup};
+
+/// A scalable target's bounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScalableTargetInfo {
+    pub min: i32,
+    pub max: i32,
+}
+
+/// A scaling policy, with its target-tracking metric and value when it has them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalingPolicyInfo {
+    pub name: String,
+    /// `TargetTrackingScaling`, `StepScaling` or `PredictiveScaling`.
+    pub policy_type: String,
+    pub metric: Option<String>,
+    pub target_value: Option<f64>,
+}
+
+/// The resource id Application Auto Scaling gives a service: `service/CLUSTER/SERVICE`.
+pub fn service_resource_id(cluster: &str, service: &str) -> String {
+    format!("service/{cluster}/{service}")
+}
+
+impl Lookup<'_> {
+    /// The scalable target of a service's desired count, or `None`.
+    pub async fn scalable_target(&self, region: &str, resource_id: &str) -> Result<Arc<Option<ScalableTargetInfo>>, AwsError> {
+        self.cached("application-autoscaling:DescribeScalableTargets", format!("{region} {resource_id}"), || async {
+            let out = self
+                .scaling(region)
+                .describe_scalable_targets()
+                .service_namespace(ServiceNamespace::Ecs)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .resource_ids(resource_id)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("application-autoscaling:DescribeScalableTargets", e))?;
+            Ok(out.scalable_targets().iter().find(|t| t.resource_id() == resource_id).map(|t| ScalableTargetInfo { min: t.min_capacity(), max: t.max_capacity() }))
+        })
+        .await
+    }
+
+    /// The scaling policies of a service's desired count.
+    pub async fn scaling_policies(&self, region: &str, resource_id: &str) -> Result<Arc<Vec<ScalingPolicyInfo>>, AwsError> {
+        self.cached("application-autoscaling:DescribeScalingPolicies", format!("{region} {resource_id}"), || async {
+            let mut policies = Vec::new();
+            let mut pages = self
+                .scaling(region)
+                .describe_scaling_policies()
+                .service_namespace(ServiceNamespace::Ecs)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .resource_id(resource_id)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| AwsError::from_sdk("application-autoscaling:DescribeScalingPolicies", e))?;
+                policies.extend(page.scaling_policies().iter().filter(|p| p.resource_id() == resource_id).map(|p| {
+                    let tracking = p.target_tracking_scaling_policy_configuration();
+                    ScalingPolicyInfo {
+                        name: p.policy_name().to_string(),
+                        policy_type: p.policy_type().as_str().to_string(),
+                        metric: tracking.and_then(|t| t.predefined_metric_specification()).map(|m| m.predefined_metric_type().as_str().to_string()),
+                        target_value: tracking.map(|t| t.target_value()),
+                    }
+                }));
+            }
+            Ok(policies)
+        })
+        .await
+    }
+}
