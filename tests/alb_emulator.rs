@@ -436,6 +436,37 @@ steps:
         kind: scaling_policy
         cluster: "{{cluster}}"
         service: "{{service}}"
+  - id: deploy
+    title: The service behind the load balancer
+    checks:
+      - id: attached
+        title: Two private tasks in two zones, in the target group, with the circuit breaker
+        kind: ecs_service
+        cluster: "{{cluster}}"
+        service: "{{service}}"
+        assign_public_ip: DISABLED
+        target_group: alb-web-tg
+        circuit_breaker: true
+        min_zones: 2
+  - id: rollback
+    title: A broken deployment rolled back
+    checks:
+      - id: rolled-back
+        title: The circuit breaker rolled it back
+        kind: deployment
+        cluster: "{{cluster}}"
+        service: "{{service}}"
+        outcome: rolled_back
+  - id: update
+    title: A good update completed
+    checks:
+      - id: completed
+        title: The newest revision runs
+        kind: deployment
+        cluster: "{{cluster}}"
+        service: "{{service}}"
+        outcome: completed
+        task_family: alb-web
   - id: cleanup
     title: Clean up
     phase: cleanup
@@ -479,7 +510,7 @@ fn the_load_balancer_check_kinds_pass_on_a_built_lab_and_name_what_is_missing_or
     let account = Account::fresh(emulator);
     let labs = support::scratch_dir("alb-kinds-lab");
     std::fs::write(labs.join("alb-kinds.yaml"), ALB_KINDS_LAB).unwrap();
-    let build_steps = ["network", "balancer", "scaling"];
+    let build_steps = ["network", "balancer", "scaling", "deploy"];
 
     // Nothing built: every building check fails, and clean-up has nothing to find.
     let empty = check_alb_kinds(&account, &labs, &build_steps);
@@ -492,8 +523,8 @@ fn the_load_balancer_check_kinds_pass_on_a_built_lab_and_name_what_is_missing_or
     wait_for_two_healthy_targets(&account, &lab, &BTreeSet::new());
     let resource = format!("service/{CLUSTER}/{SERVICE}");
     let scaling = ["--service-namespace", "ecs", "--resource-id", resource.as_str(), "--scalable-dimension", "ecs:service:DesiredCount"];
-    let register: Vec<&str> = ["application-autoscaling", "register-scalable-target"].into_iter().chain(scaling).chain(["--min-capacity", "2", "--max-capacity", "4"]).collect();
-    account.aws_ok(&register);
+    let register_target: Vec<&str> = ["application-autoscaling", "register-scalable-target"].into_iter().chain(scaling).chain(["--min-capacity", "2", "--max-capacity", "4"]).collect();
+    account.aws_ok(&register_target);
     let policy = r#"{"TargetValue":50.0,"PredefinedMetricSpecification":{"PredefinedMetricType":"ECSServiceAverageCPUUtilization"}}"#;
     let put: Vec<&str> = ["application-autoscaling", "put-scaling-policy"]
         .into_iter()
@@ -508,6 +539,29 @@ fn the_load_balancer_check_kinds_pass_on_a_built_lab_and_name_what_is_missing_or
     assert!(built.values().all(|(status, _)| status == "pass"), "{built:#?}");
     assert!(built["site"].1.contains(&format!("http://{}/ answered HTTP 200", lab.dns)), "{built:#?}");
     emulator.assert_read_only_since(from, Some(&account.id));
+
+    // Deployments: none rolled back yet; a broken one is, by the circuit breaker; then a good
+    // update completes on the newest revision.
+    let before = check_alb_kinds(&account, &labs, &["rollback"]);
+    assert!(before["rolled-back"].1.contains("no deployment of it was rolled back"), "{before:#?}");
+    let broken = register(&account, BROKEN_IMAGE);
+    account.aws_ok(&["ecs", "update-service", "--cluster", CLUSTER, "--service", SERVICE, "--task-definition", &broken]);
+    let during = check_alb_kinds(&account, &labs, &["rollback"]);
+    assert!(during["rolled-back"].1.contains("still deploying"), "{during:#?}");
+    wait_for("the rollback", Duration::from_secs(40), || {
+        let service = describe_service(&account);
+        let (_, state, revision, count) = deployments(&service);
+        if (state.as_str(), revision.as_str(), count) == ("COMPLETED", lab.good_revision.as_str(), 1) { Ok(()) } else { Err(format!("{state} {revision} {count}")) }
+    });
+    let rolled = check_alb_kinds(&account, &labs, &["rollback"]);
+    assert_eq!(rolled["rolled-back"].0, "pass", "{rolled:#?}");
+    let stale = check_alb_kinds(&account, &labs, &["update"]);
+    assert!(stale["completed"].1.contains("not the newest revision"), "the broken revision is the newest ACTIVE one: {stale:#?}");
+    let newer = register(&account, GOOD_IMAGE);
+    account.aws_ok(&["ecs", "update-service", "--cluster", CLUSTER, "--service", SERVICE, "--task-definition", &newer]);
+    account.aws_ok(&["ecs", "wait", "services-stable", "--cluster", CLUSTER, "--services", SERVICE]);
+    let updated = check_alb_kinds(&account, &labs, &["update"]);
+    assert_eq!(updated["completed"].0, "pass", "{updated:#?}");
 
     // Left behind: each resource named, the load balancer with its hourly price.
     let left = check_alb_kinds(&account, &labs, &["cleanup"]);

@@ -23,6 +23,15 @@ pub struct EcsService {
     /// Whether the service must also be stable (steady state reached).
     #[serde(default = "yes")]
     pub stable: bool,
+    /// The name of a target group the service must register its tasks in.
+    #[serde(default)]
+    pub target_group: Option<String>,
+    /// Whether the deployment circuit breaker must be on, with rollback.
+    #[serde(default)]
+    pub circuit_breaker: bool,
+    /// The fewest Availability Zones the running tasks must be spread over.
+    #[serde(default)]
+    pub min_zones: Option<usize>,
 }
 
 fn yes() -> bool {
@@ -49,8 +58,28 @@ impl Kind for EcsService {
         } else {
             None
         };
-        Ok(self.judge(&service, stop_reason.as_deref(), ctx.region))
+        let verdict = self.judge(&service, stop_reason.as_deref(), ctx.region);
+        match self.min_zones {
+            Some(min) if verdict.status() == crate::checks::Status::Pass => {
+                let tasks = ctx.aws.tasks(ctx.region, &self.cluster, Some(&self.service), DesiredStatus::Running).await?;
+                let zones: Vec<&str> = tasks.iter().filter_map(|t| t.availability_zone()).collect();
+                Ok(judge_spread(&self.service, &zones, min).unwrap_or(verdict))
+            }
+            _ => Ok(verdict),
+        }
     }
+}
+
+/// `None` when the running tasks are in at least `min` zones; else the failure.
+fn judge_spread(service: &str, zones: &[&str], min: usize) -> Option<Verdict> {
+    let mut distinct: Vec<&str> = zones.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    (distinct.len() < min).then(|| {
+        Verdict::fail(format!("service `{service}`'s running tasks are in {} Availability Zone(s): one zone's outage would stop them all", distinct.len()))
+            .expected(format!("tasks in at least {min} zones (give the service subnets in several zones)"))
+            .found(if zones.is_empty() { "no running task".into() } else { zones.join(", ") })
+    })
 }
 
 impl EcsService {
@@ -137,6 +166,28 @@ impl EcsService {
                 );
             }
         }
+        if let Some(group) = &self.target_group {
+            // A target group's ARN reads `…:targetgroup/NAME/ID`.
+            let attached: Vec<&str> = service.load_balancers().iter().filter_map(|l| l.target_group_arn()).collect();
+            if !attached.iter().any(|arn| arn.split('/').nth(1) == Some(group.as_str())) {
+                return Some(
+                    Verdict::fail(format!("service `{}` is not attached to the target group `{group}`", self.service))
+                        .expected(format!("loadBalancers with target group `{group}`"))
+                        .found(if attached.is_empty() { "no load balancer".into() } else { attached.join(", ") }),
+                );
+            }
+        }
+        if self.circuit_breaker {
+            let breaker = service.deployment_configuration().and_then(|c| c.deployment_circuit_breaker());
+            let (enable, rollback) = breaker.map(|b| (b.enable(), b.rollback())).unwrap_or((false, false));
+            if !(enable && rollback) {
+                return Some(
+                    Verdict::fail(format!("service `{}` has no circuit breaker with rollback: a broken deployment would keep failing", self.service))
+                        .expected("deploymentCircuitBreaker enable=true, rollback=true")
+                        .found(format!("enable={enable}, rollback={rollback}")),
+                );
+            }
+        }
         if let Some(family) = &self.task_family {
             let arn = service.task_definition().unwrap_or("none");
             let have = arn.rsplit('/').next().unwrap_or(arn).rsplit_once(':').map(|(f, _)| f).unwrap_or(arn);
@@ -169,7 +220,34 @@ mod tests {
             assign_public_ip: Some("ENABLED".into()),
             task_family: Some("nginx-web".into()),
             stable: true,
+            target_group: None,
+            circuit_breaker: false,
+            min_zones: None,
         }
+    }
+
+    #[test]
+    fn behind_a_load_balancer_the_attachment_breaker_and_spread_are_judged() {
+        let alb = EcsService { target_group: Some("nginx-targets".into()), circuit_breaker: true, min_zones: Some(2), ..lab() };
+        let bare = alb.judge(&recorded(2, 2, 1), None, "us-east-1");
+        assert_eq!(bare.found.as_deref(), Some("no load balancer"), "{}", bare.message);
+        let mut attached = recorded(2, 2, 1);
+        attached.load_balancers = Some(vec![
+            aws_sdk_ecs::types::LoadBalancer::builder()
+                .target_group_arn("arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/nginx-targets/73e2d6bc24d8a067")
+                .build(),
+        ]);
+        let no_breaker = alb.judge(&attached, None, "us-east-1");
+        assert_eq!(no_breaker.found.as_deref(), Some("enable=false, rollback=false"), "{}", no_breaker.message);
+        attached.deployment_configuration = Some(
+            aws_sdk_ecs::types::DeploymentConfiguration::builder()
+                .deployment_circuit_breaker(aws_sdk_ecs::types::DeploymentCircuitBreaker::builder().enable(true).rollback(true).build())
+                .build(),
+        );
+        assert_eq!(alb.judge(&attached, None, "us-east-1").status(), Status::Pass);
+        assert!(judge_spread("web-alb", &["us-east-1a", "us-east-1b"], 2).is_none());
+        let one = judge_spread("web-alb", &["us-east-1a", "us-east-1a"], 2).unwrap();
+        assert!(one.message.contains("1 Availability Zone(s)"), "{}", one.message);
     }
 
     /// A DescribeServices answer as AWS gives it for the lab's service.

@@ -7,6 +7,7 @@
 mod absent;
 mod caller_identity;
 mod default_vpc;
+mod deployment;
 pub mod graded;
 mod ecs_cluster;
 mod ecs_service;
@@ -220,6 +221,7 @@ kinds! {
     LbHttp => lb_http::LbHttp,
     ScalableTarget => scalable_target::ScalableTarget,
     ScalingPolicy => scaling_policy::ScalingPolicy,
+    Deployment => deployment::Deployment,
     ServiceAbsent => absent::ServiceAbsent,
     ClusterAbsent => absent::ClusterAbsent,
     TasksStopped => absent::TasksStopped,
