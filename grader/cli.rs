@@ -73,7 +73,7 @@ pub enum Command {
         #[arg(long)]
         schema: bool,
     },
-    /// Print the IAM policy the grader needs for a lab (read-only), as JSON.
+    /// Print the IAM policy the grader needs for every lab, or one with --lab (read-only), as JSON.
     Policy {
         #[command(flatten)]
         lab: LabArg,
@@ -326,7 +326,13 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
             let document = if trust {
                 crate::policy::trust_policy(&instructor_account, &external_id)
             } else {
-                crate::policy::permissions_policy(labs(&cli.labs_dir)?.select(lab.lab.as_deref())?)
+                // One lab with `--lab`; without it, every lab the grader has.
+                let labs = labs(&cli.labs_dir)?;
+                let chosen: Vec<&Lab> = match &lab.lab {
+                    Some(id) => vec![labs.select(Some(id))?],
+                    None => labs.labs.iter().collect(),
+                };
+                crate::policy::permissions_policy(&chosen)
             };
             println!("{}", serde_json::to_string_pretty(&document).expect("policies serialize"));
             Ok(Exit::Ok)
@@ -339,7 +345,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
             let vars = runner::merge_vars(&lab, &args.vars.vars).map_err(Failure::usage)?;
             let book = if args.api_only { None } else { Some(crate::book::BookSource::find(cli.book_dir.as_deref()).map_err(Failure::usage)?) };
             let aws = args.aws.options(&lab);
-            let serving = crate::serve::Serving { lab, vars, book, aws, port: args.port, allow_origin: args.allow_origin };
+            let serving = crate::serve::Serving { lab, vars, labs: labs.labs.clone(), book, aws, port: args.port, allow_origin: args.allow_origin };
             crate::serve::serve(serving, |_| {}).await
         }
         Command::Book(command) => book(&labs(&cli.labs_dir)?, cli.book_dir.as_deref(), command),
@@ -388,13 +394,13 @@ fn book(labs: &LabSet, book_dir: Option<&std::path::Path>, command: BookCommand)
             };
             let dest = dest.map(|d| std::path::absolute(&d).unwrap_or(d));
             eprintln!("Building the course book from {} …", source.describe());
-            let out = crate::book::build_with(&root, dest.as_deref(), lab, grader_url).map_err(|e| Failure::usage(format!("failed to build the book from {}: {e:#}", source.describe())))?;
+            let out = crate::book::build_with(&root, dest.as_deref(), lab, labs.labs.clone(), grader_url).map_err(|e| Failure::usage(format!("failed to build the book from {}: {e:#}", source.describe())))?;
             println!("The book is in {}", out.display());
             Ok(Exit::Ok)
         }
         BookCommand::Preprocess { lab } => {
             let lab = labs.select(lab.lab.as_deref())?.clone();
-            crate::book::preprocess_stdio(lab).map_err(|e| Failure::usage(format!("{e:#}")))?;
+            crate::book::preprocess_stdio(lab, labs.labs.clone()).map_err(|e| Failure::usage(format!("{e:#}")))?;
             Ok(Exit::Ok)
         }
         BookCommand::Supports { renderer } => Ok(if renderer == "html" { Exit::Ok } else { Exit::CheckFailed }),
@@ -511,9 +517,26 @@ async fn verify_receipt(labs: &LabSet, args: VerifyReceiptArgs) -> Result<Exit, 
     Ok(if verification.verified { Exit::Ok } else { Exit::CheckFailed })
 }
 
+/// Every lab's steps with their last result, or one lab's with `--lab`.
 fn list(labs: &LabSet, lab: &LabArg) -> Result<Exit, Failure> {
-    let lab = labs.select(lab.lab.as_deref())?;
+    let chosen: Vec<&Lab> = match &lab.lab {
+        Some(id) => vec![labs.select(Some(id))?],
+        None => labs.labs.iter().collect(),
+    };
     let progress = progress::load(&progress::progress_path());
+    for (i, lab) in chosen.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        list_lab(lab, &progress);
+    }
+    if chosen.len() > 1 {
+        println!("\nCheck a step of another lab than the first with `grader check --lab ID STEP`.");
+    }
+    Ok(Exit::Ok)
+}
+
+fn list_lab(lab: &Lab, progress: &progress::Progress) {
     let known = progress.labs.get(&lab.id);
     println!("{} · {}", lab.id, lab.title);
     for step in &lab.steps {
@@ -527,7 +550,6 @@ fn list(labs: &LabSet, lab: &LabArg) -> Result<Exit, Failure> {
         };
         println!("  {mark} {:<8} {:<28} {status}", step.id, step.title);
     }
-    Ok(Exit::Ok)
 }
 
 fn hint(labs: &LabSet, lab: &LabArg, step: &str) -> Result<Exit, Failure> {

@@ -8,10 +8,10 @@ use serde_json::json;
 use crate::checks::kind_info;
 use crate::lab::Lab;
 
-/// Every action the lab's checks may call, sorted. Identity comes first in every run.
-pub fn actions(lab: &Lab) -> BTreeSet<&'static str> {
+/// Every action the labs' checks may call, sorted. Identity comes first in every run.
+pub fn actions(labs: &[&Lab]) -> BTreeSet<&'static str> {
     let mut actions: BTreeSet<&'static str> = ["sts:GetCallerIdentity"].into();
-    for (_, check) in lab.checks() {
+    for (_, check) in labs.iter().flat_map(|l| l.checks()) {
         if let Some(info) = kind_info(check.kind.name()) {
             actions.extend(info.actions.iter().copied());
         }
@@ -19,14 +19,18 @@ pub fn actions(lab: &Lab) -> BTreeSet<&'static str> {
     actions
 }
 
-/// The least-privilege permissions policy for running this lab's checks.
-pub fn permissions_policy(lab: &Lab) -> serde_json::Value {
+/// The least-privilege permissions policy for running these labs' checks.
+pub fn permissions_policy(labs: &[&Lab]) -> serde_json::Value {
+    let name: String = match labs {
+        [lab] => lab.id.split(['-', '_']).map(capitalise).collect(),
+        _ => "AllLabs".into(),
+    };
     json!({
         "Version": "2012-10-17",
         "Statement": [{
-            "Sid": format!("FargateCourseGrader{}", lab.id.split('-').map(capitalise).collect::<String>()),
+            "Sid": format!("FargateCourseGrader{name}"),
             "Effect": "Allow",
-            "Action": actions(lab).into_iter().collect::<Vec<_>>(),
+            "Action": actions(labs).into_iter().collect::<Vec<_>>(),
             "Resource": "*"
         }]
     })

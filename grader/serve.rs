@@ -45,15 +45,37 @@ struct AppState {
     rebuild: Option<Rebuild>,
     token: String,
     port: u16,
+    /// The lab `?lab=` defaults to, with the `--var`s of the command line.
     lab: Lab,
     vars: BTreeMap<String, String>,
+    /// Every lab, for `?lab=ID` (each with its own variables).
+    labs: Vec<Lab>,
     aws: AwsOptions,
+}
+
+impl AppState {
+    /// The lab a request names (or the default one) and its variables.
+    fn lab(&self, id: Option<&str>) -> Option<(&Lab, BTreeMap<String, String>)> {
+        match id {
+            None => Some((&self.lab, self.vars.clone())),
+            Some(id) if id == self.lab.id => Some((&self.lab, self.vars.clone())),
+            Some(id) => self.labs.iter().find(|l| l.id == id).map(|l| (l, l.vars.clone())),
+        }
+    }
+}
+
+/// The query of `POST /api/check/<STEP>`: `?lab=ID` for a step of another lab.
+#[derive(Debug, Default, serde::Deserialize)]
+struct CheckQuery {
+    lab: Option<String>,
 }
 
 /// What `grader serve` serves.
 pub struct Serving {
     pub lab: Lab,
     pub vars: BTreeMap<String, String>,
+    /// Every lab the book's widgets may name.
+    pub labs: Vec<Lab>,
     /// The book to build and serve; `None` serves the check API only.
     pub book: Option<BookSource>,
     pub aws: AwsOptions,
@@ -64,7 +86,7 @@ pub struct Serving {
 
 /// Builds the book (unless API only), binds 127.0.0.1:`port` and serves until Ctrl-C.
 pub async fn serve(opts: Serving, ready: impl FnOnce(u16)) -> Result<Exit, Failure> {
-    let Serving { lab, vars, book, aws, port, allow_origin } = opts;
+    let Serving { lab, vars, labs, book, aws, port, allow_origin } = opts;
     // A fresh private directory with an unguessable name: at a predictable path another local
     // user could plant the pages we serve. tempfile leaves the mode to the umask, so ask for
     // 0700; the book goes in a folder inside it, since mdBook recreates its build folder with
@@ -75,7 +97,7 @@ pub async fn serve(opts: Serving, ready: impl FnOnce(u16)) -> Result<Exit, Failu
     let dir = private.prefix("fargate-grader-book-").tempdir().map_err(|e| Failure::usage(format!("failed to create a directory for the book: {e}")))?;
     let (site, rebuild) = match &book {
         Some(book) => {
-            let (site, rebuild) = build_site(book, &lab, dir.path()).await?;
+            let (site, rebuild) = build_site(book, &lab, &labs, dir.path()).await?;
             (Some(site), rebuild)
         }
         None => (None, None),
@@ -86,7 +108,7 @@ pub async fn serve(opts: Serving, ready: impl FnOnce(u16)) -> Result<Exit, Failu
     })?;
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     let token = format!("{:032x}", rand::random::<u128>());
-    let state = Arc::new(AppState { site, allow_origin: allow_origin.clone(), rebuild, token: token.clone(), port, lab, vars, aws });
+    let state = Arc::new(AppState { site, allow_origin: allow_origin.clone(), rebuild, token: token.clone(), port, lab, vars, labs, aws });
     let app = Router::new()
         .route("/api/check/{step}", post(check_step).options(preflight))
         .route("/api/progress", get(progress_api).options(preflight))
@@ -113,13 +135,13 @@ pub async fn serve(opts: Serving, ready: impl FnOnce(u16)) -> Result<Exit, Failu
 }
 
 /// Builds the book under `dir`; with sources on disk, also what rebuilds it after an edit.
-async fn build_site(book: &BookSource, lab: &Lab, dir: &Path) -> Result<(PathBuf, Option<Rebuild>), Failure> {
+async fn build_site(book: &BookSource, lab: &Lab, labs: &[Lab], dir: &Path) -> Result<(PathBuf, Option<Rebuild>), Failure> {
     let root = book.root(&dir.join("src")).map_err(|e| Failure::usage(format!("failed to write out the book's sources: {e}")))?;
     eprintln!("Building the course book from {} …", book.describe());
     let started = Instant::now();
     let build_started = SystemTime::now();
-    let (sources, dest, book_lab) = (root.clone(), dir.join("book"), lab.clone());
-    let built = tokio::task::spawn_blocking(move || crate::book::build(&sources, Some(&dest), book_lab))
+    let (sources, dest, book_lab, book_labs) = (root.clone(), dir.join("book"), lab.clone(), labs.to_vec());
+    let built = tokio::task::spawn_blocking(move || crate::book::build(&sources, Some(&dest), book_lab, book_labs))
         .await
         .map_err(|e| Failure::usage(format!("failed to build the book: {e}")))?
         .map_err(|e| Failure::usage(format!("failed to build the book: {e:#}")))?;
@@ -216,14 +238,23 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// The content type of the event stream (`Accept` asks for it).
 const NDJSON: &str = "application/x-ndjson";
 
-async fn check_step(State(state): State<Arc<AppState>>, UrlPath(step_id): UrlPath<String>, headers: HeaderMap) -> Response {
+async fn check_step(
+    State(state): State<Arc<AppState>>,
+    UrlPath(step_id): UrlPath<String>,
+    query: axum::extract::Query<CheckQuery>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(refused) = guard(&state, &headers) {
         return refused;
     }
-    if state.lab.step(&step_id).is_none() {
-        return refuse(StatusCode::NOT_FOUND, &format!("lab `{}` has no step `{step_id}`", state.lab.id));
+    let lab_id = query.0.lab;
+    let Some((lab, vars)) = state.lab(lab_id.as_deref()) else {
+        return refuse(StatusCode::NOT_FOUND, &format!("no lab `{}`", lab_id.unwrap_or_default()));
+    };
+    if lab.step(&step_id).is_none() {
+        return refuse(StatusCode::NOT_FOUND, &format!("lab `{}` has no step `{step_id}`", lab.id));
     }
-    if let Err(e) = Plan::with_vars(&state.lab, std::slice::from_ref(&step_id), false, &state.vars) {
+    if let Err(e) = Plan::with_vars(lab, std::slice::from_ref(&step_id), false, &vars) {
         return refuse(StatusCode::BAD_REQUEST, &e.0);
     }
     // Signed in first, so that a learner without credentials gets the advice as an answer
@@ -247,7 +278,7 @@ async fn check_step(State(state): State<Arc<AppState>>, UrlPath(step_id): UrlPat
     let options = RunOptions { no_wait: false, max_wait: Some(BUTTON_MAX_WAIT) };
     let streaming = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains(NDJSON));
     if !streaming {
-        let plan = Plan::with_vars(&state.lab, std::slice::from_ref(&step_id), false, &state.vars).expect("planned above");
+        let plan = Plan::with_vars(lab, std::slice::from_ref(&step_id), false, &vars).expect("planned above");
         let mut progress = ProgressReporter::default();
         let mut dispatch = Dispatch::new(vec![&mut progress]);
         let end = grading::run(&aws, async { Ok(account) }, &plan, options, &mut dispatch, std::future::pending()).await;
@@ -258,7 +289,8 @@ async fn check_step(State(state): State<Arc<AppState>>, UrlPath(step_id): UrlPat
     }
     let (tx, rx) = mpsc::unbounded_channel::<String>();
     tokio::spawn(async move {
-        let plan = Plan::with_vars(&state.lab, std::slice::from_ref(&step_id), false, &state.vars).expect("planned above");
+        let (lab, vars) = state.lab(lab_id.as_deref()).expect("found above");
+        let plan = Plan::with_vars(lab, std::slice::from_ref(&step_id), false, &vars).expect("planned above");
         // The page closed, or Cancel pressed: the response is dropped, and so the run stops.
         let gone = tx.clone();
         let mut stream = StreamReporter { tx };
@@ -293,7 +325,8 @@ async fn progress_api(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
     }
     let progress = progress::load(&progress::progress_path());
     let steps = progress.labs.get(&state.lab.id).cloned().unwrap_or_default();
-    axum::Json(json!({ "lab": state.lab.id, "steps": steps })).into_response()
+    // `labs` holds every lab's steps, for pages of another lab than the default one.
+    axum::Json(json!({ "lab": state.lab.id, "steps": steps, "labs": progress.labs })).into_response()
 }
 
 /// Serves the built book; HTML pages get the API token, which only our own pages carry.
@@ -307,7 +340,7 @@ async fn static_file(State(state): State<Arc<AppState>>, uri: axum::http::Uri) -
     let path = if path.is_dir() { path.join("index.html") } else { path };
     if let Some(rebuild) = &state.rebuild {
         if path.extension().is_some_and(|e| e == "html") {
-            rebuild.if_edited(&state.lab).await;
+            rebuild.if_edited(&state.lab, &state.labs).await;
         }
     }
     let Ok(bytes) = tokio::fs::read(&path).await else {
@@ -340,7 +373,7 @@ struct Rebuild {
 impl Rebuild {
     /// Rebuilds when a source file is newer than the last build. A failed build keeps the
     /// previous pages and says why on the terminal, where the author is.
-    async fn if_edited(&self, lab: &Lab) {
+    async fn if_edited(&self, lab: &Lab, labs: &[Lab]) {
         let mut built_at = self.built_at.lock().await;
         let sources = self.sources.clone();
         let newest = tokio::task::spawn_blocking(move || newest_change(&[sources.join("book"), sources.join("book.toml"), sources.join("grader/assets")])).await.ok().flatten();
@@ -348,8 +381,8 @@ impl Rebuild {
             return;
         }
         let started = SystemTime::now();
-        let (sources, site, lab) = (self.sources.clone(), self.site.clone(), lab.clone());
-        match tokio::task::spawn_blocking(move || crate::book::build(&sources, Some(&site), lab)).await {
+        let (sources, site, lab, labs) = (self.sources.clone(), self.site.clone(), lab.clone(), labs.to_vec());
+        match tokio::task::spawn_blocking(move || crate::book::build(&sources, Some(&site), lab, labs)).await {
             Ok(Ok(_)) => eprintln!("Rebuilt the book after an edit."),
             Ok(Err(e)) => eprintln!("The edited book does not build; still serving the previous pages: {e:#}"),
             Err(e) => eprintln!("The book's rebuild stopped: {e}"),

@@ -208,3 +208,36 @@ fn validate_checks_the_books_quizzes_and_points_at_a_bad_one() {
         assert!(bad.stderr.contains(&expected), "missing {expected:?} in:\n{}", bad.stderr);
     }
 }
+
+/// A second lab beside the first: `list` shows both, `policy` covers both (or one with
+/// `--lab`), and `check --lab` picks one.
+#[test]
+fn several_labs_work_side_by_side() {
+    let dir = support::scratch_dir("two-labs");
+    std::fs::copy(root().join("labs/fargate-nginx.yaml"), dir.join("fargate-nginx.yaml")).unwrap();
+    std::fs::write(
+        dir.join("second.yaml"),
+        "version: 1\nid: second\ntitle: A second lab\nregion: us-east-1\nsteps:\n  - id: step-1\n    title: The load balancer\n    checks:\n      - id: alb\n        title: The ALB\n        kind: load_balancer\n        load_balancer: nginx-alb\n",
+    )
+    .unwrap();
+    let labs = dir.to_str().unwrap();
+    let list = grader(None, &["list", "--labs-dir", labs]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(list.stdout.contains("fargate-nginx · ") && list.stdout.contains("second · A second lab") && list.stdout.contains("grader check --lab ID STEP"), "{}", list.stdout);
+    let one = grader(None, &["list", "--labs-dir", labs, "--lab", "second"]);
+    assert!(!one.stdout.contains("fargate-nginx"), "{}", one.stdout);
+
+    let actions = |args: &[&str]| -> Vec<String> {
+        let run = grader(None, args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let policy: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        policy["Statement"][0]["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect()
+    };
+    let all = actions(&["policy", "--labs-dir", labs]);
+    assert!(all.contains(&"elasticloadbalancing:DescribeLoadBalancers".to_string()) && all.contains(&"ecs:DescribeServices".to_string()), "{all:?}");
+    let second = actions(&["policy", "--labs-dir", labs, "--lab", "second"]);
+    assert!(!second.contains(&"ecs:DescribeServices".to_string()), "{second:?}");
+    let typo = grader(None, &["check", "--labs-dir", labs, "--lab", "secnod", "step-1"]);
+    assert_eq!(typo.code, 2);
+    assert!(typo.stderr.contains("did you mean `second`?"), "{}", typo.stderr);
+}

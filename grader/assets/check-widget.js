@@ -184,7 +184,9 @@
       cancel.onclick = function () { controller.abort(); };
     }
     var headers = { "X-Grader-Token": token, "Accept": "application/x-ndjson" };
-    fetch(base + "/api/check/" + encodeURIComponent(step), { method: "POST", headers: headers, signal: controller ? controller.signal : undefined })
+    var lab = widget.getAttribute("data-grader-lab");
+    var url = base + "/api/check/" + encodeURIComponent(step) + (lab ? "?lab=" + encodeURIComponent(lab) : "");
+    fetch(url, { method: "POST", headers: headers, signal: controller ? controller.signal : undefined })
       .then(function (r) {
         var type = r.headers.get("Content-Type") || "";
         if (r.ok && type.indexOf("application/x-ndjson") !== -1 && r.body && r.body.getReader) {
@@ -250,7 +252,9 @@
       .then(function (progress) {
         if (!progress) return;
         widgets.forEach(function (widget) {
-          var last = progress.steps[widget.getAttribute("data-grader-step")];
+          var lab = widget.getAttribute("data-grader-lab");
+          var steps = (progress.labs && lab && progress.labs[lab]) || progress.steps;
+          var last = steps[widget.getAttribute("data-grader-step")];
           if (last && !widget.getAttribute("data-status")) {
             var when = new Date(last.checked_at * 1000).toLocaleString();
             showMessage(widget, "grader-" + last.status, "Last check (" + when + "): " + last.status + ".");

@@ -27,7 +27,7 @@ pub fn expand(markdown: &str, lab: &Lab) -> Result<String, Vec<DirectiveError>> 
 /// [`expand`], with check widgets that call the grader at `grader_url` (a hosted copy of the
 /// book talking to the learner's `grader serve --api-only`).
 pub fn expand_for(markdown: &str, lab: &Lab, grader_url: Option<&str>) -> Result<String, Vec<DirectiveError>> {
-    expand_chapter(markdown, lab, grader_url, None)
+    expand_chapter(markdown, lab, &[], grader_url, None)
 }
 
 /// Where a chapter's quiz files are: its directory on disk, and how errors name it
@@ -39,8 +39,15 @@ pub struct ChapterDir<'a> {
 }
 
 /// [`expand_for`] of a chapter in `dir`, whose `{{#quiz NAME}}` directives read
-/// `NAME.quiz.yml` there.
-pub fn expand_chapter(markdown: &str, lab: &Lab, grader_url: Option<&str>, dir: Option<ChapterDir<'_>>) -> Result<String, Vec<DirectiveError>> {
+/// `NAME.quiz.yml` there. `{{#check STEP}}` names a step of `lab`; `{{#check LAB:STEP}}` one
+/// of the lab `LAB` among `others`.
+pub fn expand_chapter(
+    markdown: &str,
+    lab: &Lab,
+    others: &[Lab],
+    grader_url: Option<&str>,
+    dir: Option<ChapterDir<'_>>,
+) -> Result<String, Vec<DirectiveError>> {
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     let mut errors = Vec::new();
     let mut in_code = false;
@@ -85,21 +92,46 @@ pub fn expand_chapter(markdown: &str, lab: &Lab, grader_url: Option<&str>, dir: 
         let (name, arg) = inner.split_once(char::is_whitespace).map(|(n, a)| (n, a.trim())).unwrap_or((inner, ""));
         let (line, column) = position(markdown, start);
         match name {
-            "check" => match lab.step(arg) {
-                Some(step) => edits.push((start..end, widget::check_widget(lab, step, grader_url))),
-                None => errors.push(DirectiveError {
-                    line,
-                    column,
-                    message: format!(
-                        "`{{{{#check {arg}}}}}` names no step of lab `{}`{}",
-                        lab.id,
-                        match crate::lab::did_you_mean(arg, lab.step_ids()) {
-                            Some(s) => format!("; did you mean `{s}`?"),
-                            None => format!(" (steps: {})", lab.step_ids().join(", ")),
-                        }
-                    ),
-                }),
-            },
+            "check" => {
+                // `alb:step-3` names another lab's step; the widget then says `--lab alb`.
+                let (named, step_id) = match arg.split_once(':') {
+                    Some((id, step)) => (Some(id), step),
+                    None => (None, arg),
+                };
+                let target = match named {
+                    None => Some(lab),
+                    Some(id) if id == lab.id => Some(lab),
+                    Some(id) => others.iter().find(|l| l.id == id),
+                };
+                let Some(target) = target else {
+                    let ids: Vec<&str> = std::iter::once(lab.id.as_str()).chain(others.iter().map(|l| l.id.as_str())).collect();
+                    let id = named.unwrap_or_default();
+                    errors.push(DirectiveError {
+                        line,
+                        column,
+                        message: match crate::lab::did_you_mean(id, ids.iter().copied()) {
+                            Some(s) => format!("`{{{{#check {arg}}}}}` names no lab `{id}`; did you mean `{s}`?"),
+                            None => format!("`{{{{#check {arg}}}}}` names no lab `{id}` (labs: {})", ids.join(", ")),
+                        },
+                    });
+                    continue;
+                };
+                match target.step(step_id) {
+                    Some(step) => edits.push((start..end, widget::check_widget(target, step, named.is_some(), grader_url))),
+                    None => errors.push(DirectiveError {
+                        line,
+                        column,
+                        message: format!(
+                            "`{{{{#check {arg}}}}}` names no step of lab `{}`{}",
+                            target.id,
+                            match crate::lab::did_you_mean(step_id, target.step_ids()) {
+                                Some(s) => format!("; did you mean `{s}`?"),
+                                None => format!(" (steps: {})", target.step_ids().join(", ")),
+                            }
+                        ),
+                    }),
+                }
+            }
             "check-kinds" => edits.push((start..end, widget::kinds_reference())),
             "quiz" => match dir.map(|d| quiz::load(d.path, d.shown, arg)) {
                 Some(Ok(found)) => edits.push((start..end, quiz::render(arg, &found))),
@@ -197,17 +229,35 @@ mod tests {
         std::fs::write(dir.path().join("step-8-service.quiz.yml"), &good).unwrap();
         let chapter = ChapterDir { path: dir.path(), shown: "book/lab/" };
         let md = "# Step 8\n\n## Check your understanding\n\n{{#quiz step-8-service}}\n";
-        let out = expand_chapter(md, &lab(), None, Some(chapter)).unwrap();
+        let out = expand_chapter(md, &lab(), &[], None, Some(chapter)).unwrap();
         assert!(out.contains("<section class=\"quiz\" data-quiz=\"step-8-service\""), "{out}");
         assert_eq!(out.matches("class=\"quiz-question\"").count(), 5);
 
         // A question without a right answer: the chapter's line, and the quiz file's.
         std::fs::write(dir.path().join("step-8-service.quiz.yml"), good.replacen("        correct: true\n", "", 1)).unwrap();
-        let errors = expand_chapter(md, &lab(), None, Some(chapter)).unwrap_err();
+        let errors = expand_chapter(md, &lab(), &[], None, Some(chapter)).unwrap_err();
         assert_eq!((errors[0].line, errors[0].column), (5, 1));
         assert!(errors[0].message.contains("book/lab/step-8-service.quiz.yml:2:5: question 1 has no right answer"), "{}", errors[0].message);
-        let missing = expand_chapter("{{#quiz nowhere}}\n", &lab(), None, Some(chapter)).unwrap_err();
+        let missing = expand_chapter("{{#quiz nowhere}}\n", &lab(), &[], None, Some(chapter)).unwrap_err();
         assert!(missing[0].message.contains("book/lab/nowhere.quiz.yml: failed to read the quiz"), "{}", missing[0].message);
+    }
+
+    #[test]
+    fn a_check_directive_may_name_another_lab() {
+        let other = crate::lab::parse_lab(
+            "other.yaml",
+            "version: 1\nid: alb\ntitle: Second\nregion: us-east-1\nsteps:\n  - id: step-1\n    title: First\n    checks:\n      - id: who\n        title: Who\n        kind: caller_identity\n",
+        )
+        .unwrap();
+        let out = expand_chapter("{{#check alb:step-1}}\n", &lab(), std::slice::from_ref(&other), None, None).unwrap();
+        assert!(out.contains("data-grader-step=\"step-1\" data-grader-lab=\"alb\""), "{out}");
+        assert!(out.contains("<code>grader check --lab alb step-1</code>"), "{out}");
+        let own = expand_chapter("{{#check fargate-nginx:step-4}}\n", &lab(), std::slice::from_ref(&other), None, None).unwrap();
+        assert!(own.contains("data-grader-lab=\"fargate-nginx\""), "{own}");
+        let typo = expand_chapter("{{#check abl:step-1}}\n", &lab(), std::slice::from_ref(&other), None, None).unwrap_err();
+        assert_eq!(typo[0].message, "`{{#check abl:step-1}}` names no lab `abl`; did you mean `alb`?");
+        let missing = expand_chapter("{{#check alb:step-9}}\n", &lab(), std::slice::from_ref(&other), None, None).unwrap_err();
+        assert!(missing[0].message.contains("names no step of lab `alb`"), "{}", missing[0].message);
     }
 
     #[test]

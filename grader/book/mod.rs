@@ -20,7 +20,10 @@ use crate::lab::Lab;
 
 /// The mdBook preprocessor, registered in book.toml as `[preprocessor.grader]`.
 pub struct GraderPreprocessor {
+    /// The lab of `{{#check STEP}}`.
     pub lab: Lab,
+    /// Every lab, for `{{#check LAB:STEP}}`.
+    pub labs: Vec<Lab>,
     /// Where hosted pages' check buttons find the learner's grader (`--grader-url`).
     pub grader_url: Option<String>,
 }
@@ -39,7 +42,7 @@ impl Preprocessor for GraderPreprocessor {
             let path = src.join(&relative);
             let shown = format!("{}/{}", ctx.config.book.src.display(), if relative.as_os_str().is_empty() { String::new() } else { format!("{}/", relative.display()) });
             let dir = ChapterDir { path: &path, shown: &shown };
-            match expand_chapter(&chapter.content, &self.lab, self.grader_url.as_deref(), Some(dir)) {
+            match expand_chapter(&chapter.content, &self.lab, &self.labs, self.grader_url.as_deref(), Some(dir)) {
                 Ok(content) => chapter.content = content,
                 Err(errors) => {
                     let file = chapter.source_path.as_ref().map(|p| format!("{shown}{}", p.file_name().unwrap_or_default().to_string_lossy())).unwrap_or_else(|| chapter.name.clone());
@@ -59,26 +62,26 @@ impl Preprocessor for GraderPreprocessor {
 
 /// `grader book preprocess`: the mdBook preprocessor protocol on stdin/stdout, so stock
 /// `mdbook build` and `mdbook serve` run the same code as `grader book build`.
-pub fn preprocess_stdio(lab: Lab) -> anyhow::Result<()> {
+pub fn preprocess_stdio(lab: Lab, labs: Vec<Lab>) -> anyhow::Result<()> {
     let (ctx, book) = mdbook_preprocessor::parse_input(std::io::stdin())?;
-    let book = GraderPreprocessor { lab, grader_url: None }.run(&ctx, book)?;
+    let book = GraderPreprocessor { lab, labs, grader_url: None }.run(&ctx, book)?;
     serde_json::to_writer(std::io::stdout(), &book)?;
     Ok(())
 }
 
 /// Builds the book in-process into `dest` (the book.toml build dir when `None`).
-pub fn build(root: &Path, dest: Option<&Path>, lab: Lab) -> anyhow::Result<PathBuf> {
-    build_with(root, dest, lab, None)
+pub fn build(root: &Path, dest: Option<&Path>, lab: Lab, labs: Vec<Lab>) -> anyhow::Result<PathBuf> {
+    build_with(root, dest, lab, labs, None)
 }
 
 /// [`build`], with check buttons that call the grader at `grader_url`.
-pub fn build_with(root: &Path, dest: Option<&Path>, lab: Lab, grader_url: Option<String>) -> anyhow::Result<PathBuf> {
+pub fn build_with(root: &Path, dest: Option<&Path>, lab: Lab, labs: Vec<Lab>, grader_url: Option<String>) -> anyhow::Result<PathBuf> {
     let mut book = MDBook::load(root).map_err(|e| anyhow::anyhow!("failed to load the book at {}: {e:#}", root.display()))?;
     if let Some(dest) = dest {
         book.config.build.build_dir = dest.to_path_buf();
     }
     // Replaces the command-line preprocessor of the same name from book.toml.
-    book.with_preprocessor(GraderPreprocessor { lab, grader_url });
+    book.with_preprocessor(GraderPreprocessor { lab, labs, grader_url });
     book.build().map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let out = if book.config.build.build_dir.is_absolute() { book.config.build.build_dir.clone() } else { root.join(&book.config.build.build_dir) };
     Ok(out)

@@ -25,7 +25,8 @@ fn inline(text: &str) -> String {
 /// The widget for one step: what will be verified, the command, hints behind toggles, and
 /// the button that `check-widget.js` wires to `POST /api/check/<STEP>` of the grader that
 /// serves the page, or of the one at `grader_url`.
-pub fn check_widget(lab: &Lab, step: &Step, grader_url: Option<&str>) -> String {
+/// `named_lab`: the directive named the lab, so the terminal command names it too.
+pub fn check_widget(lab: &Lab, step: &Step, named_lab: bool, grader_url: Option<&str>) -> String {
     let render = |t: &str| template::render(t, &lab.vars).unwrap_or_else(|_| t.to_string());
     let url = grader_url.map(|u| format!(" data-grader-url=\"{}\"", escape(u))).unwrap_or_default();
     let mut html = format!(
@@ -50,7 +51,8 @@ pub fn check_widget(lab: &Lab, step: &Step, grader_url: Option<&str>) -> String 
         html.push_str("<div class=\"grader-result\"></div></li>\n");
     }
     html.push_str(&format!(
-        "</ul>\n<p class=\"grader-cli\">From your terminal: <code>grader check {step}</code></p>\n<button class=\"grader-button\" type=\"button\">Check my progress</button>\n<div class=\"grader-status\" role=\"status\" aria-live=\"polite\"></div>\n</div>\n\n",
+        "</ul>\n<p class=\"grader-cli\">From your terminal: <code>grader check {lab}{step}</code></p>\n<button class=\"grader-button\" type=\"button\">Check my progress</button>\n<div class=\"grader-status\" role=\"status\" aria-live=\"polite\"></div>\n</div>\n\n",
+        lab = if named_lab { format!("--lab {} ", escape(&lab.id)) } else { String::new() },
         step = escape(&step.id)
     ));
     html
