@@ -49,9 +49,13 @@ fn without_code(html: &str) -> String {
 #[test]
 fn the_book_builds_with_a_widget_on_every_lab_step_page_and_working_links() {
     let site = built_book();
-    let lab = support::read("labs/fargate-nginx.yaml");
-    let steps: Vec<String> = lab.lines().filter_map(|l| l.strip_prefix("  - id: ")).map(str::to_string).collect();
+    let steps_of = |file: &str, lab: &str| -> Vec<(String, String)> {
+        support::read(file).lines().filter_map(|l| l.strip_prefix("  - id: ")).map(|s| (lab.to_string(), s.to_string())).collect()
+    };
+    let mut steps = steps_of("labs/fargate-nginx.yaml", "fargate-nginx");
     assert_eq!(steps.len(), 10, "{steps:?}");
+    steps.extend(steps_of("labs/alb.yaml", "alb"));
+    assert_eq!(steps.len(), 19, "{steps:?}");
     let mut widgets = BTreeSet::new();
     let mut pages = Vec::new();
     html_files(&site, &mut pages);
@@ -59,9 +63,11 @@ fn the_book_builds_with_a_widget_on_every_lab_step_page_and_working_links() {
     let mut broken = Vec::new();
     for page in &pages {
         let html = std::fs::read_to_string(page).unwrap();
-        for step in attribute_values(&html, "data-grader-step") {
+        // Each widget carries its step and then its lab.
+        let labs = attribute_values(&html, "data-grader-lab");
+        for (step, lab) in attribute_values(&html, "data-grader-step").into_iter().zip(labs) {
             if !page.ends_with("print.html") {
-                widgets.insert(step.to_string());
+                widgets.insert((lab.to_string(), step.to_string()));
             }
         }
         assert!(!without_code(&html).contains("{{#check"), "{} has an unexpanded directive", page.display());
@@ -80,7 +86,7 @@ fn the_book_builds_with_a_widget_on_every_lab_step_page_and_working_links() {
         }
     }
     assert!(broken.is_empty(), "broken internal links:\n{}", broken.join("\n"));
-    let expected: BTreeSet<String> = steps.into_iter().collect();
+    let expected: BTreeSet<(String, String)> = steps.into_iter().collect();
     assert_eq!(widgets, expected, "every lab step needs exactly its widget");
 }
 
@@ -150,7 +156,7 @@ fn every_chapter_has_objectives_a_recap_and_where_it_teaches_a_quiz() {
         "troubleshooting",
     ];
     let mut chapters: Vec<PathBuf> = Vec::new();
-    for dir in ["book", "book/lab"] {
+    for dir in ["book", "book/lab", "book/alb"] {
         for entry in std::fs::read_dir(root().join(dir)).unwrap().map(Result::unwrap) {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "md") && !reference.iter().any(|r| path.ends_with(r)) {
@@ -170,7 +176,8 @@ fn every_chapter_has_objectives_a_recap_and_where_it_teaches_a_quiz() {
         if !text.contains("\n## Recap\n") {
             problems.push(format!("{name}: no `## Recap`"));
         }
-        let wants_quiz = quizzed_concepts.contains(&stem.as_str()) || (name.starts_with("book/lab/") && stem != "index");
+        let in_a_lab = name.starts_with("book/lab/") || name.starts_with("book/alb/");
+        let wants_quiz = quizzed_concepts.contains(&stem.as_str()) || (in_a_lab && stem != "index");
         if wants_quiz && !text.contains(&format!("{{{{#quiz {stem}}}}}")) {
             problems.push(format!("{name}: no `{{{{#quiz {stem}}}}}`"));
         }

@@ -15,11 +15,14 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
-use grader::book::commands::{LabPage, lab_pages};
+use grader::book::commands::{LabPage, lab_pages, lab_pages_under};
 use support::{Account, Emulator, GraderRun, grader_in, root, scratch_dir, venv_bin};
 
 /// Steps whose page creates what the step checks, so their checks must fail before it.
 const CREATING_STEPS: &[&str] = &["step-3", "step-4", "step-5", "step-6", "step-7", "step-8"];
+/// The same for the second lab (`alb`): its step 1 checks what lab 1 left, and step 5 what
+/// step 4 built.
+const CREATING_ALB_STEPS: &[&str] = &["step-2", "step-3", "step-4", "step-6", "step-7", "step-8"];
 
 /// The shells the prerequisites promise (Git Bash is bash).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -134,8 +137,11 @@ impl Drop for Session {
     }
 }
 
-fn check(account: &Account, step: &str, vars: &[String]) -> GraderRun {
+fn check_lab(account: &Account, lab: Option<&str>, step: &str, vars: &[String]) -> GraderRun {
     let mut args = vec!["check", step, "--format", "json", "--no-wait"];
+    if let Some(lab) = lab {
+        args.extend(["--lab", lab]);
+    }
     for v in vars {
         args.extend(["--var", v.as_str()]);
     }
@@ -162,6 +168,8 @@ struct Variant {
     /// The learner's own names: (book default, theirs, grader variable).
     rename: Vec<(&'static str, &'static str, &'static str)>,
     shell: Shell,
+    /// Also walk the second lab's pages (before lab 1's clean-up, which it builds on).
+    second_lab: bool,
 }
 
 /// Runs the lab chapters; returns the cleanup report. Panics with the chapter, block,
@@ -176,12 +184,22 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
     let mut session = Session::start(&account, strict, variant.shell);
     let vars: Vec<String> = variant.rename.iter().map(|(_, theirs, var)| format!("{var}={theirs}")).collect();
     let mut last = None;
-    for page in pages() {
+    // Lab 1's pages, then the second lab's before lab 1's clean-up.
+    let mut walk = pages();
+    if variant.second_lab {
+        let cleanup = walk.iter().position(|p| p.step.as_deref() == Some("cleanup")).expect("lab 1 has a clean-up page");
+        let second = lab_pages_under(&root().join("book"), "alb/").expect("read the second lab's chapters");
+        assert!(second.len() >= 9, "SUMMARY.md lists the second lab's chapters");
+        walk.splice(cleanup..cleanup, second);
+    }
+    for page in walk {
         let chapter = format!("book/{}", page.path.display());
         let is_cleanup = page.step.as_deref() == Some("cleanup");
+        let lab = page.lab.as_deref();
+        let creating = if lab.is_some() { CREATING_ALB_STEPS } else { CREATING_STEPS };
         if let Some(step) = &page.step {
-            if CREATING_STEPS.contains(&step.as_str()) || is_cleanup {
-                let before = check(&account, step, &vars);
+            if creating.contains(&step.as_str()) || is_cleanup {
+                let before = check_lab(&account, lab, step, &vars);
                 let passing: Vec<_> = statuses(&before).into_iter().filter(|(_, s)| s == "pass" && !is_cleanup).collect();
                 assert!(passing.is_empty(), "{chapter}: before its commands ran, these checks of {step} already passed: {passing:?}\n{}", before.stdout);
                 assert_eq!(before.code, 1, "{chapter}: {step} should fail before its commands run:\n{}", before.stdout);
@@ -202,7 +220,7 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
                     BlockError::TimedOut => ("timed out after 180 s".to_string(), String::new(), true),
                 };
                 if strict || hung {
-                    let report = page.step.as_ref().map(|s| check(&account, s, &vars).stdout).unwrap_or_default();
+                    let report = page.step.as_ref().map(|s| check_lab(&account, lab, s, &vars).stdout).unwrap_or_default();
                     panic!(
                         "{chapter}:{}: a command block failed ({status})\n--- block\n{}--- stderr\n{stderr}--- grader report for this step\n{report}",
                         block.line, block.code
@@ -211,8 +229,8 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
             }
         }
         if let Some(step) = &page.step {
-            let after = check(&account, step, &vars);
-            if is_cleanup {
+            let after = check_lab(&account, lab, step, &vars);
+            if is_cleanup && lab.is_none() {
                 last = Some(after);
                 continue;
             }
@@ -223,14 +241,14 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
 }
 
 #[test]
-fn the_book_as_written_passes_every_step_and_cleans_up() {
-    let cleanup = walk_the_book(&Variant::default());
+fn the_book_as_written_passes_every_step_of_both_labs_and_cleans_up() {
+    let cleanup = walk_the_book(&Variant { second_lab: true, ..Variant::default() });
     assert_eq!(cleanup.code, 0, "after the cleanup page, `grader check cleanup` should pass:\n{}", cleanup.stdout);
 }
 
 #[test]
 fn the_book_as_written_passes_in_zsh_too() {
-    let cleanup = walk_the_book(&Variant { shell: Shell::Zsh, ..Variant::default() });
+    let cleanup = walk_the_book(&Variant { shell: Shell::Zsh, second_lab: true, ..Variant::default() });
     assert_eq!(cleanup.code, 0, "after the cleanup page in zsh, `grader check cleanup` should pass:\n{}", cleanup.stdout);
 }
 
@@ -240,7 +258,8 @@ fn the_book_as_written_passes_in_zsh_too() {
 #[test]
 fn lab_blocks_hold_no_shell_comments() {
     let mut found = Vec::new();
-    for page in pages() {
+    let second = lab_pages_under(&root().join("book"), "alb/").expect("read the second lab's chapters");
+    for page in pages().into_iter().chain(second) {
         for block in &page.blocks {
             for (i, line) in block.code.lines().enumerate() {
                 if has_comment(line) {

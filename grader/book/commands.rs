@@ -20,20 +20,34 @@ pub struct CommandBlock {
 pub struct LabPage {
     /// Path relative to the book's source directory (`lab/step-4-cluster.md`).
     pub path: PathBuf,
+    /// The lab its widget names (`{{#check alb:step-3}}`), or `None` for the first lab.
+    pub lab: Option<String>,
     pub step: Option<String>,
     pub blocks: Vec<CommandBlock>,
 }
 
 /// The chapters SUMMARY.md lists under `lab/`, in order, with their bash blocks.
 pub fn lab_pages(book_src: &Path) -> std::io::Result<Vec<LabPage>> {
+    lab_pages_under(book_src, "lab/")
+}
+
+/// The chapters SUMMARY.md lists under `folder` (`alb/` for the second lab), in order.
+pub fn lab_pages_under(book_src: &Path, folder: &str) -> std::io::Result<Vec<LabPage>> {
     let summary = std::fs::read_to_string(book_src.join("SUMMARY.md"))?;
     let mut pages = Vec::new();
     for event in Parser::new(&summary) {
         if let Event::Start(Tag::Link { dest_url, .. }) = event {
-            if dest_url.starts_with("lab/") && dest_url.ends_with(".md") {
+            if dest_url.starts_with(folder) && dest_url.ends_with(".md") {
                 let path = PathBuf::from(dest_url.as_ref());
                 let markdown = std::fs::read_to_string(book_src.join(&path))?;
-                pages.push(LabPage { step: checked_step(&markdown), blocks: bash_blocks(&markdown), path });
+                let (lab, step) = match checked_step(&markdown) {
+                    Some(named) => match named.split_once(':') {
+                        Some((lab, step)) => (Some(lab.to_string()), Some(step.to_string())),
+                        None => (None, Some(named)),
+                    },
+                    None => (None, None),
+                };
+                pages.push(LabPage { lab, step, blocks: bash_blocks(&markdown), path });
             }
         }
     }

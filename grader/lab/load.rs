@@ -11,7 +11,8 @@ use super::validate::validate;
 use super::Lab;
 
 /// The labs built into the binary, so `grader` works from any directory.
-const EMBEDDED: &[(&str, &str)] = &[("fargate-nginx.yaml", include_str!("../../labs/fargate-nginx.yaml"))];
+const EMBEDDED: &[(&str, &str)] =
+    &[("fargate-nginx.yaml", include_str!("../../labs/fargate-nginx.yaml")), ("alb.yaml", include_str!("../../labs/alb.yaml"))];
 
 /// The keys every check has, whatever its kind; serde only lists the kind's own keys when
 /// it rejects an unknown one, so suggestions look here too.
