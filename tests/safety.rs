@@ -57,7 +57,7 @@ fn the_generated_policy_is_enough_and_each_action_in_it_is_needed() {
     let finished = Account::fresh(&emulator);
     block_on(build(&finished, &LabBuild::default()));
     let empty = Account::fresh(&emulator);
-    let policy_run = grader(None, &["policy"]);
+    let policy_run = grader(None, &["policy", "--lab", "fargate-nginx"]);
     let policy: serde_json::Value = serde_json::from_str(&policy_run.stdout).unwrap();
     let actions: Vec<String> = policy["Statement"][0]["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect();
 
@@ -100,6 +100,62 @@ fn the_generated_policy_is_enough_and_each_action_in_it_is_needed() {
         }
         assert!(named, "`{action}` is in the policy, so some run without it must report \"missing permission `{action}`\"");
     }
+}
+
+/// The second lab's names as `support::alb` builds it, as `--var`s.
+const ALB_VARS: &[&str] = &[
+    "cluster=alb-course",
+    "service=web",
+    "family=alb-web",
+    "log_group=/ecs/alb-web",
+    "lb_group=alb-web-lb",
+    "task_group=alb-web-tasks",
+    "load_balancer=alb-web",
+    "target_group=alb-web-tg",
+];
+
+/// Every check of the second lab, build steps and clean-up, as one map of verdicts.
+fn alb_verdicts(account: &Account) -> (BTreeMap<String, String>, Vec<GraderRun>) {
+    let mut all = BTreeMap::new();
+    let mut runs = Vec::new();
+    for steps in [&["--all"][..], &["cleanup"][..]] {
+        let mut args = vec!["check", "--lab", "alb", "--format", "json", "--no-wait"];
+        args.extend_from_slice(steps);
+        for var in ALB_VARS {
+            args.extend(["--var", var]);
+        }
+        let run = grader(Some(account), &args);
+        all.extend(verdicts(&run));
+        runs.push(run);
+    }
+    (all, runs)
+}
+
+#[test]
+fn the_second_labs_policy_is_enough_under_iam_enforcement() {
+    let emulator = Emulator::start(&["--enforce-iam"]);
+    let built = Account::fresh(&emulator);
+    support::alb::build_alb_lab(&built);
+    let empty = Account::fresh(&emulator);
+    let policy = grader(None, &["policy", "--lab", "alb"]);
+    assert!(policy.stdout.contains("elasticloadbalancing:DescribeTargetHealth") && policy.stdout.contains("application-autoscaling:DescribeScalingPolicies"), "{}", policy.stdout);
+    for admin in [&built, &empty] {
+        let (baseline, _) = alb_verdicts(admin);
+        if std::ptr::eq(admin, &built) {
+            // The built lab takes the checks past their first question, into target health,
+            // listeners and scaling policies.
+            let passing = baseline.values().filter(|s| *s == "pass").count();
+            assert!(passing >= 10, "{baseline:?}");
+        }
+        let (with_policy, runs) = alb_verdicts(&reader(admin, &policy.stdout));
+        let messages: Vec<String> = runs.iter().flat_map(|r| r.json()["steps"].as_array().unwrap().clone()).flat_map(|s| s["checks"].as_array().unwrap().clone()).filter(|c| c["status"] != "pass").map(|c| format!("{}: {}", c["id"], c["message"])).collect();
+        assert_eq!(with_policy, baseline, "the policy's holder must get the admin's verdicts:\n{}", messages.join("\n"));
+        assert!(!messages.iter().any(|m| m.contains("missing permission")), "{messages:?}");
+    }
+    // And the enforcement is real: without the policy, the same user decides nothing.
+    let denied = reader(&empty, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}]}"#);
+    let (verdicts, _) = alb_verdicts(&denied);
+    assert!(verdicts.values().filter(|s| *s == "error").count() >= 10, "{verdicts:?}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod alb;
 pub mod lab;
 
 use std::io::{BufRead, BufReader};
