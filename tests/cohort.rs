@@ -294,9 +294,14 @@ fn a_class_of_30_gets_a_gradebook_that_says_what_the_json_says() {
 /// Runs `grader cohort --format json` as the instructor, with the AWS retry variables only as
 /// given (not inherited from whoever runs the tests), and returns the report.
 fn audit(emulator: &Emulator, roster: &Path, retry_env: &[(&str, &str)]) -> serde_json::Value {
+    audit_with(emulator, roster, retry_env, &[])
+}
+
+fn audit_with(emulator: &Emulator, roster: &Path, retry_env: &[(&str, &str)], args: &[&str]) -> serde_json::Value {
     let home = scratch_dir("cohort-home");
     let out = Command::new(env!("CARGO_BIN_EXE_grader"))
         .args(["cohort", "--roster", roster.to_str().unwrap(), "--scan-regions", "us-west-2", "--format", "json"])
+        .args(args)
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_MAX_ATTEMPTS")
@@ -376,4 +381,32 @@ fn a_profile_with_its_own_endpoint_is_audited_there() {
         .expect("run grader cohort");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON report ({e}): {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(report["accounts"][0]["status"], "pass", "{report}");
+}
+
+#[test]
+fn the_second_labs_audit_finds_a_forgotten_load_balancer_and_prices_it() {
+    let emulator = Emulator::shared();
+    let student = support::Account::fresh(emulator);
+    let vpc = student.aws_ok(&["ec2", "describe-vpcs", "--filters", "Name=isDefault,Values=true", "--query", "Vpcs[0].VpcId", "--output", "text"]);
+    let subnets = student.aws_ok(&["ec2", "describe-subnets", "--filters", &format!("Name=vpc-id,Values={vpc}"), "Name=default-for-az,Values=true", "--query", "Subnets[0:2].SubnetId", "--output", "text"]);
+    let subnets: Vec<&str> = subnets.split_whitespace().collect();
+    let mut create = vec!["elbv2", "create-load-balancer", "--name", "nginx-alb", "--type", "application", "--subnets"];
+    create.extend(&subnets);
+    student.aws_ok(&create);
+    student.aws_ok(&["elbv2", "create-target-group", "--name", "nginx-targets", "--protocol", "HTTP", "--port", "80", "--vpc-id", &vpc, "--target-type", "ip"]);
+    let clean = support::fresh_account_id();
+    let roster = scratch_dir("cohort-alb").join("roster.csv");
+    let id = &student.id;
+    std::fs::write(&roster, format!("label,account_id,role_arn\nforgetful,{id},arn:aws:iam::{id}:role/{AUDIT_ROLE}\ntidy,{clean},arn:aws:iam::{clean}:role/{AUDIT_ROLE}\n")).unwrap();
+    let report = audit_with(emulator, &roster, &[], &["--lab", "alb"]);
+    assert_eq!(report["lab"], "alb", "{report}");
+    assert_eq!(report["accounts"][1]["status"], "pass", "{report}");
+    let forgetful = &report["accounts"][0];
+    assert_eq!(forgetful["status"], "fail", "{forgetful}");
+    let leftovers = forgetful["leftovers"].as_array().unwrap();
+    let lb = leftovers.iter().find(|l| l["resource"] == "load_balancer").unwrap_or_else(|| panic!("{forgetful}"));
+    assert_eq!(lb["name"], "nginx-alb");
+    assert!((lb["usd_per_hour"].as_f64().unwrap() - 0.0325).abs() < 1e-9, "{lb}");
+    assert!(lb["teardown"][0].as_str().unwrap().starts_with("aws elbv2 delete-load-balancer --load-balancer-arn arn:aws:elasticloadbalancing:"), "{lb}");
+    assert!(leftovers.iter().any(|l| l["resource"] == "target_group" && l["name"] == "nginx-targets"), "{forgetful}");
 }
