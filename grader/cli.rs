@@ -101,8 +101,8 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 #[command(after_help = "The roster is a CSV file with the header `label,account_id,role_arn` and optional columns \
 `external_id,region,profile,email,sis_id`. Each learner account needs an audit role that trusts your account \
-(see `grader policy --trust`) with the permissions of `grader policy`. Exit code: 0 when every \
-account passes, 1 otherwise.")]
+(see `grader policy --trust`) with the permissions of `grader policy`. `--lab all` audits every lab's step \
+(steps named `LAB:STEP`). Exit code: 0 when every account passes, 1 otherwise.")]
 pub struct CohortArgs {
     /// The class roster (CSV).
     #[arg(long, value_name = "FILE")]
@@ -353,8 +353,16 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
 }
 
 async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
-    let lab = labs.select(args.lab.lab.as_deref())?;
-    let plan = Plan::new(lab, std::slice::from_ref(&args.step), args.all, &args.vars.vars)?;
+    // `--lab all`: every lab's step (clean-up by default) in one audit.
+    let combined;
+    let (lab, steps) = if args.lab.lab.as_deref() == Some(crate::lab::combined::ALL) {
+        combined = crate::lab::combined::combine(&labs.labs).map_err(Failure::invalid_lab)?;
+        let steps: Vec<String> = labs.labs.iter().filter(|l| l.step(&args.step).is_some()).map(|l| format!("{}:{}", l.id, args.step)).collect();
+        (&combined, steps)
+    } else {
+        (labs.select(args.lab.lab.as_deref())?, vec![args.step.clone()])
+    };
+    let plan = Plan::new(lab, &steps, args.all, &args.vars.vars)?;
     let file = args.roster.display().to_string();
     let text = std::fs::read_to_string(&args.roster).map_err(|e| Failure::usage(format!("failed to read the roster {file}: {e}")))?;
     let roster = crate::cohort::parse_roster(&file, &text)?;

@@ -336,17 +336,22 @@ fn a_failing_credential_process_is_named_with_its_command() {
     assert!(run.stderr.contains("sh -c 'echo vault is locked >&2; exit 3'"), "{}", run.stderr);
 }
 
-#[test]
-fn an_endpoint_that_never_answers_gives_exit_4_within_half_a_minute() {
+/// An endpoint that accepts every connection and never answers, as a broken proxy does.
+fn silent_endpoint() -> String {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", silent.local_addr().unwrap());
-    // Accept every connection and never answer, as a broken proxy does.
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for stream in silent.incoming() {
             held.push(stream);
         }
     });
+    url
+}
+
+#[test]
+fn an_endpoint_that_never_answers_gives_exit_4_within_half_a_minute() {
+    let url = silent_endpoint();
     let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")];
     let run = grader_in(None, &["check", "--all", "--endpoint-url", &url], &env);
     assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
@@ -356,14 +361,7 @@ fn an_endpoint_that_never_answers_gives_exit_4_within_half_a_minute() {
 
 #[test]
 fn ctrl_c_before_the_sign_in_answers_still_writes_the_autograder_file() {
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", silent.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in silent.incoming() {
-            held.push(stream);
-        }
-    });
+    let url = silent_endpoint();
     let dir = support::scratch_dir("interrupted");
     let (results, receipt) = (dir.join("results.json"), dir.join("receipt.json"));
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_grader"))

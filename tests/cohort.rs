@@ -409,4 +409,22 @@ fn the_second_labs_audit_finds_a_forgotten_load_balancer_and_prices_it() {
     assert!((lb["usd_per_hour"].as_f64().unwrap() - 0.0325).abs() < 1e-9, "{lb}");
     assert!(lb["teardown"][0].as_str().unwrap().starts_with("aws elbv2 delete-load-balancer --load-balancer-arn arn:aws:elasticloadbalancing:"), "{lb}");
     assert!(leftovers.iter().any(|l| l["resource"] == "target_group" && l["name"] == "nginx-targets"), "{forgetful}");
+
+    // Every lab's clean-up in one audit: each lab's step is a column of its own.
+    let both = audit_with(emulator, &roster, &[], &["--lab", "all"]);
+    assert_eq!(both["lab"], "all", "{both}");
+    let steps: Vec<&str> = both["steps"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["fargate-nginx:cleanup", "alb:cleanup"], "{both}");
+    assert_eq!(both["accounts"][1]["status"], "pass", "{both}");
+    let forgetful = &both["accounts"][0];
+    assert_eq!(forgetful["status"], "fail", "{forgetful}");
+    let failing: Vec<&str> = forgetful["report"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["checks"].as_array().unwrap())
+        .filter(|c| c["status"] != "pass")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing, ["alb/load-balancer-deleted", "alb/target-group-deleted"], "{forgetful}");
 }

@@ -27,10 +27,10 @@ pub struct HttpGet {
 fn port_80() -> u16 {
     80
 }
-fn root() -> String {
+pub(super) fn root() -> String {
     "/".into()
 }
-fn ok() -> u16 {
+pub(super) fn ok() -> u16 {
     200
 }
 

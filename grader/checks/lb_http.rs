@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::http_get::probe;
+use super::http_get::{ok, probe, root};
 use super::{Ctx, Kind, Verdict};
 use crate::aws::AwsError;
 
@@ -18,13 +18,6 @@ pub struct LbHttp {
     pub status: u16,
     #[serde(default)]
     pub body_contains: Option<String>,
-}
-
-fn root() -> String {
-    "/".into()
-}
-fn ok() -> u16 {
-    200
 }
 
 impl Kind for LbHttp {

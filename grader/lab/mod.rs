@@ -1,5 +1,6 @@
 //! The lab model: what a lab file says, typed. Loading and validation live in submodules.
 
+pub mod combined;
 pub(crate) mod diagnostic;
 mod duration;
 mod load;
