@@ -97,7 +97,9 @@ pub async fn serve(opts: Serving, ready: impl FnOnce(u16)) -> Result<Exit, Failu
     let dir = private.prefix("fargate-grader-book-").tempdir().map_err(|e| Failure::usage(format!("failed to create a directory for the book: {e}")))?;
     let (site, rebuild) = match &book {
         Some(book) => {
-            let (site, rebuild) = build_site(book, &lab, &labs, dir.path()).await?;
+            // The book's own pages name their labs; `--lab` only picks the API's default.
+            let book_lab = crate::lab::default_lab(&labs).unwrap_or(&lab);
+            let (site, rebuild) = build_site(book, book_lab, &labs, dir.path()).await?;
             (Some(site), rebuild)
         }
         None => (None, None),
@@ -340,7 +342,7 @@ async fn static_file(State(state): State<Arc<AppState>>, uri: axum::http::Uri) -
     let path = if path.is_dir() { path.join("index.html") } else { path };
     if let Some(rebuild) = &state.rebuild {
         if path.extension().is_some_and(|e| e == "html") {
-            rebuild.if_edited(&state.lab, &state.labs).await;
+            rebuild.if_edited(crate::lab::default_lab(&state.labs).unwrap_or(&state.lab), &state.labs).await;
         }
     }
     let Ok(bytes) = tokio::fs::read(&path).await else {

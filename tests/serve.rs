@@ -147,11 +147,19 @@ fn the_check_api_runs_a_step_and_refuses_foreign_requests() {
         assert_eq!(cross_site.status(), 403);
         let unknown = client.post(format!("{}/api/check/step-42", server.base)).header("X-Grader-Token", &token).send().await.unwrap();
         assert_eq!(unknown.status(), 404);
+        // A widget of the second lab names it: `?lab=alb`.
+        let second: serde_json::Value =
+            client.post(format!("{}/api/check/step-2?lab=alb", server.base)).header("X-Grader-Token", &token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(second["lab"], "alb", "{second}");
+        assert_eq!(second["steps"][0]["title"], "Security groups", "{second}");
+        let no_lab = client.post(format!("{}/api/check/step-2?lab=nope", server.base)).header("X-Grader-Token", &token).send().await.unwrap();
+        assert_eq!(no_lab.status(), 404);
 
         let progress: serde_json::Value =
             client.get(format!("{}/api/progress", server.base)).header("X-Grader-Token", &token).send().await.unwrap().json().await.unwrap();
         assert_eq!(progress["steps"]["step-1"]["status"], "pass", "{progress}");
         assert_eq!(progress["steps"]["step-4"]["status"], "fail", "{progress}");
+        assert_eq!(progress["labs"]["alb"]["step-2"]["status"], "fail", "{progress}");
     });
     emulator.assert_read_only_since(before, Some(&account.id));
 }

@@ -30,8 +30,10 @@ impl LabSet {
         let ids: Vec<&str> = self.labs.iter().map(|l| l.id.as_str()).collect();
         let wanted = match id {
             Some(id) => id,
-            None if self.labs.len() == 1 => return Ok(&self.labs[0]),
-            None => "fargate-nginx",
+            None => match default_lab(&self.labs) {
+                Some(lab) => return Ok(lab),
+                None => "fargate-nginx",
+            },
         };
         self.labs.iter().find(|l| l.id == wanted).ok_or_else(|| {
             let mut message = format!("no lab `{wanted}`; available: {}", ids.join(", "));
@@ -40,6 +42,15 @@ impl LabSet {
             }
             UnknownLab(message)
         })
+    }
+}
+
+/// The lab a command uses without `--lab`, and the one a book's bare `{{#check STEP}}` names:
+/// the only lab, or `fargate-nginx` (the course's first).
+pub fn default_lab(labs: &[Lab]) -> Option<&Lab> {
+    match labs {
+        [only] => Some(only),
+        _ => labs.iter().find(|l| l.id == "fargate-nginx"),
     }
 }
 

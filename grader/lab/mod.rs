@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use duration::WaitFor;
-pub use load::{LabSet, UnknownLab, load_dir, load_embedded, parse_lab};
+pub use load::{LabSet, UnknownLab, default_lab, load_dir, load_embedded, parse_lab};
 pub(crate) use load::yaml_diagnostic;
 pub use crate::suggest::did_you_mean;
 
