@@ -256,9 +256,10 @@ async fn check_step(
     if lab.step(&step_id).is_none() {
         return refuse(StatusCode::NOT_FOUND, &format!("lab `{}` has no step `{step_id}`", lab.id));
     }
-    if let Err(e) = Plan::with_vars(lab, std::slice::from_ref(&step_id), false, &vars) {
-        return refuse(StatusCode::BAD_REQUEST, &e.0);
-    }
+    let plan = match Plan::with_vars(lab, std::slice::from_ref(&step_id), false, &vars) {
+        Ok(plan) => plan,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.0),
+    };
     // Signed in first, so that a learner without credentials gets the advice as an answer
     // of its own, before any stream starts.
     let signed_in = match grading::connect(&state.aws).await {
@@ -280,7 +281,6 @@ async fn check_step(
     let options = RunOptions { no_wait: false, max_wait: Some(BUTTON_MAX_WAIT) };
     let streaming = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains(NDJSON));
     if !streaming {
-        let plan = Plan::with_vars(lab, std::slice::from_ref(&step_id), false, &vars).expect("planned above");
         let mut progress = ProgressReporter::default();
         let mut dispatch = Dispatch::new(vec![&mut progress]);
         let end = grading::run(&aws, async { Ok(account) }, &plan, options, &mut dispatch, std::future::pending()).await;
@@ -290,6 +290,7 @@ async fn check_step(
         };
     }
     let (tx, rx) = mpsc::unbounded_channel::<String>();
+    // The run outlives this handler, so it plans again from the state it owns.
     tokio::spawn(async move {
         let (lab, vars) = state.lab(lab_id.as_deref()).expect("found above");
         let plan = Plan::with_vars(lab, std::slice::from_ref(&step_id), false, &vars).expect("planned above");

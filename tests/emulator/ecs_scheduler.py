@@ -155,11 +155,7 @@ class EcsScheduler:
         if deployment.get("taskDefinition") != service.task_definition:
             deployment = start_new_deployment(service)
 
-        cluster = backend.clusters.get(service.cluster_name)
-        cluster_active = cluster is not None and cluster.status == "ACTIVE"
-        if service.status != "ACTIVE":
-            service.desired_count = 0  # DeleteService --force scales to zero
-        target = service.desired_count if cluster_active else 0
+        target = desired_tasks(backend, service)
 
         running = service_tasks(backend, service)
         current = [t for t in running if t.started_by == deployment["id"]]
@@ -190,11 +186,7 @@ class EcsScheduler:
             service._emulator_force_deployment = False
             primary = start_rolling_deployment(service)
 
-        cluster = backend.clusters.get(service.cluster_name)
-        cluster_active = cluster is not None and cluster.status == "ACTIVE"
-        if service.status != "ACTIVE":
-            service.desired_count = 0  # DeleteService --force scales to zero
-        target = service.desired_count if cluster_active else 0
+        target = desired_tasks(backend, service)
 
         tasks = service_tasks(backend, service)
         current = [t for t in tasks if t.started_by == primary["id"]]
@@ -353,6 +345,16 @@ def is_fargate_task(task: Any) -> bool:
     return (
         task.launch_type == "FARGATE" or task.capacity_provider_name in FARGATE_CAPACITY_PROVIDERS
     )
+
+
+def desired_tasks(backend: Any, service: Any) -> int:
+    """How many tasks the service should run now: none once it is deleted (DeleteService
+    --force scales it to zero) or while its cluster is not ACTIVE."""
+    cluster = backend.clusters.get(service.cluster_name)
+    cluster_active = cluster is not None and cluster.status == "ACTIVE"
+    if service.status != "ACTIVE":
+        service.desired_count = 0
+    return service.desired_count if cluster_active else 0
 
 
 def service_tasks(backend: Any, service: Any) -> list[Any]:
