@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::aws::{AwsOptions, load_config};
 use crate::book::quiz;
-use crate::checks::{KINDS, Status};
+use crate::checks::{KINDS, Status, Vantage};
 use crate::events::{Dispatch, NdjsonReporter, Reporter};
 use crate::exit::{Exit, Failure};
 use crate::grading::{self, Plan};
@@ -265,10 +265,24 @@ pub struct CheckArgs {
     /// of what the passing checks graded, for `grader verify-receipt`.
     #[arg(long, value_name = "FILE")]
     pub receipt: Option<PathBuf>,
+    /// Grade from somewhere other than the learner's machine (a CI job, a shared server). The
+    /// lab's security groups admit only the learner's address, so a site that does not answer
+    /// here is judged on AWS's evidence instead (the task's access log, the load balancer's
+    /// target health), or left undecided: never failed for that alone. Implied by --role-arn
+    /// and by the gradescope, prairielearn and github-classroom formats.
+    #[arg(long)]
+    pub remote: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
     #[command(flatten)]
     pub assume: AssumeArgs,
+}
+
+impl CheckArgs {
+    /// Where this run looks from: the learner's machine unless something says otherwise.
+    pub fn vantage(&self) -> Vantage {
+        if self.remote || self.assume.role_arn.is_some() || self.format.is_classroom() { Vantage::Elsewhere } else { Vantage::Learner }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -428,7 +442,7 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
     let lab = labs.select(args.lab.lab.as_deref())?;
     let plan = Plan::new(lab, &args.steps, args.all, &args.vars.vars)?;
     let options = AwsOptions { role_arn: args.assume.role_arn.clone(), external_id: args.assume.external_id.clone(), ..args.aws.options(lab) };
-    let run_options = RunOptions { no_wait: args.no_wait, max_wait: args.max_wait.map(|w| w.0) };
+    let run_options = RunOptions { no_wait: args.no_wait, max_wait: args.max_wait.map(|w| w.0), vantage: args.vantage() };
 
     // Human lines go to stdout (or the --output file); with another format on stdout, to
     // stderr only when someone is watching it.

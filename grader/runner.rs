@@ -8,7 +8,7 @@ use futures::future::join_all;
 use tokio::sync::{mpsc, watch};
 
 use crate::aws::Aws;
-use crate::checks::{Ctx, KindSpec, Leftover, Resource, Status, Verdict};
+use crate::checks::{Ctx, KindSpec, Leftover, Resource, Status, Vantage, Verdict};
 use crate::lab::{Lab, Step, template};
 
 /// One check, ready to run: parameters rendered with the run's variables.
@@ -118,6 +118,8 @@ pub struct RunOptions {
     pub no_wait: bool,
     /// A cap on every check's `wait:`.
     pub max_wait: Option<Duration>,
+    /// Where the run looks from (the learner's machine unless told otherwise).
+    pub vantage: Vantage,
 }
 
 /// Runs every planned check and returns the outcomes in plan order. Events go to `events`
@@ -197,7 +199,7 @@ async fn run_one(
             None => aws.lookup(),
             Some(at) => aws.lookup_since(at),
         };
-        let ctx = Ctx { aws: lookup, region: &aws.region };
+        let ctx = Ctx { aws: lookup, region: &aws.region, vantage: options.vantage };
         let verdict = match check.kind.evaluate(&ctx).await {
             Ok(v) => v,
             Err(e) => Verdict::error(e.to_string()),

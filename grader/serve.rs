@@ -278,7 +278,8 @@ async fn check_step(
             return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
         }
     };
-    let options = RunOptions { no_wait: false, max_wait: Some(BUTTON_MAX_WAIT) };
+    // The book is served on the learner's own machine: its probes are the truth.
+    let options = RunOptions { no_wait: false, max_wait: Some(BUTTON_MAX_WAIT), vantage: crate::checks::Vantage::Learner };
     let streaming = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains(NDJSON));
     if !streaming {
         let mut progress = ProgressReporter::default();

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use aws_sdk_elasticloadbalancingv2::types::Action;
+
 use super::{AwsError, AwsErrorKind, Lookup};
 
 /// A load balancer as the checks see it.
@@ -31,6 +33,9 @@ pub struct TargetGroupInfo {
     pub protocol: String,
     pub port: Option<i32>,
     pub health_check_path: Option<String>,
+    /// The HTTP codes a health check must answer to count as healthy (`200`, `200-299`,
+    /// `200,302`); AWS's default for HTTP is `200`.
+    pub matcher: Option<String>,
     pub load_balancer_arns: Vec<String>,
 }
 
@@ -49,6 +54,44 @@ pub struct ListenerInfo {
     pub port: Option<i32>,
     pub protocol: String,
     pub forwards_to: Vec<String>,
+}
+
+fn to_target_group(tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup) -> TargetGroupInfo {
+    TargetGroupInfo {
+        arn: tg.target_group_arn().unwrap_or_default().to_string(),
+        name: tg.target_group_name().unwrap_or_default().to_string(),
+        target_type: tg.target_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+        protocol: tg.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
+        port: tg.port(),
+        health_check_path: tg.health_check_path().map(str::to_string),
+        matcher: tg.matcher().and_then(|m| m.http_code()).map(str::to_string),
+        load_balancer_arns: tg.load_balancer_arns().to_vec(),
+    }
+}
+
+/// The target groups some traffic of these actions goes to, sorted. A weighted forward
+/// sends nothing to a group of weight 0, so that group is not forwarded to.
+pub fn forwards_to(actions: &[Action]) -> Vec<String> {
+    let mut arns = Vec::new();
+    for action in actions {
+        match action.forward_config() {
+            // With a forward config, it (not the top-level ARN) says where traffic goes.
+            Some(forward) => arns.extend(forward.target_groups().iter().filter(|t| t.weight() != Some(0)).filter_map(|t| t.target_group_arn().map(str::to_string))),
+            None => arns.extend(action.target_group_arn().map(str::to_string)),
+        }
+    }
+    arns.sort();
+    arns.dedup();
+    arns
+}
+
+/// Whether a health check answered with `status` counts as healthy under `matcher`
+/// (`200`, `200-299`, `200,202,301-302`; none: AWS's default `200`).
+pub fn matcher_admits(matcher: Option<&str>, status: u16) -> bool {
+    matcher.unwrap_or("200").split(',').map(str::trim).any(|part| match part.split_once('-') {
+        Some((low, high)) => matches!((low.trim().parse::<u16>(), high.trim().parse::<u16>()), (Ok(l), Ok(h)) if l <= status && status <= h),
+        None => part.parse::<u16>() == Ok(status),
+    })
 }
 
 fn not_found<T>(e: AwsError) -> Result<Option<T>, AwsError> {
@@ -80,19 +123,21 @@ impl Lookup<'_> {
     /// The target group with this name, or `None`.
     pub async fn target_group(&self, region: &str, name: &str) -> Result<Arc<Option<TargetGroupInfo>>, AwsError> {
         self.cached("elasticloadbalancing:DescribeTargetGroups", format!("{region} {name}"), || async {
-            let out = match self.elb(region).describe_target_groups().names(name).send().await {
-                Ok(out) => out,
-                Err(e) => return not_found(AwsError::from_sdk("elasticloadbalancing:DescribeTargetGroups", e)),
-            };
-            Ok(out.target_groups().first().map(|tg| TargetGroupInfo {
-                arn: tg.target_group_arn().unwrap_or_default().to_string(),
-                name: tg.target_group_name().unwrap_or_default().to_string(),
-                target_type: tg.target_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
-                protocol: tg.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
-                port: tg.port(),
-                health_check_path: tg.health_check_path().map(str::to_string),
-                load_balancer_arns: tg.load_balancer_arns().to_vec(),
-            }))
+            match self.elb(region).describe_target_groups().names(name).send().await {
+                Ok(out) => Ok(out.target_groups().first().map(to_target_group)),
+                Err(e) => not_found(AwsError::from_sdk("elasticloadbalancing:DescribeTargetGroups", e)),
+            }
+        })
+        .await
+    }
+
+    /// The target group with this ARN (a listener names its groups by ARN), or `None`.
+    pub async fn target_group_by_arn(&self, region: &str, arn: &str) -> Result<Arc<Option<TargetGroupInfo>>, AwsError> {
+        self.cached("elasticloadbalancing:DescribeTargetGroups", format!("{region} {arn}"), || async {
+            match self.elb(region).describe_target_groups().target_group_arns(arn).send().await {
+                Ok(out) => Ok(out.target_groups().first().map(to_target_group)),
+                Err(e) => not_found(AwsError::from_sdk("elasticloadbalancing:DescribeTargetGroups", e)),
+            }
         })
         .await
     }
@@ -128,21 +173,51 @@ impl Lookup<'_> {
             let mut pages = self.elb(region).describe_listeners().load_balancer_arn(load_balancer_arn).into_paginator().send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| AwsError::from_sdk("elasticloadbalancing:DescribeListeners", e))?;
-                listeners.extend(page.listeners().iter().map(|l| {
-                    let mut forwards_to = Vec::new();
-                    for action in l.default_actions() {
-                        forwards_to.extend(action.target_group_arn().map(str::to_string));
-                        if let Some(forward) = action.forward_config() {
-                            forwards_to.extend(forward.target_groups().iter().filter_map(|t| t.target_group_arn().map(str::to_string)));
-                        }
-                    }
-                    forwards_to.sort();
-                    forwards_to.dedup();
-                    ListenerInfo { port: l.port(), protocol: l.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(), forwards_to }
+                listeners.extend(page.listeners().iter().map(|l| ListenerInfo {
+                    port: l.port(),
+                    protocol: l.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                    forwards_to: forwards_to(l.default_actions()),
                 }));
             }
             Ok(listeners)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_elasticloadbalancingv2::types::{ActionTypeEnum, ForwardActionConfig, TargetGroupTuple};
+
+    const BLUE: &str = "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/blue/73e2d6bc24d8a067";
+    const GREEN: &str = "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/green/2453ed029918f21f";
+
+    fn weighted(groups: &[(&str, Option<i32>)]) -> Action {
+        let tuples = groups.iter().map(|(arn, weight)| TargetGroupTuple::builder().target_group_arn(*arn).set_weight(*weight).build()).collect();
+        Action::builder().r#type(ActionTypeEnum::Forward).forward_config(ForwardActionConfig::builder().set_target_groups(Some(tuples)).build()).build()
+    }
+
+    #[test]
+    fn a_group_of_weight_zero_gets_no_traffic() {
+        assert_eq!(forwards_to(&[weighted(&[(BLUE, Some(1)), (GREEN, Some(0))])]), vec![BLUE.to_string()]);
+        assert_eq!(forwards_to(&[weighted(&[(BLUE, Some(0))])]), Vec::<String>::new());
+        // One group without a weight (as `--default-actions Type=forward,TargetGroupArn=…` makes).
+        assert_eq!(forwards_to(&[weighted(&[(GREEN, None)])]), vec![GREEN.to_string()]);
+        let plain = Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(BLUE).build();
+        assert_eq!(forwards_to(&[plain]), vec![BLUE.to_string()]);
+        let fixed = Action::builder().r#type(ActionTypeEnum::FixedResponse).build();
+        assert_eq!(forwards_to(&[fixed]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn matchers_read_as_aws_documents_them() {
+        assert!(matcher_admits(None, 200));
+        assert!(!matcher_admits(None, 204));
+        assert!(matcher_admits(Some("200-299"), 204));
+        assert!(matcher_admits(Some("200,302"), 302));
+        assert!(!matcher_admits(Some("200,302"), 301));
+        assert!(matcher_admits(Some("200, 301-302"), 301));
+        assert!(!matcher_admits(Some("garbage"), 200));
     }
 }

@@ -72,3 +72,26 @@ impl Lookup<'_> {
         .await
     }
 }
+
+/// How many of a stream's newest events `newest_events` reads: one page of GetLogEvents at
+/// its largest. An access log holds every request; a learner's own visit is among the
+/// newest unless something has been hammering the site since.
+const NEWEST_EVENTS: i32 = 10_000;
+
+impl Lookup<'_> {
+    /// The newest events of one stream as `(timestamp ms, message)`, or `None` when the
+    /// group or the stream does not exist.
+    pub async fn newest_events(&self, region: &str, group: &str, stream: &str) -> Result<Arc<Option<Vec<(i64, String)>>>, AwsError> {
+        self.cached("logs:GetLogEvents", format!("{region} {group} {stream}"), || async {
+            let call = self.logs(region).get_log_events().log_group_name(group).log_stream_name(stream).start_from_head(false).limit(NEWEST_EVENTS);
+            match call.send().await {
+                Ok(out) => Ok(Some(out.events().iter().map(|e| (e.timestamp().unwrap_or_default(), e.message().unwrap_or_default().to_string())).collect())),
+                Err(e) => {
+                    let e = AwsError::from_sdk("logs:GetLogEvents", e);
+                    if e.kind == AwsErrorKind::NotFound { Ok(None) } else { Err(e) }
+                }
+            }
+        })
+        .await
+    }
+}

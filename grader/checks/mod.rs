@@ -5,6 +5,7 @@
 //! tests loop over, and the dispatch from a parsed check to its code.
 
 mod absent;
+mod access_log;
 mod caller_identity;
 mod default_vpc;
 mod deployment;
@@ -141,12 +142,27 @@ impl Verdict {
     }
 }
 
+/// Where a run looks from, which decides what an HTTP check that gets no answer means.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Vantage {
+    /// The learner's own machine: the lab's security groups admit it, so a site that does
+    /// not answer is a fail.
+    #[default]
+    Learner,
+    /// Anywhere else (an autograder, a cohort audit, `--role-arn`): the lab's security
+    /// groups keep this machine out on purpose, so a site that does not answer is judged
+    /// on AWS's own evidence (access logs, target health), or left undecided.
+    Elsewhere,
+}
+
 /// What one attempt of a check can see while it runs.
 pub struct Ctx<'a> {
     /// Every AWS question of this attempt, as new as the attempt needs (see `Lookup`).
     pub aws: Lookup<'a>,
     /// The region the learner works in for this run.
     pub region: &'a str,
+    /// Where this run looks from.
+    pub vantage: Vantage,
 }
 
 /// One check kind's parameters and logic.

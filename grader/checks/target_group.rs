@@ -83,6 +83,7 @@ mod tests {
             protocol: "HTTP".into(),
             port: Some(80),
             health_check_path: Some("/".into()),
+            matcher: Some("200".into()),
             load_balancer_arns: vec![],
         }
     }

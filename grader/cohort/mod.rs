@@ -218,7 +218,8 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
         return failed(format!("the role belongs to account {account}, but the roster says {}", entry.account_id));
     }
     // An audit decides on what it sees now; nobody is there to wait for.
-    let options = RunOptions { no_wait: true, max_wait: None };
+    // An instructor's machine is not the learner's: HTTP checks judge AWS's evidence.
+    let options = RunOptions { no_wait: true, max_wait: None, vantage: crate::checks::Vantage::Elsewhere };
     let signed_in = async { Ok(account.clone()) };
     let end = match grading::run(&aws, signed_in, &run.plan, options, &mut Dispatch::default(), std::future::pending()).await {
         Ok(end) => end,

@@ -2,7 +2,8 @@
 
 Tests share one emulator per test binary and keep apart by account, so whatever
 makes the emulator behave like a less friendly AWS (a region-denying SCP, slow ENI
-release, short pages, odd DescribeClusters answers) is set per account:
+release, short pages, odd DescribeClusters answers, clients that security groups
+keep out) is set per account:
 `POST /_emulator/accounts/<ACCOUNT_ID>/settings` merges a JSON object into the
 account's settings (see `api_middleware.control_api`). Server flags give the
 defaults for every account; an account's own setting wins.
@@ -14,6 +15,7 @@ The settings are emulator configuration, not moto state: they survive
 from __future__ import annotations
 
 import copy
+import ipaddress
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -55,10 +57,18 @@ def _validate(key: str, value: Any) -> None:
     elif key == "creates_service_linked_role":
         if not isinstance(value, bool):
             raise SettingsError("creates_service_linked_role must be true or false")
+    elif key == "client_address":
+        # Security groups are judged against it (security_groups.py), so it must be
+        # an address a CIDR can contain.
+        try:
+            ipaddress.IPv4Address(value if isinstance(value, str) else "")
+        except ValueError:
+            raise SettingsError("client_address must be an IPv4 address such as 203.0.113.10") from None
     else:
         raise SettingsError(
             f"unknown setting {key!r}; known: allowed_regions, eni_release_seconds, "
-            "describe_failures, cluster_status, max_page_size, creates_service_linked_role"
+            "describe_failures, cluster_status, max_page_size, creates_service_linked_role, "
+            "client_address"
         )
 
 
@@ -141,6 +151,11 @@ class AccountSettings:
         """Whether CreateCluster may create ECS's service-linked role (false: a caller
         without iam:CreateServiceLinkedRole)."""
         return self._value(account_id, "creates_service_linked_role") is not False
+
+    def client_address(self, account_id: str) -> str | None:
+        """The public address the account's HTTP clients appear to come from, or None:
+        then security groups filter nothing (the responders answer every client)."""
+        return self._value(account_id, "client_address")
 
 
 # The one registry of the process: server.py sets its defaults from the flags.

@@ -18,7 +18,11 @@ target `healthy`, and nothing listens anywhere. Here, as on AWS:
   address and port, which forwards requests round robin to the healthy targets of
   its default action's target groups (all unhealthy: to all of them, as ALB "fails
   open"; none: 503, as ALB answers). The proxy goes when the listener or the load
-  balancer is deleted.
+  balancer is deleted;
+* when the account sets `client_address`, a client's connection to a listener is
+  judged against the load balancer's security groups (security_groups.py) and
+  dropped silently unless admitted. Proxied requests and health checks come from
+  the load balancer's address, which the task responders recognise and admit.
 
 Methods that read moto expect the caller to hold the backend lock, except the
 proxy's and the health checker's own threads, which take it briefly and never
@@ -36,11 +40,13 @@ import time
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeTargetGroup, elbv2_backends
 
+from account_settings import SETTINGS
+from security_groups import GatedHTTPServer, ingress_admits, security_groups_by_id
 from task_runtime import TaskRuntimes, task_private_ip
 
 # How often the health checker looks for targets due a check.
@@ -140,8 +146,11 @@ def code_matches(status: int, matcher: str) -> bool:
     return False
 
 
-def check_target(address: str | None, target_ip: str, port: int, check: HealthCheck) -> HealthResult:
-    """Send one health check, as the ALB's health checker would."""
+def check_target(
+    address: str | None, target_ip: str, port: int, check: HealthCheck, source: str
+) -> HealthResult:
+    """Send one health check from `source` (a load balancer's address), as the ALB's
+    health checker would."""
     now = time.monotonic()
     check_port = port if check.port == "traffic-port" else int(check.port)
     if address is None:
@@ -150,7 +159,9 @@ def check_target(address: str | None, target_ip: str, port: int, check: HealthCh
     if check.protocol == "TCP":
         # A network load balancer's check: the connection alone decides.
         try:
-            socket.create_connection((address, check_port), timeout=check.timeout).close()
+            socket.create_connection(
+                (address, check_port), timeout=check.timeout, source_address=(source, 0)
+            ).close()
         except TimeoutError:
             return HealthResult("unhealthy", "Target.Timeout", "Request timed out", now, check)
         except OSError:
@@ -159,7 +170,9 @@ def check_target(address: str | None, target_ip: str, port: int, check: HealthCh
     if check.protocol != "HTTP":
         # The responders speak plain HTTP; a TLS handshake with them fails.
         return HealthResult("unhealthy", "Target.FailedHealthChecks", "Health checks failed", now, check)
-    connection = http.client.HTTPConnection(address, check_port, timeout=check.timeout)
+    connection = http.client.HTTPConnection(
+        address, check_port, timeout=check.timeout, source_address=(source, 0)
+    )
     try:
         connection.request(
             "GET",
@@ -228,6 +241,8 @@ class LoadBalancers:
         self._proxies: dict[tuple[str, str, str], ListenerProxy] = {}
         self._bind_failures: set[tuple[str, str, str]] = set()
         self._next_target: dict[tuple[str, str, str], int] = {}
+        # Where health checks of a group no routing load balancer sends to come from.
+        self._checker_address: str | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_error = ""
@@ -267,8 +282,28 @@ class LoadBalancers:
     def _address_of(self, account_id: str, region: str, arn: str) -> str:
         key = (account_id, region, arn)
         if key not in self._addresses:
-            self._addresses[key] = self._runtimes.ip_pool.allocate()
+            self._addresses[key] = self._runtimes.ip_pool.allocate(load_balancer=True)
         return self._addresses[key]
+
+    def _health_source(self, key: TargetKey) -> str:
+        """The address a target's health checks come from (the caller holds the lock).
+
+        On AWS the load balancer's nodes check their targets, so the task's access
+        log shows the same address for checks as for forwarded requests: here the
+        first routing load balancer that sends to the group. A group that none sends
+        to (an internal ALB's, a network load balancer's) is checked from an address
+        of the health checker's own, also one the responders know as a load
+        balancer's, so a check is never judged by a security group.
+        """
+        backend = elbv2_backend(key.account_id, key.region)
+        target_group = backend.target_groups.get(key.target_group_arn) if backend is not None else None
+        for arn in getattr(target_group, "load_balancer_arns", None) or []:
+            address = self._addresses.get((key.account_id, key.region, arn))
+            if address is not None:
+                return address
+        if self._checker_address is None:
+            self._checker_address = self._runtimes.ip_pool.allocate(load_balancer=True)
+        return self._checker_address
 
     def _describe_health(self, target_group: Any, status: Any) -> Any:
         port = int(status.port)
@@ -321,7 +356,7 @@ class LoadBalancers:
                 continue  # CreateService refused these; the group may be gone since
             target_group.register([{"Id": private_ip, "Port": int(port)}])
             key = TargetKey(task._account_id, task.region_name, target_group.arn, private_ip, int(port))
-            self._health[key] = self._check(key, health_check_of(target_group))
+            self._health[key] = self._check(key, health_check_of(target_group), self._health_source(key))
             keys.append(key)
         self._registrations[id(task)] = keys
         return [key.target_group_arn for key in keys]
@@ -363,9 +398,9 @@ class LoadBalancers:
                 return False
         return True
 
-    def _check(self, key: TargetKey, check: HealthCheck) -> HealthResult:
+    def _check(self, key: TargetKey, check: HealthCheck, source: str) -> HealthResult:
         address = self._runtimes.responder_address(key.account_id, key.region, key.target_id)
-        return check_target(address, key.target_id, key.port, check)
+        return check_target(address, key.target_id, key.port, check, source)
 
     # ----- listeners ----------------------------------------------------------------
 
@@ -426,6 +461,31 @@ class LoadBalancers:
         for key in [k for k in self._addresses if in_scope(k) and k not in live_balancers]:
             self._runtimes.ip_pool.release(self._addresses.pop(key))
 
+    def admit_client(self, listener_key: tuple[str, str, str], peer: str) -> str | None:
+        """Judge a client's connection to a listener (in the connection's thread).
+
+        Without the account's `client_address`: served as today, as `peer`. With
+        it: the client comes from that address, and is admitted (and forwarded as
+        that address) only if the load balancer's security groups, as they are now,
+        let it reach the listener's port; else None, and the connection is dropped.
+        The lock is held for the lookup only.
+        """
+        account_id, region, listener_arn = listener_key
+        client = SETTINGS.client_address(account_id)
+        if client is None:
+            return peer
+        with self._lock:
+            backend = elbv2_backend(account_id, region)
+            for load_balancer in list(backend.load_balancers.values()) if backend is not None else []:
+                listener = load_balancer.listeners.get(listener_arn)
+                if listener is None:
+                    continue
+                groups = security_groups_by_id(
+                    account_id, region, load_balancer.security_groups or [], load_balancer.vpc_id
+                )
+                return client if ingress_admits(groups, int(listener.port), client) else None
+        return None  # the listener is gone: nothing is there to admit the client
+
     def route(self, listener_key: tuple[str, str, str]) -> Route:
         """Where the next request to a listener goes (takes the lock)."""
         with self._lock:
@@ -482,10 +542,10 @@ class LoadBalancers:
         while not self._stopping.wait(HEALTH_LOOP_INTERVAL):
             try:
                 with self._lock:
-                    due = self._due_checks()
+                    due = [(key, check, self._health_source(key)) for key, check in self._due_checks()]
                 # The checks themselves run without the lock: a responder takes it to
                 # write its access-log line.
-                results = [(key, self._check(key, check)) for key, check in due]
+                results = [(key, self._check(key, check, source)) for key, check, source in due]
                 with self._lock:
                     for key, result in results:
                         self._health[key] = result
@@ -678,6 +738,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 if name.lower() not in HOP_BY_HOP and not name.lower().startswith("x-forwarded-"):
                     connection.putheader(name, value)
             forwarded_for = self.headers.get("X-Forwarded-For")
+            # The account's client address when it sets one (see admit_client).
             client = self.client_address[0]
             connection.putheader("X-Forwarded-For", f"{forwarded_for}, {client}" if forwarded_for else client)
             connection.putheader("X-Forwarded-Proto", "http")
@@ -726,17 +787,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         pass  # an ALB's access log is off by default
 
 
-class _ProxyServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-
+class _ProxyServer(GatedHTTPServer):
     def __init__(self, balancers: LoadBalancers, listener_key: tuple[str, str, str], address: str, port: int):
         self.balancers = balancers
         self.listener_key = listener_key
         self.address = address
         self.port = port
         super().__init__((address, port), _ProxyHandler)
+
+    def admit(self, peer: str) -> str | None:
+        return self.balancers.admit_client(self.listener_key, peer)
 
 
 class ListenerProxy:

@@ -6,6 +6,11 @@ it would against the lab's nginx task. A task without a public IP gets one on an
 internal loopback address, which only the emulated load balancers use. Each
 request is reported to a callback as an nginx access-log line, which the task
 runtime writes to CloudWatch Logs.
+
+Each connection first passes a gate (the task's security groups, when the
+account names a client address; see security_groups.py): a dropped connection
+gets no answer and no access-log line, an admitted one is logged with the
+address the gate names.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from security_groups import ConnectionGate, GatedHTTPServer
 
 WELCOME_PAGE = b"""<!DOCTYPE html>
 <html>
@@ -89,6 +96,8 @@ class _NginxHandler(BaseHTTPRequestHandler):
         agent = self.headers.get("User-Agent", "-")
         # Set by a load balancer in front: the client it forwarded for.
         forwarded_for = self.headers.get("X-Forwarded-For", "-")
+        # client_address is the address the gate named: the account's client address
+        # for an admitted direct client, else the peer (a load balancer, or 127.0.0.1).
         return (
             f'{self.client_address[0]} - - [{stamp}] "{self.requestline}" '
             f'{status} {size} "{referer}" "{agent}" "{forwarded_for}"'
@@ -99,14 +108,14 @@ class _NginxHandler(BaseHTTPRequestHandler):
         pass
 
 
-class _NginxServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], sink: AccessLogSink):
+class _NginxServer(GatedHTTPServer):
+    def __init__(self, address: tuple[str, int], sink: AccessLogSink, gate: ConnectionGate | None):
         self._sink = sink
+        self._gate = gate
         super().__init__(address, _NginxHandler)
+
+    def admit(self, peer: str) -> str | None:
+        return self._gate(peer) if self._gate is not None else peer
 
     def report(self, line: str) -> None:
         try:
@@ -118,10 +127,10 @@ class _NginxServer(ThreadingHTTPServer):
 class NginxResponder:
     """Serves the nginx welcome page on one address until stopped."""
 
-    def __init__(self, ip: str, port: int, sink: AccessLogSink):
+    def __init__(self, ip: str, port: int, sink: AccessLogSink, gate: ConnectionGate | None = None):
         self.ip = ip
         self.port = port
-        self._server = _NginxServer((ip, port), sink)  # binds now; raises OSError
+        self._server = _NginxServer((ip, port), sink, gate)  # binds now; raises OSError
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

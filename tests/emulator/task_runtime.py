@@ -11,7 +11,12 @@ An awsvpc task without a public IP still gets a responder, on an internal loopba
 address that no API shows: the emulated load balancers reach a task by its private
 IP, and `responder_address` maps that private IP to where the responder listens.
 
-Every function here expects the caller to hold the emulator's backend lock.
+When the task's account sets `client_address`, each connection to a responder
+from anywhere but a load balancer is judged against the ENI's security groups
+(`TaskRuntimes._gate`, security_groups.py).
+
+Every function here expects the caller to hold the emulator's backend lock,
+except the responders' gates, which run in the responders' threads.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from moto.logs.models import logs_backends
 
 from account_settings import SETTINGS
 from nginx_responder import NginxResponder, stop_responders
+from security_groups import ConnectionGate, ingress_admits
 
 # Images whose reference contains this marker can never be pulled: the trap the
 # grader's tests use for "the service never becomes stable".
@@ -65,21 +71,40 @@ class PublicIpPool:
 
     Addresses are drawn at random so that several emulators on one machine rarely
     pick the same one; a caller that fails to bind an address tries another.
+
+    The pool also knows which addresses load balancers send from, so a responder
+    can tell load-balancer traffic (never filtered) from a direct client.
     """
 
     def __init__(self) -> None:
         self._in_use: set[str] = set()
+        # Read by the responders' connection threads without the backend lock (a
+        # health check connects while the scheduler holds it), hence a lock of its own.
+        self._sources_lock = threading.Lock()
+        self._load_balancer_sources: set[str] = set()
 
-    def allocate(self) -> str:
+    def allocate(self, load_balancer: bool = False) -> str:
+        """A fresh address; `load_balancer`: one a load balancer sends from."""
         for _ in range(1000):
             ip = f"127.0.{random.randint(1, 254)}.{random.randint(1, 254)}"
             if ip not in self._in_use:
                 self._in_use.add(ip)
+                if load_balancer:
+                    with self._sources_lock:
+                        self._load_balancer_sources.add(ip)
                 return ip
         raise RuntimeError("no free loopback address for a task public IP")
 
     def release(self, ip: str) -> None:
         self._in_use.discard(ip)
+        with self._sources_lock:
+            self._load_balancer_sources.discard(ip)
+
+    def is_load_balancer(self, ip: str) -> bool:
+        """Whether a connection from `ip` is an emulated load balancer's (safe without
+        the backend lock)."""
+        with self._sources_lock:
+            return ip in self._load_balancer_sources
 
 
 @dataclass
@@ -264,7 +289,9 @@ class TaskRuntimes:
             try:
                 responders = []
                 for port in ports:
-                    responders.append(NginxResponder(ip, port, self._access_log_sink(runtime)))
+                    responders.append(
+                        NginxResponder(ip, port, self._access_log_sink(runtime), self._gate(runtime, port))
+                    )
             except OSError as error:
                 # Another process (often another emulator) holds this address.
                 print(f"emulator: cannot bind {ip}: {error}", file=sys.stderr)
@@ -277,6 +304,31 @@ class TaskRuntimes:
             return ip
         print("emulator: gave up finding a bindable loopback address", file=sys.stderr)
         return None
+
+    def _gate(self, runtime: TaskRuntime, port: int) -> ConnectionGate:
+        """Judge each connection to the task's responder on `port` (in its own thread).
+
+        Without the account's `client_address` every connection is served as today.
+        With it, load-balancer traffic (from an address the pool gave a load
+        balancer) is served as is: the tasks' rule that admits the load balancer's
+        group is not checked. Any other connection is a direct client from
+        `client_address`, judged against the ENI's security groups as they are now
+        (rules change while a task runs).
+
+        The load-balancer test comes before the backend lock: a health check may
+        connect while the scheduler holds the lock and waits for the answer.
+        """
+
+        def admit(peer: str) -> str | None:
+            client = SETTINGS.client_address(runtime.account_id)
+            if client is None or self._ips.is_load_balancer(peer):
+                return peer
+            with self._lock:
+                eni = task_eni(runtime.task)
+                admitted = eni is not None and ingress_admits(list(eni.group_set), port, client)
+            return client if admitted else None
+
+        return admit
 
     def _access_log_sink(self, runtime: TaskRuntime) -> Callable[[str], None]:
         def sink(line: str) -> None:
