@@ -89,6 +89,8 @@ pub(crate) fn partition(region: &str) -> &'static str {
         "aws-cn"
     } else if region.starts_with("us-gov-") {
         "aws-us-gov"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
     } else {
         "aws"
     }

@@ -158,6 +158,7 @@ pub fn gradescope(grading: &Grading) -> String {
                 "max_score": c.points,
                 "status": if c.verdict == Verdict::Passed { "passed" } else { "failed" },
                 "output": c.evidence(),
+                "output_format": "text",
                 "visibility": "visible",
             })
         })
@@ -167,6 +168,10 @@ pub fn gradescope(grading: &Grading) -> String {
         // Whole seconds, as in the specification's example; a run under a second counts as one.
         "execution_time": grading.report.duration_ms.div_ceil(1000),
         "output": grading.overview(&checks),
+        // Plain text everywhere: the top-level output's default is `simple_format`, which
+        // renders HTML, and text such as `<none>` or a `<h1>` in a found body would vanish.
+        "output_format": "text",
+        "test_output_format": "text",
         "visibility": "visible",
         "tests": tests,
     }))
@@ -215,41 +220,60 @@ pub fn prairielearn(grading: &Grading) -> String {
     pretty(&doc)
 }
 
-/// The result GitHub Classroom's reporter reads from a grading step
-/// (classroom-resources/autograding-io-grader `src/main.js` writes `version`, `status`,
-/// `max_score` and `tests[]` with `name`, `status`, `message`, `score`;
-/// github-education-resources/autograding-grading-reporter `src/main.js` decodes it from the
-/// base64 `<RUNNER>_RESULTS` variable, fails the job on status `fail` or `error`, and
-/// `src/notify-classroom.js` adds up the tests' `score` against `max_score`).
-/// An undecided check is status `error` with score 0, and any makes the whole result `error`.
+/// The result GitHub Classroom's reporter reads from a grading step, in the shape its own
+/// graders write (classroom-resources/autograding-command-grader `src/main.js`: `version` 1,
+/// `status`, `max_score`, `tests[]` with `name`, `status`, `score`, `message`, `test_code`,
+/// `filename: ''`, `line_no: 0`), written for how classroom-resources/autograding-grading-reporter
+/// reads it:
+/// - `src/notify-classroom.js` posts the sum of the tests' `score` over the sum of `max_score`,
+///   whatever `status` says, and skips a result whose `max_score` is 0. So an incomplete run
+///   (a check could not decide) has `max_score` 0 and posts no points rather than a low grade,
+///   and its first test, status `error`, says why.
+/// - `src/console-results.js` prints a test's `message` only for `error`, its `test_code`
+///   always, and `- line N` unless `line_no` is 0. So the message, expected, found and hint go
+///   in `test_code`, and `line_no` is 0.
 pub fn github_classroom(grading: &Grading) -> String {
     let checks = grading.checks();
-    let tests: Vec<Value> = checks
-        .iter()
-        .map(|c| {
-            json!({
-                "name": c.name(),
-                "status": match c.verdict {
-                    Verdict::Passed => "pass",
-                    Verdict::Failed => "fail",
-                    Verdict::CouldNotGrade(_) => "error",
-                },
-                "message": c.evidence(),
-                "score": c.earned(),
-            })
+    let incomplete = grading.incomplete(&checks);
+    let mut tests: Vec<Value> = Vec::new();
+    if let Some(why) = &incomplete {
+        tests.push(json!({
+            "name": "Grade incomplete: no points posted",
+            "status": "error",
+            "message": format!("{why}. No points are posted for this run, so that it is not taken for a grade."),
+            "test_code": "",
+            "filename": "",
+            "line_no": 0,
+            "score": 0,
+        }));
+    }
+    tests.extend(checks.iter().map(|c| {
+        json!({
+            "name": c.name(),
+            "status": match c.verdict {
+                Verdict::Passed => "pass",
+                Verdict::Failed => "fail",
+                Verdict::CouldNotGrade(_) => "error",
+            },
+            "message": c.evidence(),
+            "test_code": c.evidence(),
+            "filename": "",
+            "line_no": 0,
+            "score": if incomplete.is_some() { 0 } else { c.earned() },
         })
-        .collect();
-    let status = if grading.incomplete(&checks).is_some() {
+    }));
+    let status = if incomplete.is_some() {
         "error"
     } else if checks.iter().all(|c| c.verdict == Verdict::Passed) {
         "pass"
     } else {
         "fail"
     };
+    let max_score: u32 = if incomplete.is_some() { 0 } else { checks.iter().map(|c| c.points).sum() };
     pretty(&json!({
         "version": 1,
         "status": status,
-        "max_score": checks.iter().map(|c| c.points).sum::<u32>(),
+        "max_score": max_score,
         "tests": tests,
     }))
 }
@@ -398,7 +422,35 @@ mod tests {
         assert_eq!(gs["score"], 0);
         let gh = parse(&github_classroom(&grading));
         assert_eq!(gh["status"], "error");
+        assert_eq!(gh["max_score"], 0);
         assert!(gh["tests"].as_array().unwrap().iter().all(|t| t["status"] == "error"));
+    }
+
+    /// The points classroom-resources/autograding-grading-reporter posts for one runner's
+    /// result (`src/notify-classroom.js`, lines 6-31 at 43c2d9f): nothing when `max_score` is
+    /// 0 or missing, else the sum of every test's `score` over `max_score`.
+    fn reporter_posts(doc: &Value) -> Option<(u64, u64)> {
+        let max = doc["max_score"].as_u64().filter(|m| *m != 0)?;
+        Some((doc["tests"].as_array().unwrap().iter().map(|t| t["score"].as_u64().unwrap()).sum(), max))
+    }
+
+    /// What that reporter prints for each test (`src/console-results.js`, lines 23-42):
+    /// `message` only for `error`, ` - line N` unless `line_no` is 0, `test_code` whenever it
+    /// is not empty, `filename` never.
+    fn reporter_prints(doc: &Value) -> String {
+        let mut out = String::new();
+        for t in doc["tests"].as_array().unwrap() {
+            let line = if t["line_no"] != 0 { format!(" - line {}", t["line_no"]) } else { String::new() };
+            match t["status"].as_str().unwrap() {
+                "pass" => out.push_str(&format!("✅ {}{line}\n", t["name"].as_str().unwrap())),
+                "error" => out.push_str(&format!("Error: {}\n", t["message"].as_str().unwrap())),
+                _ => out.push_str(&format!("❌ {}{line}\n", t["name"].as_str().unwrap())),
+            }
+            if let Some(code) = t["test_code"].as_str().filter(|c| !c.is_empty()) {
+                out.push_str(&format!("Test code:\n{code}\n"));
+            }
+        }
+        out
     }
 
     #[test]
@@ -411,15 +463,36 @@ mod tests {
         let tests = doc["tests"].as_array().unwrap();
         let statuses: Vec<&str> = tests.iter().map(|t| t["status"].as_str().unwrap()).collect();
         assert_eq!(statuses, ["pass", "fail", "fail"]);
-        assert_eq!(tests.iter().map(|t| t["score"].as_u64().unwrap()).sum::<u64>(), 2);
-        assert_eq!(tests[1]["message"], "no cluster\nexpected: ACTIVE\nfound: none");
+        assert!(tests.iter().all(|t| t["line_no"] == 0 && t["filename"] == ""), "{doc}");
+        assert_eq!(reporter_posts(&doc), Some((2, 4)));
+        // A failed check's evidence is where the reporter prints it.
+        let printed = reporter_prints(&doc);
+        assert!(printed.contains("❌ step-4 · title of b\nTest code:\nno cluster\nexpected: ACTIVE\nfound: none"), "{printed}");
+        assert!(!printed.contains("- line"), "{printed}");
 
         let (undecided, plans) = self::report(undecided_checks());
         let doc = parse(&github_classroom(&Grading { report: &undecided, plans: &plans, setup_failure: None }));
         assert_eq!(doc["status"], "error");
-        assert_eq!(doc["tests"][3]["status"], "error");
-        assert_eq!(doc["tests"][4]["status"], "error");
-        assert_eq!(doc["tests"][3]["score"], 0);
+        // No points at all rather than 2 of 8: an incomplete run is not a grade.
+        assert_eq!(reporter_posts(&doc), None, "{doc}");
+        let tests = doc["tests"].as_array().unwrap();
+        assert_eq!(tests[0]["status"], "error");
+        assert_eq!(tests[4]["status"], "error");
+        assert_eq!(tests[5]["status"], "error");
+        let printed = reporter_prints(&doc);
+        assert!(printed.starts_with("Error: could not grade 2 check(s) (d, e)"), "{printed}");
+        assert!(printed.contains("No points are posted"), "{printed}");
+    }
+
+    #[test]
+    fn gradescope_output_is_plain_text() {
+        let (report, plans) = report(vec![]);
+        let doc = parse(&gradescope(&Grading { report: &report, plans: &plans, setup_failure: None }));
+        // gradescope/autograder_samples docs/specs.md, "Output String Formatting": the
+        // top-level output defaults to `simple_format` (HTML), which would swallow `<none>`.
+        assert_eq!(doc["output_format"], "text");
+        assert_eq!(doc["test_output_format"], "text");
+        assert!(doc["tests"].as_array().unwrap().iter().all(|t| t["output_format"] == "text"), "{doc}");
     }
 
     #[test]
