@@ -367,16 +367,9 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
 }
 
 async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
-    // `--lab all`: every lab's step (clean-up by default) in one audit.
-    let combined;
-    let (lab, steps) = if args.lab.lab.as_deref() == Some(crate::lab::combined::ALL) {
-        combined = crate::lab::combined::combine(&labs.labs).map_err(Failure::invalid_lab)?;
-        let steps: Vec<String> = labs.labs.iter().filter(|l| l.step(&args.step).is_some()).map(|l| format!("{}:{}", l.id, args.step)).collect();
-        (&combined, steps)
-    } else {
-        (labs.select(args.lab.lab.as_deref())?, vec![args.step.clone()])
-    };
-    let plan = Plan::new(lab, &steps, args.all, &args.vars.vars)?;
+    let mut combined = None;
+    let (lab, steps, vars) = lab_and_steps(labs, args.lab.lab.as_deref(), std::slice::from_ref(&args.step), &args.vars.vars, &mut combined)?;
+    let plan = Plan::new(lab, &steps, args.all, &vars)?;
     let file = args.roster.display().to_string();
     let text = std::fs::read_to_string(&args.roster).map_err(|e| Failure::usage(format!("failed to read the roster {file}: {e}")))?;
     let roster = crate::cohort::parse_roster(&file, &text)?;
@@ -438,9 +431,42 @@ pub fn labs(dir: &Option<PathBuf>) -> Result<LabSet, Failure> {
     loaded.map_err(|d| Failure::invalid_lab(d.to_string()))
 }
 
+/// The lab and the steps a check or an audit runs. `--lab all` is every lab's named steps
+/// (`LAB:STEP`, each lab's own variables). With no `--lab`, a clean-up step means every lab's
+/// clean-up: a learner who did both labs must hear about both labs' leftovers, whichever lab
+/// they think of. Otherwise, the one lab.
+/// The variables the plan still needs to apply come back with them (a combined lab has its
+/// variables filled in already).
+fn lab_and_steps<'a>(
+    labs: &'a LabSet,
+    lab: Option<&str>,
+    steps: &[String],
+    vars: &[(String, String)],
+    combined: &'a mut Option<Lab>,
+) -> Result<(&'a Lab, Vec<String>, Vec<(String, String)>), Failure> {
+    let every_cleanup = lab.is_none()
+        && labs.labs.len() > 1
+        && !steps.is_empty()
+        && steps.iter().all(|s| labs.select(None).ok().and_then(|l| l.step(s)).is_some_and(|s| s.phase == crate::lab::Phase::Cleanup));
+    if lab != Some(crate::lab::combined::ALL) && !every_cleanup {
+        return Ok((labs.select(lab)?, steps.to_vec(), vars.to_vec()));
+    }
+    let all = combined.insert(crate::lab::combined::combine(&labs.labs, vars).map_err(Failure::usage)?);
+    let mut chosen = Vec::new();
+    for step in steps {
+        let found: Vec<String> = labs.labs.iter().filter(|l| l.step(step).is_some()).map(|l| format!("{}:{step}", l.id)).collect();
+        if found.is_empty() {
+            return Err(Failure::usage(format!("no lab has a step `{step}`")));
+        }
+        chosen.extend(found);
+    }
+    Ok((all, chosen, Vec::new()))
+}
+
 async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
-    let lab = labs.select(args.lab.lab.as_deref())?;
-    let plan = Plan::new(lab, &args.steps, args.all, &args.vars.vars)?;
+    let mut combined = None;
+    let (lab, steps, vars) = lab_and_steps(labs, args.lab.lab.as_deref(), &args.steps, &args.vars.vars, &mut combined)?;
+    let plan = Plan::new(lab, &steps, args.all, &vars)?;
     let options = AwsOptions { role_arn: args.assume.role_arn.clone(), external_id: args.assume.external_id.clone(), ..args.aws.options(lab) };
     let run_options = RunOptions { no_wait: args.no_wait, max_wait: args.max_wait.map(|w| w.0), vantage: args.vantage() };
 
@@ -578,7 +604,7 @@ fn hint(labs: &LabSet, lab: &LabArg, step: &str) -> Result<Exit, Failure> {
     let lab = labs.select(lab.lab.as_deref())?;
     let plan = Plan::with_vars(lab, &[step.to_string()], false, &lab.vars)?;
     let (step, planned) = (plan.steps[0], plan.checks);
-    println!("{} · {}", step.id, step.title);
+    println!("{} · {}   (lab `{}`: {})", step.id, step.title, lab.id, lab.title);
     if let Some(goal) = &step.goal {
         println!("{goal}");
     }
@@ -589,7 +615,12 @@ fn hint(labs: &LabSet, lab: &LabArg, step: &str) -> Result<Exit, Failure> {
             println!("    hint: {hint}");
         }
     }
-    println!("\nCheck it with: grader check {}", step.id);
+    let lab_flag = if labs.select(None).is_ok_and(|first| first.id == lab.id) { String::new() } else { format!("--lab {} ", lab.id) };
+    if step.phase == crate::lab::Phase::Cleanup && lab_flag.is_empty() && labs.labs.len() > 1 {
+        println!("\nCheck it with: grader check {}   (every lab's clean-up; one lab's with --lab ID)", step.id);
+    } else {
+        println!("\nCheck it with: grader check {lab_flag}{}", step.id);
+    }
     Ok(Exit::Ok)
 }
 

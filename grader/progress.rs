@@ -122,14 +122,34 @@ impl Reporter for ProgressReporter {
                 let results = steps_to_record(&end.report, &self.planned, end.interrupted, now_secs());
                 let path = progress_path();
                 // The lock waits at most LOCK_PATIENCE: short enough to do in place.
-                if let Err(e) = record(&path, &self.lab, &results) {
-                    eprintln!("warning: failed to save progress to {}: {e}", path.display());
+                for (lab, results) in by_lab(&self.lab, results) {
+                    if let Err(e) = record(&path, &lab, &results) {
+                        eprintln!("warning: failed to save progress to {}: {e}", path.display());
+                    }
                 }
             }
             RunEvent::Check(_) => {}
         }
         Ok(())
     }
+}
+
+/// The results under the lab each belongs to: a run of every lab at once (`LAB:STEP` steps
+/// of the combined lab) is remembered under each lab's own step, where `grader list` and the
+/// book look.
+fn by_lab(lab: &str, results: Vec<(String, StepProgress)>) -> Vec<(String, Vec<(String, StepProgress)>)> {
+    if lab != crate::lab::combined::ALL {
+        return vec![(lab.to_string(), results)];
+    }
+    let mut labs: Vec<(String, Vec<(String, StepProgress)>)> = Vec::new();
+    for (step, progress) in results {
+        let Some((lab, step)) = step.split_once(':') else { continue };
+        match labs.iter_mut().find(|(l, _)| l == lab) {
+            Some((_, steps)) => steps.push((step.to_string(), progress)),
+            None => labs.push((lab.to_string(), vec![(step.to_string(), progress)])),
+        }
+    }
+    labs
 }
 
 /// The steps of a report worth remembering. After Ctrl-C a step counts only when every one

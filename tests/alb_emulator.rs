@@ -381,7 +381,13 @@ steps:
 "#;
 
 fn check_alb_kinds(account: &Account, labs: &std::path::Path, steps: &[&str]) -> std::collections::BTreeMap<String, (String, String)> {
+    check_alb_kinds_with(account, labs, steps, &[])
+}
+
+/// `check_alb_kinds` with more flags (`--remote`).
+fn check_alb_kinds_with(account: &Account, labs: &std::path::Path, steps: &[&str], extra: &[&str]) -> std::collections::BTreeMap<String, (String, String)> {
     let mut args = vec!["check", "--labs-dir", labs.to_str().unwrap(), "--lab", "alb-kinds", "--format", "json", "--no-wait"];
+    args.extend_from_slice(extra);
     args.extend_from_slice(steps);
     let run = support::grader(Some(account), &args);
     assert!(run.code <= 1, "{}\n{}", run.stdout, run.stderr);
@@ -475,4 +481,47 @@ fn the_load_balancer_check_kinds_pass_on_a_built_lab_and_name_what_is_missing_or
     account.aws_ok(&["elbv2", "delete-target-group", "--target-group-arn", &lab.target_group]);
     let gone = check_alb_kinds(&account, &labs, &["cleanup"]);
     assert!(gone.values().all(|(status, _)| status == "pass"), "{gone:#?}");
+}
+
+#[test]
+fn graded_from_elsewhere_the_site_behind_the_load_balancer_passes_on_target_health_and_is_never_failed_for_silence() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    let labs = support::scratch_dir("alb-remote-lab");
+    std::fs::write(labs.join("alb-kinds.yaml"), ALB_KINDS_LAB).unwrap();
+    let lab = build_alb_lab(&account);
+    wait_for_two_healthy_targets(&account, &lab, &BTreeSet::new());
+    // The lab as taught: the load balancer admits the learner's own address only.
+    let lb_sg = text(&account, &["ec2", "describe-security-groups", "--group-names", "alb-web-lb", "--query", "SecurityGroups[0].GroupId"]);
+    account.aws_ok(&["ec2", "revoke-security-group-ingress", "--group-id", &lb_sg, "--protocol", "tcp", "--port", "80", "--cidr", "0.0.0.0/0"]);
+    account.aws_ok(&["ec2", "authorize-security-group-ingress", "--group-id", &lb_sg, "--protocol", "tcp", "--port", "80", "--cidr", "203.0.113.10/32"]);
+
+    emulator.configure(&account.id, serde_json::json!({ "client_address": "203.0.113.10" }));
+    assert_eq!(check_alb_kinds(&account, &labs, &["balancer"])["site"].0, "pass", "the learner reaches the site");
+
+    // From elsewhere, nothing answers. As the learner's own check that is a fail...
+    emulator.configure(&account.id, serde_json::json!({ "client_address": "198.51.100.20" }));
+    assert!(http_get(&lab.dns).is_err(), "the group must drop the autograder's request");
+    let local = check_alb_kinds(&account, &labs, &["balancer"]);
+    assert_eq!(local["site"].0, "fail", "{local:#?}");
+    // ...graded from elsewhere, AWS's own view decides: a listener forwarding to healthy
+    // targets checked on the same path.
+    let remote = check_alb_kinds_with(&account, &labs, &["balancer"], &["--remote"]);
+    assert_eq!(remote["site"].0, "pass", "{remote:#?}");
+    assert!(remote["site"].1.contains("graded from elsewhere: `alb-web` forwards port 80 to `alb-web-tg`, whose health checks of `/` find 2 healthy target(s)"), "{remote:#?}");
+
+    // No healthy target behind the listener: undecided from elsewhere, not a fail and not a pass.
+    account.aws_ok(&["ecs", "update-service", "--cluster", CLUSTER, "--service", SERVICE, "--desired-count", "0"]);
+    wait_for("the targets to go", Duration::from_secs(30), || {
+        let health = target_health(&account, &lab.target_group);
+        if health.iter().any(|(_, state, _)| state == "healthy") { Err(format!("{health:?}")) } else { Ok(()) }
+    });
+    let empty = check_alb_kinds_with(&account, &labs, &["balancer"], &["--remote"]);
+    assert_eq!(empty["site"].0, "error", "{empty:#?}");
+    assert!(empty["site"].1.starts_with("could not grade from here"), "{empty:#?}");
+    // The learner, meanwhile, sees the load balancer's own 503, explained.
+    emulator.configure(&account.id, serde_json::json!({ "client_address": "203.0.113.10" }));
+    let at_home = check_alb_kinds(&account, &labs, &["balancer"]);
+    assert_eq!(at_home["site"].0, "fail", "{at_home:#?}");
+    assert!(at_home["site"].1.contains("answered 503; 503 is the load balancer's: its target group has no healthy target"), "{at_home:#?}");
 }

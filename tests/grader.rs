@@ -4,6 +4,7 @@
 mod support;
 
 use support::lab::{LabBuild, Upto, block_on, build, clean_up};
+use serde_json::json;
 use support::{Account, Emulator, grader};
 
 fn fresh() -> Account {
@@ -546,4 +547,72 @@ fn ndjson_writes_the_events_as_they_happen_and_ends_with_the_report() {
     assert_eq!(report["schema"], "grader.report/v1");
     assert_eq!(report["summary"]["pass"], 1);
     assert_eq!(report["summary"]["fail"], 1);
+}
+
+/// The public IP the `public-ip` check of a step-9 run found (`… answers at IP (task …)`).
+fn public_ip_of(run: &support::GraderRun) -> String {
+    let message = run.check("public-ip")["message"].as_str().unwrap().to_string();
+    message.split(" answers at ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap_or_else(|| panic!("no IP in {message}")).to_string()
+}
+
+#[test]
+fn graded_from_elsewhere_the_page_passes_on_the_task_s_access_log_and_is_never_failed_for_silence() {
+    let emulator = Emulator::shared();
+    let student = fresh();
+    // The lab as taught: port 80 open to the learner's own address only.
+    block_on(build(&student, &LabBuild { ingress_cidr: "203.0.113.10/32".into(), ..LabBuild::default() }));
+    let learner = json!({ "client_address": "203.0.113.10" });
+    let autograder = json!({ "client_address": "198.51.100.20" });
+
+    // From anywhere but the learner's machine the group drops the request. Run as the
+    // learner's own check, that silence is a fail that points at the security group...
+    emulator.configure(&student.id, autograder.clone());
+    let local = check(&student, &["step-9", "--no-wait"]).check("http-200");
+    assert_eq!(local["status"], "fail", "{local}");
+    assert!(local["message"].as_str().unwrap().contains("no answer before the timeout: is port 80 open"), "{local}");
+
+    // ...but graded from elsewhere it never is. Nobody has opened the page yet, so the task's
+    // log holds no answer (the grader's own attempts never reached nginx): undecided, and the
+    // learner is told what to do.
+    let remote = check(&student, &["step-9", "--no-wait", "--remote"]);
+    let ip = public_ip_of(&remote);
+    let undecided = remote.check("http-200");
+    assert_eq!(undecided["status"], "error", "{undecided}");
+    let message = undecided["message"].as_str().unwrap();
+    assert!(message.starts_with("could not grade from here: GET http://"), "{message}");
+    assert!(message.contains(&format!("open http://{ip}:80/ once from your own machine")), "{message}");
+    assert_eq!(remote.code, 1);
+
+    // On the learner's machine the probe is the truth: the page answers, and so does curl.
+    emulator.configure(&student.id, learner);
+    let at_home = check(&student, &["step-9", "--no-wait"]);
+    assert_eq!(at_home.status_of("http-200"), "pass", "{}", at_home.stdout);
+    assert_eq!(support::curl_status(&ip, 80, "/"), Some(200));
+
+    // Then the autograder grades again: a pass on evidence, naming the learner's address.
+    emulator.configure(&student.id, autograder);
+    assert_eq!(support::curl_status(&ip, 80, "/"), None, "the group must drop the autograder's own request");
+    let evidence = check(&student, &["step-9", "--no-wait", "--remote"]).check("http-200");
+    assert_eq!(evidence["status"], "pass", "{evidence}");
+    assert!(evidence["message"].as_str().unwrap().starts_with("graded from elsewhere"), "{evidence}");
+    let found = evidence["found"].as_str().unwrap();
+    assert!(found.contains("`GET /` answered 200 to 203.0.113.10 at 20") && found.contains("/ecs/nginx-web"), "{found}");
+    assert!(found.contains("does not show the page's text"), "the log cannot prove the body; say so: {found}");
+
+    // The autograder formats and --role-arn grade from elsewhere without being told.
+    let file = support::scratch_dir("remote-gradescope").join("results.json");
+    let gs = grader(Some(&student), &["check", "step-9", "--no-wait", "--format", "gradescope", "--output", file.to_str().unwrap()]);
+    assert_eq!(gs.code, 0, "{}", gs.stderr);
+    let results: serde_json::Value = serde_json::from_str(&support::read(&file)).unwrap();
+    let http = results["tests"].as_array().unwrap().iter().find(|t| t["name"].as_str().unwrap().contains("answers 200")).unwrap().clone();
+    assert_eq!(http["score"], http["max_score"], "{results}");
+    let role = format!("arn:aws:iam::{}:role/grader-audit", student.id);
+    let through_role = grader(Some(&Account::root(emulator)), &["check", "step-9", "--no-wait", "--format", "json", "--role-arn", &role]);
+    assert_eq!(through_role.status_of("http-200"), "pass", "{}", through_role.stdout);
+
+    // A site that is really down is still found out from elsewhere: the service scaled to
+    // zero has no task to grade, whatever the old log says.
+    student.aws_ok(&["ecs", "update-service", "--cluster", "fargate-course", "--service", "web-nginx", "--desired-count", "0"]);
+    let down = check(&student, &["step-9", "--no-wait", "--remote"]);
+    assert_ne!(down.status_of("http-200"), "pass", "{}", down.stdout);
 }

@@ -7,10 +7,21 @@ use super::{CheckSpec, Lab, Step, template};
 /// The id of the combined lab.
 pub const ALL: &str = "all";
 
-/// The labs as one lab with no variables left to fill.
-pub fn combine(labs: &[Lab]) -> Result<Lab, String> {
+/// The labs as one lab with no variables left to fill; `overrides` (`--var`) replace a
+/// variable in every lab that has it, and one that no lab has is refused.
+pub fn combine(labs: &[Lab], overrides: &[(String, String)]) -> Result<Lab, String> {
+    if let Some((name, _)) = overrides.iter().find(|(name, _)| !labs.iter().any(|l| l.vars.contains_key(name))) {
+        return Err(format!("unknown variable `{name}` in `--var`: no lab has it"));
+    }
     let mut steps = Vec::new();
     for lab in labs {
+        let mut lab = lab.clone();
+        for (name, value) in overrides {
+            if let Some(var) = lab.vars.get_mut(name) {
+                *var = value.clone();
+            }
+        }
+        let lab = &lab;
         for step in &lab.steps {
             let mut checks = Vec::new();
             for check in &step.checks {
@@ -42,7 +53,7 @@ mod tests {
     #[test]
     fn every_lab_keeps_its_own_names_and_variables() {
         let labs = load_embedded().unwrap().labs;
-        let all = combine(&labs).unwrap();
+        let all = combine(&labs, &[]).unwrap();
         assert_eq!(all.steps.len(), labs.iter().map(|l| l.steps.len()).sum::<usize>());
         let cleanup = all.step("alb:cleanup").unwrap();
         let service = cleanup.checks.iter().find(|c| c.id == "alb/service-deleted").unwrap();
@@ -53,5 +64,16 @@ mod tests {
         let targets = all.step("alb:step-4").unwrap().checks.iter().find(|c| c.id == "alb/targets-healthy").unwrap();
         assert_eq!(targets.depends_on, ["alb/service-stable"]);
         assert!(all.steps.iter().all(|s| s.checks.iter().all(|c| !c.title.contains("{{"))));
+    }
+
+    #[test]
+    fn a_var_changes_every_lab_that_has_it_and_no_lab_is_an_error() {
+        let labs = load_embedded().unwrap().labs;
+        let all = combine(&labs, &[("cluster".into(), "my-cluster".into())]).unwrap();
+        for id in ["fargate-nginx/cluster-deleted", "alb/service-deleted"] {
+            let check = all.steps.iter().flat_map(|s| &s.checks).find(|c| c.id == id).unwrap();
+            assert!(serde_json::to_string(&check.kind).unwrap().contains("\"cluster\":\"my-cluster\""), "{id}: {:?}", check.kind);
+        }
+        assert!(combine(&labs, &[("clustr".into(), "x".into())]).unwrap_err().contains("unknown variable `clustr`"));
     }
 }
