@@ -368,7 +368,9 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
 
 async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
     let mut combined = None;
-    let (lab, steps, vars) = lab_and_steps(labs, args.lab.lab.as_deref(), std::slice::from_ref(&args.step), &args.vars.vars, &mut combined)?;
+    // `--all` grades the build steps: the default `--step cleanup` is not asked for then.
+    let named = if args.all { Vec::new() } else { vec![args.step.clone()] };
+    let (lab, steps, vars) = lab_and_steps(labs, args.lab.lab.as_deref(), &named, &args.vars.vars, &mut combined)?;
     let plan = Plan::new(lab, &steps, args.all, &vars)?;
     let file = args.roster.display().to_string();
     let text = std::fs::read_to_string(&args.roster).map_err(|e| Failure::usage(format!("failed to read the roster {file}: {e}")))?;

@@ -616,3 +616,39 @@ fn graded_from_elsewhere_the_page_passes_on_the_task_s_access_log_and_is_never_f
     let down = check(&student, &["step-9", "--no-wait", "--remote"]);
     assert_ne!(down.status_of("http-200"), "pass", "{}", down.stdout);
 }
+
+#[test]
+fn cleanup_with_no_lab_checks_every_lab_and_names_the_second_labs_load_balancer() {
+    let student = fresh();
+    // Lab 1 cleaned up (nothing built), lab 2's load balancer forgotten.
+    let vpc = student.aws_ok(&["ec2", "describe-vpcs", "--filters", "Name=isDefault,Values=true", "--query", "Vpcs[0].VpcId", "--output", "text"]);
+    let subnets = student.aws_ok(&["ec2", "describe-subnets", "--filters", &format!("Name=vpc-id,Values={vpc}"), "Name=default-for-az,Values=true", "--query", "Subnets[0:2].SubnetId", "--output", "text"]);
+    let mut create = vec!["elbv2", "create-load-balancer", "--name", "nginx-alb", "--type", "application", "--subnets"];
+    create.extend(subnets.split_whitespace());
+    student.aws_ok(&create);
+
+    // The first lab alone is clean...
+    let lab1 = check(&student, &["cleanup", "--lab", "fargate-nginx", "--no-wait"]);
+    assert_eq!(lab1.code, 0, "{}", lab1.stdout);
+    // ...but `check cleanup` is every lab's clean-up, so the learner hears of the bill.
+    let run = check(&student, &["cleanup", "--no-wait"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = run.json();
+    let steps: Vec<&str> = report["steps"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["fargate-nginx:cleanup", "alb:cleanup"]);
+    let lb = run.check("alb/load-balancer-deleted");
+    assert_eq!(lb["status"], "fail", "{lb}");
+    assert!(lb["message"].as_str().unwrap().contains("load balancer `nginx-alb`"), "{lb}");
+    // Progress is kept under each lab's own step, where `grader list` looks.
+    let state = support::scratch_dir("cleanup-state");
+    let env = [("GRADER_STATE_DIR", state.to_str().unwrap())];
+    let _ = support::grader_in(Some(&student), &["check", "cleanup", "--no-wait"], &env);
+    let list = support::grader_in(Some(&student), &["list"], &env);
+    let cleanup_lines: Vec<&str> = list.stdout.lines().filter(|l| l.contains(" cleanup ")).collect();
+    assert_eq!(cleanup_lines.len(), 2, "{}", list.stdout);
+    assert!(cleanup_lines[0].ends_with("pass") && cleanup_lines[1].ends_with("fail"), "{}", list.stdout);
+    // And `hint` says which lab a step belongs to.
+    let hint = grader(None, &["hint", "cleanup"]);
+    assert!(hint.stdout.lines().next().unwrap().contains("(lab `fargate-nginx`"), "{}", hint.stdout);
+    assert!(hint.stdout.contains("every lab's clean-up"), "{}", hint.stdout);
+}

@@ -54,6 +54,8 @@ pub struct Eni {
     pub public_ip: Option<String>,
     pub group_ids: Vec<String>,
     pub description: String,
+    /// Its Availability Zone (a load balancer has one interface, and one address, per zone).
+    pub zone: String,
 }
 
 fn filter(name: &str, value: &str) -> Filter {
@@ -178,6 +180,7 @@ fn to_eni(n: &aws_sdk_ec2::types::NetworkInterface) -> Eni {
         public_ip: n.association().and_then(|a| a.public_ip().map(str::to_string)),
         group_ids: n.groups().iter().filter_map(|g| g.group_id().map(str::to_string)).collect(),
         description: n.description().unwrap_or_default().to_string(),
+        zone: n.availability_zone().unwrap_or_default().to_string(),
     }
 }
 

@@ -21,6 +21,8 @@ pub struct LoadBalancerInfo {
     pub state: String,
     pub zones: Vec<String>,
     pub security_groups: Vec<String>,
+    /// `ipv4`, `dualstack` or `dualstack-without-public-ipv4`.
+    pub ip_address_type: String,
 }
 
 /// A target group: what it routes to and how it checks health.
@@ -115,6 +117,7 @@ impl Lookup<'_> {
                 state: lb.state().and_then(|s| s.code()).map(|c| c.as_str().to_string()).unwrap_or_default(),
                 zones: lb.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_string)).collect(),
                 security_groups: lb.security_groups().to_vec(),
+                ip_address_type: lb.ip_address_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
             }))
         })
         .await

@@ -161,6 +161,7 @@ mod tests {
             state: state.into(),
             zones: vec!["us-east-1a".into(), "us-east-1b".into()],
             security_groups: vec!["sg-0a1b2c3d4e5f60718".into()],
+            ip_address_type: "ipv4".into(),
         }
     }
 

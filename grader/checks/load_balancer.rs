@@ -89,6 +89,7 @@ mod tests {
             state: "active".into(),
             zones: vec!["us-east-1a".into(), "us-east-1b".into()],
             security_groups: vec!["sg-alb".into()],
+            ip_address_type: "ipv4".into(),
         }
     }
 

@@ -4,8 +4,8 @@
 //! generates the lab file's `kind:` enum, the registry the book, `grader policy` and the
 //! tests loop over, and the dispatch from a parsed check to its code.
 
-mod absent;
 mod access_log;
+mod cleanup;
 mod caller_identity;
 mod default_vpc;
 mod deployment;
@@ -34,6 +34,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::{AwsError, Lookup};
+use crate::pricing::{self, Charge};
 
 /// What one check decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
@@ -66,11 +67,36 @@ pub struct Leftover {
     pub resource: String,
     pub name: String,
     pub region: String,
-    /// Estimated on-demand cost per hour in USD, when it costs anything by the hour.
+    /// Estimated on-demand cost per hour in USD, when it costs anything by the hour: the sum
+    /// of its `charges`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usd_per_hour: Option<f64>,
     /// The AWS CLI commands that remove it, in order.
     pub teardown: Vec<String>,
+    /// What AWS bills for it by the hour, each thing named so that a run adds it up once
+    /// however many checks find it (see `pricing::total`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charges: Vec<Charge>,
+    /// Which prices `usd_per_hour` comes from (region and date), and whether it is approximate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_basis: Option<String>,
+}
+
+impl Leftover {
+    /// A leftover that costs nothing by the hour.
+    pub fn new(resource: &str, name: impl Into<String>, region: &str, teardown: Vec<String>) -> Leftover {
+        Leftover { resource: resource.into(), name: name.into(), region: region.into(), usd_per_hour: None, teardown, charges: Vec::new(), price_basis: None }
+    }
+
+    /// With what it is billed for (nothing changes when `charges` is empty).
+    pub fn charged(mut self, charges: Vec<Charge>) -> Leftover {
+        if !charges.is_empty() {
+            self.usd_per_hour = Some(pricing::total(&charges));
+            self.price_basis = Some(pricing::basis(&self.region));
+            self.charges = charges;
+        }
+        self
+    }
 }
 
 /// A resource a passing check graded, as AWS identifies it: what a receipt records and
@@ -238,16 +264,16 @@ kinds! {
     ScalableTarget => scalable_target::ScalableTarget,
     ScalingPolicy => scaling_policy::ScalingPolicy,
     Deployment => deployment::Deployment,
-    ServiceAbsent => absent::ServiceAbsent,
-    ClusterAbsent => absent::ClusterAbsent,
-    TasksStopped => absent::TasksStopped,
-    LogGroupAbsent => absent::LogGroupAbsent,
-    SecurityGroupAbsent => absent::SecurityGroupAbsent,
-    EnisReleased => absent::EnisReleased,
-    RoleAbsent => absent::RoleAbsent,
-    LoadBalancerAbsent => absent::LoadBalancerAbsent,
-    TargetGroupAbsent => absent::TargetGroupAbsent,
-    ScalableTargetAbsent => absent::ScalableTargetAbsent,
+    ServiceAbsent => cleanup::ServiceAbsent,
+    ClusterAbsent => cleanup::ClusterAbsent,
+    TasksStopped => cleanup::TasksStopped,
+    LogGroupAbsent => cleanup::LogGroupAbsent,
+    SecurityGroupAbsent => cleanup::SecurityGroupAbsent,
+    EnisReleased => cleanup::EnisReleased,
+    RoleAbsent => cleanup::RoleAbsent,
+    LoadBalancerAbsent => cleanup::LoadBalancerAbsent,
+    TargetGroupAbsent => cleanup::TargetGroupAbsent,
+    ScalableTargetAbsent => cleanup::ScalableTargetAbsent,
 }
 
 /// The registry entry for a kind name.

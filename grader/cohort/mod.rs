@@ -245,7 +245,8 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
         sis_id: entry.sis_id.clone(),
         status,
         error,
-        usd_per_hour: leftovers.iter().filter_map(|l| l.usd_per_hour).sum(),
+        // Each billed thing once, however many checks (or labs) found it.
+        usd_per_hour: crate::pricing::total(leftovers.iter().flat_map(|l| &l.charges)),
         leftovers,
         report: Some(report),
     }

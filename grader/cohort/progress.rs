@@ -96,7 +96,7 @@ mod tests {
         broken.error = Some("failed to assume `arn:aws:iam::111122223333:role/audit`: AccessDenied".into());
         assert_eq!(account_line(&broken), "  ! Ana (111122223333): failed to assume `arn:aws:iam::111122223333:role/audit`: AccessDenied");
         let mut messy = result(Status::Fail);
-        messy.leftovers = vec![Leftover { resource: "ecs_service".into(), name: "web".into(), region: "us-east-1".into(), usd_per_hour: Some(0.0173), teardown: vec![] }; 2];
+        messy.leftovers = vec![Leftover { usd_per_hour: Some(0.0173), ..Leftover::new("ecs_service", "web", "us-east-1", vec![]) }; 2];
         messy.usd_per_hour = 0.0346;
         assert_eq!(account_line(&messy), "  ✗ Ana (111122223333): 2 leftover(s), $0.035/h");
     }

@@ -28,6 +28,9 @@ pub struct HumanReporter<W: Write> {
     live_line_shown: bool,
     summary: Summary,
     points: (u32, u32),
+    /// What the leftovers found so far are billed for, to add up once at the end.
+    charges: Vec<crate::pricing::Charge>,
+    price_bases: Vec<String>,
 }
 
 impl<W: Write> HumanReporter<W> {
@@ -44,6 +47,8 @@ impl<W: Write> HumanReporter<W> {
             live_line_shown: false,
             summary: Summary::default(),
             points: (0, 0),
+            charges: Vec::new(),
+            price_bases: Vec::new(),
         }
     }
 
@@ -104,6 +109,12 @@ impl<W: Write> HumanReporter<W> {
         if o.status == Status::Pass {
             self.points.0 += o.points;
         }
+        for leftover in &o.leftovers {
+            self.charges.extend(leftover.charges.iter().cloned());
+            if let Some(basis) = leftover.price_basis.as_ref().filter(|b| !self.price_bases.contains(b)) {
+                self.price_bases.push(basis.clone());
+            }
+        }
         let mark = match o.status {
             Status::Pass => self.paint("32", "✓"),
             Status::Fail => self.paint("31", "✗"),
@@ -159,6 +170,12 @@ impl<W: Write> HumanReporter<W> {
         let code = if s.all_passed() && !interrupted { "32;1" } else { "31;1" };
         let line = self.paint(code, &line);
         let _ = writeln!(self.out, "\n{line}");
+        // Several checks may find the same billed thing (a task, and its address on its
+        // interface): the total counts each once.
+        let cost = crate::pricing::total(&self.charges);
+        if cost > 0.0 {
+            let _ = writeln!(self.out, "What is left costs about ${cost:.4}/hour in all (${:.2}/day; {}).", cost * 24.0, self.price_bases.join("; "));
+        }
         let _ = self.out.flush();
     }
 
