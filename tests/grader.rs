@@ -206,6 +206,13 @@ fn cleanup_passes_after_teardown_though_ecs_keeps_inactive_records() {
         assert_eq!(before.status_of(id), "fail", "{id} before teardown");
     }
     assert!(before.check("tasks-stopped")["leftovers"][0]["usd_per_hour"].as_f64().unwrap() > 0.017);
+    // The service is priced by its running task, and the run's total counts that task and its
+    // public address once, though three checks find them.
+    let service = before.check("service-deleted");
+    assert!((service["leftovers"][0]["usd_per_hour"].as_f64().unwrap() - 0.01734).abs() < 0.0001, "{service}");
+    assert_eq!(service["leftovers"][0]["price_basis"], "us-east-1 on-demand prices of 2026");
+    let human = grader(Some(&account), &["check", "cleanup", "--lab", "fargate-nginx", "--no-wait"]);
+    assert!(human.stdout.contains("What is left costs about $0.0173/hour in all ($0.42/day; us-east-1 on-demand prices of 2026)."), "{}", human.stdout);
     block_on(clean_up(&account, &b, &built));
     // ECS still describes the deleted cluster, as INACTIVE.
     let described = account.aws_ok(&["ecs", "describe-clusters", "--clusters", "fargate-course", "--query", "clusters[0].status", "--output", "text"]);
