@@ -206,7 +206,7 @@ async fn run_one(
         };
         let elapsed = started.elapsed();
         let left = limit.saturating_sub(elapsed);
-        if verdict.status() == Status::Fail && !left.is_zero() {
+        if verdict.status() == Status::Fail && !verdict.conclusive && !left.is_zero() {
             // The last attempt comes at the end of the wait, not a pause before it.
             let retry_in = pause.min(left);
             let _ = events.send(Event::Waiting {

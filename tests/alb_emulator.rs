@@ -463,7 +463,7 @@ fn the_load_balancer_check_kinds_pass_on_a_built_lab_and_name_what_is_missing_or
     // Left behind: each resource named, the load balancer with its hourly price.
     let left = check_alb_kinds(&account, &labs, &["cleanup"]);
     assert_eq!(left["lb-gone"].0, "fail", "{left:#?}");
-    assert!(left["lb-gone"].1.contains("load balancer `alb-web` in us-east-1 (about $0.0325/hour)"), "{left:#?}");
+    assert!(left["lb-gone"].1.contains("load balancer `alb-web` in us-east-1 (about $0.0325/hour, us-east-1 on-demand prices of 2026)"), "{left:#?}");
     assert!(left["lb-gone"].1.contains("aws elbv2 delete-load-balancer --load-balancer-arn arn:aws:elasticloadbalancing:"), "{left:#?}");
     assert!(left["scaling-gone"].1.contains("deregister-scalable-target"), "{left:#?}");
 

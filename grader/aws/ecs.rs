@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use aws_sdk_ecs::types::{Cluster, DesiredStatus, Failure, Service, Task, TaskDefinition, TaskDefinitionStatus};
+use aws_sdk_ecs::types::{Cluster, DesiredStatus, Failure, Service, ServiceDeploymentBrief, Task, TaskDefinition, TaskDefinitionStatus};
 
 use super::{AwsError, AwsErrorKind, Lookup};
 
@@ -155,6 +155,38 @@ impl Lookup<'_> {
             // Keep only this family's revisions, whatever the filter matched.
             arns.retain(|a| arn_name(a).rsplit_once(':').map(|(f, _)| f) == Some(family));
             Ok(arns)
+        })
+        .await
+    }
+}
+
+impl Lookup<'_> {
+    /// The service's deployments as ECS's service deployments API lists them, newest first
+    /// (every page), or `None` where the API is not offered (an older endpoint or partition
+    /// answers `UnknownOperationException`): the caller then reads the service's events.
+    pub async fn service_deployments(&self, region: &str, cluster: &str, service: &str) -> Result<Arc<Option<Vec<ServiceDeploymentBrief>>>, AwsError> {
+        self.cached("ecs:ListServiceDeployments", format!("{region} {cluster} {service}"), || async {
+            let mut found = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let call = self.ecs(region).list_service_deployments().cluster(cluster).service(service).max_results(100).set_next_token(token.take());
+                match call.send().await {
+                    Ok(page) => {
+                        found.extend(page.service_deployments().iter().cloned());
+                        token = page.next_token().map(str::to_string);
+                        if token.is_none() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let e = AwsError::from_sdk("ecs:ListServiceDeployments", e);
+                        return if matches!(e.code.as_deref(), Some("UnknownOperationException")) { Ok(None) } else { Err(e) };
+                    }
+                }
+            }
+            // Newest first, whatever order the pages came in.
+            found.sort_by_key(|d| std::cmp::Reverse(d.created_at().map(|t| (t.secs(), t.subsec_nanos()))));
+            Ok(Some(found))
         })
         .await
     }

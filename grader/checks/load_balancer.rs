@@ -54,7 +54,9 @@ impl LoadBalancer {
         if lb.scheme != "internet-facing" {
             return Verdict::fail(format!("`{name}` is {}: the internet cannot reach it", lb.scheme)).expected("scheme internet-facing").found(format!("scheme {}", lb.scheme));
         }
-        if lb.state != "active" {
+        // `active_impaired` routes traffic but cannot scale (AWS's words): the site works, so a
+        // warning in the message, not a fail.
+        if lb.state != "active" && lb.state != "active_impaired" {
             let why = if lb.state == "provisioning" { "AWS is still creating it; check again in a minute" } else { "it does not route traffic" };
             return Verdict::fail(format!("`{name}` is {}: {why}", lb.state)).expected("state active").found(format!("state {}", lb.state));
         }
@@ -70,7 +72,12 @@ impl LoadBalancer {
                     .found(if lb.security_groups.is_empty() { "no security groups".into() } else { lb.security_groups.join(", ") });
             }
         }
-        Verdict::pass(format!("`{name}` is an active internet-facing ALB in {} zones at {}", lb.zones.len(), lb.dns_name))
+        let warning = if lb.state == "active_impaired" {
+            "; warning: AWS reports it active_impaired: it routes traffic but does not have what it needs to scale"
+        } else {
+            ""
+        };
+        Verdict::pass(format!("`{name}` is an active internet-facing ALB in {} zones at {}{warning}", lb.zones.len(), lb.dns_name))
     }
 }
 
@@ -114,6 +121,11 @@ mod tests {
         let mut young = recorded();
         young.state = "provisioning".into();
         assert!(lab().judge(&young, None).message.contains("still creating it"));
+        let mut impaired = recorded();
+        impaired.state = "active_impaired".into();
+        let v = lab().judge(&impaired, Some(&["sg-alb".into()]));
+        assert_eq!(v.status(), Status::Pass, "it routes traffic: {}", v.message);
+        assert!(v.message.contains("warning: AWS reports it active_impaired"), "{}", v.message);
         let other = lab().judge(&recorded(), Some(&["sg-other".into()]));
         assert_eq!(other.status(), Status::Fail);
         assert_eq!(other.found.as_deref(), Some("sg-alb"));

@@ -130,6 +130,9 @@ pub struct Verdict {
     pub leftovers: Vec<Leftover>,
     /// What a passing check graded (for receipts).
     pub resources: Vec<Resource>,
+    /// Waiting will not change this verdict (a deployment the circuit breaker failed with
+    /// rollback off stays failed): the runner decides at once instead of retrying.
+    pub conclusive: bool,
 }
 
 impl Verdict {
@@ -148,6 +151,11 @@ impl Verdict {
     }
     pub fn found(mut self, text: impl Into<String>) -> Verdict {
         self.found = Some(text.into());
+        self
+    }
+    /// Marks a verdict that waiting cannot change.
+    pub fn conclusive(mut self) -> Verdict {
+        self.conclusive = true;
         self
     }
     /// Records a resource this verdict is about.
