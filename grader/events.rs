@@ -31,6 +31,8 @@ pub struct RunEnd {
     pub interrupted: bool,
     /// The `grader.report/v1` document of the decided checks.
     pub report: Report,
+    /// When the run ended by AWS's clock (RFC 3339), when an answer said.
+    pub aws_time: Option<String>,
 }
 
 /// An output of check runs. Errors (a file that cannot be written) end the command after

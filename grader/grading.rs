@@ -154,7 +154,8 @@ pub async fn run(
     // Plan order in every output, whatever order the checks finished in.
     outcomes.sort_by_key(|o| plan.checks.iter().position(|p| p.id == o.id));
     let report = plan.report(&account, &aws.region, duration_ms, &outcomes);
-    let end = RunEnd { account, region: aws.region.clone(), duration_ms, outcomes, interrupted, report };
+    let aws_time = aws.clock.now().map(|t| crate::timestamp::of(&t));
+    let end = RunEnd { account, region: aws.region.clone(), duration_ms, outcomes, interrupted, report, aws_time };
     reporters.emit(&RunEvent::Finished(&end));
     Ok(end)
 }

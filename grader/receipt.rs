@@ -24,7 +24,8 @@ use crate::runner::CheckOutcome;
 pub const RECEIPT_SCHEMA: &str = "grader.receipt/v1";
 
 /// The resource kinds [`look_again`] can find (those `checks::graded` records).
-const KNOWN_KINDS: &[&str] = &["ecs_cluster", "ecs_service", "task_definition", "iam_role", "log_group", "security_group"];
+const KNOWN_KINDS: &[&str] =
+    &["ecs_cluster", "ecs_service", "task_definition", "iam_role", "log_group", "security_group", "load_balancer", "target_group", "listener", "scalable_target"];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -105,7 +106,10 @@ impl Reporter for ReceiptReporter {
             RunEvent::Finished(end) if end.account.is_empty() => eprintln!("no receipt written: the run stopped before it signed in"),
             RunEvent::Finished(end) => {
                 let lab = self.lab.as_ref().expect("a run starts before it finishes");
-                let receipt = Receipt::issue(lab, &end.report, &end.outcomes, crate::timestamp::now());
+                // AWS's clock, not this machine's: the resources' creation times are AWS's, and a
+                // learner's clock a few minutes slow must not make them look created later.
+                let issued_at = end.aws_time.clone().unwrap_or_else(crate::timestamp::now);
+                let receipt = Receipt::issue(lab, &end.report, &end.outcomes, issued_at);
                 let text = serde_json::to_string_pretty(&receipt).expect("receipts serialize") + "\n";
                 std::fs::write(&self.path, text).map_err(|e| format!("failed to write the receipt to {}: {e}", self.path.display()))?;
                 let shown = self.path.display();
@@ -195,6 +199,19 @@ pub async fn look_again(aws: &Lookup<'_>, claimed: &Resource) -> Result<Option<S
             let same = groups.iter().find(|g| Some(&g.id) == claimed.unique_id.as_ref());
             same.or(groups.first()).map(|g| Seen { resource: graded::security_group(g, region), live: true })
         }
+        "load_balancer" => aws.load_balancer(region, &claimed.name).await?.as_ref().as_ref().map(|lb| Seen { resource: graded::load_balancer(lb, region), live: true }),
+        "target_group" => aws.target_group(region, &claimed.name).await?.as_ref().as_ref().map(|g| Seen { resource: graded::target_group(g, region), live: true }),
+        "listener" => {
+            let (lb_name, port) = claimed.name.rsplit_once(':').unwrap_or((claimed.name.as_str(), "80"));
+            match aws.load_balancer(region, lb_name).await?.as_ref() {
+                Some(lb) => {
+                    let listeners = aws.listeners(region, &lb.arn).await?;
+                    listeners.iter().find(|l| l.port.map(|p| p.to_string()).as_deref() == Some(port)).map(|l| Seen { resource: graded::listener(lb_name, l, region), live: true })
+                }
+                None => None,
+            }
+        }
+        "scalable_target" => aws.scalable_target(region, &claimed.name).await?.as_ref().as_ref().map(|t| Seen { resource: graded::scalable_target(&claimed.name, t, region), live: true }),
         // `Receipt::parse` refuses other kinds.
         other => return Err(AwsError::other("grader:VerifyReceipt", format!("a receipt resource of unknown kind `{other}`"))),
     })

@@ -659,3 +659,31 @@ fn cleanup_with_no_lab_checks_every_lab_and_names_the_second_labs_load_balancer(
     assert!(hint.stdout.lines().next().unwrap().contains("(lab `fargate-nginx`"), "{}", hint.stdout);
     assert!(hint.stdout.contains("every lab's clean-up"), "{}", hint.stdout);
 }
+
+/// libfaketime, which shifts the clock of the process it is preloaded into.
+fn libfaketime() -> String {
+    let path = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("Debian's faketime package (scripts/test installs it)");
+    path.to_string()
+}
+
+#[test]
+fn a_receipt_is_issued_by_aws_s_clock_so_a_slow_laptop_does_not_refuse_fresh_resources() {
+    let student = fresh();
+    block_on(build(&student, &LabBuild::default()));
+    let file = support::scratch_dir("slow-clock").join("receipt.json");
+    let file = file.to_str().unwrap();
+    // The learner's machine runs five minutes slow; AWS's clock (the emulator's) does not.
+    let preload = libfaketime();
+    let slow = [("LD_PRELOAD", preload.as_str()), ("FAKETIME", "-5m"), ("FAKETIME_DONT_FAKE_MONOTONIC", "1")];
+    let issued = support::grader_in(Some(&student), &["check", "--all", "--format", "json", "--receipt", file], &slow);
+    assert_eq!(issued.code, 0, "{}\n{}", issued.stdout, issued.stderr);
+    let receipt: serde_json::Value = serde_json::from_str(&support::read(file)).unwrap();
+    let issued_at = receipt["issued_at"].as_str().unwrap().to_string();
+    let service_created = receipt["resources"].as_array().unwrap().iter().find(|r| r["kind"] == "ecs_service").unwrap()["created_at"].as_str().unwrap().to_string();
+    assert!(issued_at >= service_created, "issued {issued_at}, before the service it lists was created ({service_created})");
+    let verified = grader(Some(&student), &["verify-receipt", file]);
+    assert_eq!(verified.code, 0, "{}\n{}", verified.stdout, verified.stderr);
+}

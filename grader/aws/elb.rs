@@ -23,6 +23,7 @@ pub struct LoadBalancerInfo {
     pub security_groups: Vec<String>,
     /// `ipv4`, `dualstack` or `dualstack-without-public-ipv4`.
     pub ip_address_type: String,
+    pub created_at: Option<String>,
 }
 
 /// A target group: what it routes to and how it checks health.
@@ -53,6 +54,8 @@ pub struct TargetHealth {
 /// A listener: its port and protocol, and the target groups its default action forwards to.
 #[derive(Debug, Clone)]
 pub struct ListenerInfo {
+    /// Its ARN, new for every creation.
+    pub arn: String,
     pub port: Option<i32>,
     pub protocol: String,
     pub forwards_to: Vec<String>,
@@ -118,6 +121,7 @@ impl Lookup<'_> {
                 zones: lb.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_string)).collect(),
                 security_groups: lb.security_groups().to_vec(),
                 ip_address_type: lb.ip_address_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                created_at: lb.created_time().map(crate::timestamp::of),
             }))
         })
         .await
@@ -177,6 +181,7 @@ impl Lookup<'_> {
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| AwsError::from_sdk("elasticloadbalancing:DescribeListeners", e))?;
                 listeners.extend(page.listeners().iter().map(|l| ListenerInfo {
+                    arn: l.listener_arn().unwrap_or_default().to_string(),
                     port: l.port(),
                     protocol: l.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
                     forwards_to: forwards_to(l.default_actions()),

@@ -2,6 +2,7 @@
 //! so that two checks needing the same answer make one call.
 
 mod cache;
+pub mod clock;
 pub mod ec2;
 pub mod ecs;
 pub mod elb;
@@ -65,6 +66,8 @@ pub struct Aws {
     verbose: bool,
     /// Regions that leftover scans cover instead of every enabled region.
     scan_regions: Option<Vec<String>>,
+    /// AWS's clock, from the `Date` of the sign-in's answer.
+    pub clock: Arc<clock::AwsClock>,
 }
 
 /// The questions one attempt of a check asks. Every AWS question goes through a `Lookup`,
@@ -168,9 +171,12 @@ impl Aws {
             .no_proxy()
             .build()
             .expect("a plain HTTP client with timeouts always builds");
+        let aws_clock = Arc::new(clock::AwsClock::default());
+        let sts = aws_sdk_sts::config::Builder::from(&config).interceptor(clock::DateHeader(aws_clock.clone())).build();
         Aws {
             iam: aws_sdk_iam::Client::new(&config),
-            sts: aws_sdk_sts::Client::new(&config),
+            sts: aws_sdk_sts::Client::from_conf(sts),
+            clock: aws_clock,
             config,
             region,
             clients: Mutex::new(HashMap::new()),

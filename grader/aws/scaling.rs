@@ -7,11 +7,15 @@ use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace}
 
 use super::{AwsError, Lookup};
 
-/// A scalable target's bounds.
+/// A scalable target's bounds, and what identifies its creation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScalableTargetInfo {
     pub min: i32,
     pub max: i32,
+    /// Its ARN (`arn:aws:application-autoscaling:REGION:ACCOUNT:scalable-target/ID`), new for
+    /// every registration; empty where an older endpoint does not give it.
+    pub arn: String,
+    pub created_at: Option<String>,
 }
 
 /// A scaling policy, with its target-tracking metric and value when it has them.
@@ -42,7 +46,12 @@ impl Lookup<'_> {
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("application-autoscaling:DescribeScalableTargets", e))?;
-            Ok(out.scalable_targets().iter().find(|t| t.resource_id() == resource_id).map(|t| ScalableTargetInfo { min: t.min_capacity(), max: t.max_capacity() }))
+            Ok(out.scalable_targets().iter().find(|t| t.resource_id() == resource_id).map(|t| ScalableTargetInfo {
+                min: t.min_capacity(),
+                max: t.max_capacity(),
+                arn: t.scalable_target_arn().unwrap_or_default().to_string(),
+                created_at: Some(crate::timestamp::of(t.creation_time())),
+            }))
         })
         .await
     }

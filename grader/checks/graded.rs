@@ -5,6 +5,8 @@ use aws_sdk_ecs::types::{Cluster, Service, TaskDefinition};
 
 use super::Resource;
 use crate::aws::ec2::SecurityGroupInfo;
+use crate::aws::elb::{ListenerInfo, LoadBalancerInfo, TargetGroupInfo};
+use crate::aws::scaling::ScalableTargetInfo;
 use crate::aws::iam::RoleInfo;
 use crate::aws::logs::LogGroupInfo;
 use crate::timestamp;
@@ -77,5 +79,41 @@ pub fn security_group(group: &SecurityGroupInfo, region: &str) -> Resource {
         arn: group.arn.clone(),
         created_at: None,
         unique_id: Some(group.id.clone()),
+    }
+}
+
+/// A load balancer's ARN ends in an id new for every creation, and ELB gives its creation time.
+pub fn load_balancer(lb: &LoadBalancerInfo, region: &str) -> Resource {
+    Resource { kind: "load_balancer".into(), name: lb.name.clone(), region: region.into(), arn: lb.arn.clone(), created_at: lb.created_at.clone(), unique_id: None }
+}
+
+/// A target group's ARN ends in an id new for every creation; ELB gives no creation time.
+pub fn target_group(group: &TargetGroupInfo, region: &str) -> Resource {
+    Resource { kind: "target_group".into(), name: group.name.clone(), region: region.into(), arn: group.arn.clone(), created_at: None, unique_id: None }
+}
+
+/// A listener's name is `LOAD_BALANCER:PORT`, so that it can be looked up again; its ARN ends
+/// in an id new for every creation.
+pub fn listener(load_balancer: &str, listener: &ListenerInfo, region: &str) -> Resource {
+    Resource {
+        kind: "listener".into(),
+        name: format!("{load_balancer}:{}", listener.port.unwrap_or_default()),
+        region: region.into(),
+        arn: listener.arn.clone(),
+        created_at: None,
+        unique_id: None,
+    }
+}
+
+/// A scalable target's name is the service's resource id (`service/CLUSTER/SERVICE`); its
+/// ARN and creation time change with every registration.
+pub fn scalable_target(resource_id: &str, target: &ScalableTargetInfo, region: &str) -> Resource {
+    Resource {
+        kind: "scalable_target".into(),
+        name: resource_id.into(),
+        region: region.into(),
+        arn: target.arn.clone(),
+        created_at: target.created_at.clone(),
+        unique_id: None,
     }
 }

@@ -162,11 +162,12 @@ mod tests {
             zones: vec!["us-east-1a".into(), "us-east-1b".into()],
             security_groups: vec!["sg-0a1b2c3d4e5f60718".into()],
             ip_address_type: "ipv4".into(),
+            created_at: None,
         }
     }
 
     fn listener(forwards_to: &[&str]) -> ListenerInfo {
-        ListenerInfo { port: Some(80), protocol: "HTTP".into(), forwards_to: forwards_to.iter().map(|s| s.to_string()).collect() }
+        ListenerInfo { arn: String::new(), port: Some(80), protocol: "HTTP".into(), forwards_to: forwards_to.iter().map(|s| s.to_string()).collect() }
     }
 
     fn group(path: &str, matcher: &str, states: &[&str]) -> (TargetGroupInfo, Vec<TargetHealth>) {

@@ -40,7 +40,12 @@ impl Kind for Listener {
         };
         let group_arn = ctx.aws.target_group(ctx.region, &self.target_group).await?.as_ref().as_ref().map(|g| g.arn.clone());
         let listeners = ctx.aws.listeners(ctx.region, &lb.arn).await?;
-        Ok(self.judge(&listeners, group_arn.as_deref()))
+        let verdict = self.judge(&listeners, group_arn.as_deref());
+        let graded = listeners.iter().find(|l| l.port == Some(self.port)).filter(|_| verdict.status() == super::Status::Pass);
+        Ok(match graded {
+            Some(listener) => verdict.resource(super::graded::listener(&self.load_balancer, listener, ctx.region)),
+            None => verdict,
+        })
     }
 }
 
@@ -81,16 +86,16 @@ mod tests {
 
     #[test]
     fn an_http_listener_forwarding_to_the_group_passes() {
-        let l = ListenerInfo { port: Some(80), protocol: "HTTP".into(), forwards_to: vec![TG.into()] };
+        let l = ListenerInfo { arn: String::new(), port: Some(80), protocol: "HTTP".into(), forwards_to: vec![TG.into()] };
         assert_eq!(lab().judge(&[l], Some(TG)).status(), Status::Pass);
     }
 
     #[test]
     fn no_listener_another_port_or_another_action_fails() {
         assert_eq!(lab().judge(&[], Some(TG)).found.as_deref(), Some("no listeners"));
-        let other_port = ListenerInfo { port: Some(8080), protocol: "HTTP".into(), forwards_to: vec![TG.into()] };
+        let other_port = ListenerInfo { arn: String::new(), port: Some(8080), protocol: "HTTP".into(), forwards_to: vec![TG.into()] };
         assert_eq!(lab().judge(&[other_port], Some(TG)).found.as_deref(), Some("HTTP:8080"));
-        let fixed = ListenerInfo { port: Some(80), protocol: "HTTP".into(), forwards_to: vec![] };
+        let fixed = ListenerInfo { arn: String::new(), port: Some(80), protocol: "HTTP".into(), forwards_to: vec![] };
         assert!(lab().judge(&[fixed], Some(TG)).found.unwrap().contains("fixed response"));
     }
 }

@@ -40,7 +40,8 @@ impl Kind for LoadBalancer {
             Some(name) => Some(ctx.aws.security_groups_named(ctx.region, name).await?.iter().map(|g| g.id.clone()).collect::<Vec<_>>()),
             None => None,
         };
-        Ok(self.judge(&lb, group_ids.as_deref()))
+        let verdict = self.judge(&lb, group_ids.as_deref());
+        Ok(if verdict.status() == super::Status::Pass { verdict.resource(super::graded::load_balancer(&lb, ctx.region)) } else { verdict })
     }
 }
 
@@ -97,6 +98,7 @@ mod tests {
             zones: vec!["us-east-1a".into(), "us-east-1b".into()],
             security_groups: vec!["sg-alb".into()],
             ip_address_type: "ipv4".into(),
+            created_at: None,
         }
     }
 

@@ -25,7 +25,12 @@ impl Kind for ScalableTarget {
 
     async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
         let id = service_resource_id(&self.cluster, &self.service);
-        Ok(self.judge(ctx.aws.scalable_target(ctx.region, &id).await?.as_ref().as_ref()))
+        let found = ctx.aws.scalable_target(ctx.region, &id).await?;
+        let verdict = self.judge(found.as_ref().as_ref());
+        Ok(match found.as_ref() {
+            Some(target) if verdict.status() == super::Status::Pass => verdict.resource(super::graded::scalable_target(&id, target, ctx.region)),
+            _ => verdict,
+        })
     }
 }
 
@@ -52,8 +57,8 @@ mod tests {
 
     #[test]
     fn the_bounds_decide() {
-        assert_eq!(lab().judge(Some(&ScalableTargetInfo { min: 2, max: 4 })).status(), Status::Pass);
-        assert_eq!(lab().judge(Some(&ScalableTargetInfo { min: 1, max: 4 })).found.as_deref(), Some("min 1, max 4"));
+        assert_eq!(lab().judge(Some(&ScalableTargetInfo { min: 2, max: 4, arn: String::new(), created_at: None })).status(), Status::Pass);
+        assert_eq!(lab().judge(Some(&ScalableTargetInfo { min: 1, max: 4, arn: String::new(), created_at: None })).found.as_deref(), Some("min 1, max 4"));
         assert_eq!(lab().judge(None).found.as_deref(), Some("no scalable target"));
     }
 }

@@ -37,7 +37,8 @@ impl Kind for TargetGroup {
                 .found("none"));
         };
         let health = if self.healthy_targets > 0 { ctx.aws.target_health(ctx.region, &group.arn).await?.as_ref().clone() } else { Vec::new() };
-        Ok(self.judge(&group, &health))
+        let verdict = self.judge(&group, &health);
+        Ok(if verdict.status() == super::Status::Pass { verdict.resource(super::graded::target_group(&group, ctx.region)) } else { verdict })
     }
 }
 

@@ -3,7 +3,7 @@
 Tests share one emulator per test binary and keep apart by account, so whatever
 makes the emulator behave like a less friendly AWS (a region-denying SCP, slow ENI
 release, short pages, odd DescribeClusters answers, clients that security groups
-keep out) is set per account:
+keep out, an ECS endpoint without ListServiceDeployments) is set per account:
 `POST /_emulator/accounts/<ACCOUNT_ID>/settings` merges a JSON object into the
 account's settings (see `api_middleware.control_api`). Server flags give the
 defaults for every account; an account's own setting wins.
@@ -54,9 +54,9 @@ def _validate(key: str, value: Any) -> None:
             _validate_name_map(f"describe_failures.{kind}", reasons)
     elif key == "cluster_status":
         _validate_name_map("cluster_status", value)
-    elif key == "creates_service_linked_role":
+    elif key in ("creates_service_linked_role", "service_deployments_api"):
         if not isinstance(value, bool):
-            raise SettingsError("creates_service_linked_role must be true or false")
+            raise SettingsError(f"{key} must be true or false")
     elif key == "client_address":
         # Security groups are judged against it (security_groups.py), so it must be
         # an address a CIDR can contain.
@@ -68,7 +68,7 @@ def _validate(key: str, value: Any) -> None:
         raise SettingsError(
             f"unknown setting {key!r}; known: allowed_regions, eni_release_seconds, "
             "describe_failures, cluster_status, max_page_size, creates_service_linked_role, "
-            "client_address"
+            "client_address, service_deployments_api"
         )
 
 
@@ -151,6 +151,11 @@ class AccountSettings:
         """Whether CreateCluster may create ECS's service-linked role (false: a caller
         without iam:CreateServiceLinkedRole)."""
         return self._value(account_id, "creates_service_linked_role") is not False
+
+    def service_deployments_api(self, account_id: str) -> bool:
+        """Whether ECS offers ListServiceDeployments to the account (false: it answers
+        UnknownOperationException, as an endpoint without the API does)."""
+        return self._value(account_id, "service_deployments_api") is not False
 
     def client_address(self, account_id: str) -> str | None:
         """The public address the account's HTTP clients appear to come from, or None:

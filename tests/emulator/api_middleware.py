@@ -7,6 +7,8 @@ see `control_api`): no latency, no throttling, never logged. For every AWS API c
 1. sleeps `--latency-ms` (in the request's own thread, so calls overlap);
 2. answers a `--throttle-rate` share of calls with the service's real throttling
    error, without reaching moto;
+   then answers ECS ListServiceDeployments with UnknownOperationException for an
+   account whose `service_deployments_api` is false (an endpoint without it);
 3. denies regional services outside the account's `allowed_regions`, as a
    region-denying SCP does;
 4. with `--strict-assume-role`, refuses AssumeRole into a role that does not exist
@@ -203,6 +205,16 @@ def query_error(status: int, code: str, message: str) -> Response:
     return status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)], body
 
 
+def unknown_operation_error() -> Response:
+    """What a JSON service answers for an operation it does not offer (no message)."""
+    body = json.dumps({"__type": "UnknownOperationException"}).encode()
+    headers = [
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("x-amzn-RequestId", request_id()),
+    ]
+    return 400, headers, body
+
+
 def throttling_error(call: ApiCall) -> Response:
     if call.service == "ec2":
         return ec2_error(503, "RequestLimitExceeded", "Request limit exceeded.")
@@ -305,6 +317,14 @@ class ApiMiddleware:
     def answer(self, call: ApiCall, environ: dict[str, Any]) -> Response:
         if self._random.random() < self.options.throttle_rate:
             return throttling_error(call)
+        if (
+            call.service == "ecs"
+            and call.action == "ListServiceDeployments"
+            and not SETTINGS.service_deployments_api(call.account_id)
+        ):
+            # An endpoint (an older region, another partition) without the
+            # service deployments API: the grader must fall back to the events.
+            return unknown_operation_error()
         denial = region_denial(call)
         if denial is not None:
             return denial

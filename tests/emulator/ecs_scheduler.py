@@ -46,6 +46,8 @@ from moto.ecs.models import ecs_backends
 from moto.moto_api._internal import mock_random
 
 from load_balancer import LoadBalancers
+from service_deployments import note_rollback
+from service_deployments import track as track_service_deployments
 from task_runtime import TaskRuntimes, broken_image, mark_task_stopped
 
 SCHEDULER_INTERVAL = 0.5
@@ -130,6 +132,8 @@ class EcsScheduler:
         for service in list(backend.services.values()):
             if service.launch_type == "FARGATE":
                 self.reconcile_service(backend, service)
+            # ListServiceDeployments' history follows what the deployments became.
+            track_service_deployments(service)
         prune_old_stopped_tasks(backend)
         recount_clusters(backend)
 
@@ -245,6 +249,8 @@ class EcsScheduler:
         rollback["rolloutStateReason"] = (
             f"ECS deployment circuit breaker: rolling back to deploymentId {completed_id}."
         )
+        # The rollback is part of the failed service deployment, not one of its own.
+        note_rollback(service, failed["id"], rollback["id"])
         return True
 
     def _stop_service_tasks(self, service: Any, tasks: list[Any]) -> None:

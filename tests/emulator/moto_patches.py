@@ -686,6 +686,73 @@ def _check_load_balancers(backend: Any, load_balancers: list[dict[str, Any]], ta
         raise InvalidParameterException(error)
 
 
+# ----- ECS service deployments ---------------------------------------------------------
+
+# ListServiceDeployments' pages: 20 by default, maxResults 1..100.
+SERVICE_DEPLOYMENT_PAGES = PageRule(default=20, maximum=100)
+
+
+def list_service_deployments() -> None:
+    """Answer ECS ListServiceDeployments, which moto lacks, from the scheduler's records.
+
+    The scheduler keeps each service's history of service deployments (see
+    service_deployments.py); this answers it as AWS does: newest first, filtered by
+    `status` and `createdAt` (`after` <= created <= `before`), paged by
+    `maxResults`/`nextToken` (20 a page by default, and the page cap applies).
+    ClusterNotFoundException and ServiceNotFoundException come from moto's own
+    lookup. An account whose `service_deployments_api` is false never gets here:
+    the middleware answers UnknownOperationException.
+    """
+    import service_deployments
+    from moto.core.responses import ActionResult
+
+    def list_deployments(self: Any) -> Any:
+        max_results = self._get_param("maxResults")
+        rule = SERVICE_DEPLOYMENT_PAGES
+        if max_results is not None and not rule.minimum <= max_results <= rule.maximum:
+            raise InvalidParameterException(
+                f"maxResults must be between {rule.minimum} and {rule.maximum}."
+            )
+        statuses = self._get_param("status") or []
+        unknown = [s for s in statuses if s not in service_deployments.STATUSES]
+        if unknown:
+            raise InvalidParameterException(
+                f"Invalid status {unknown[0]!r}: expected one of "
+                + ", ".join(service_deployments.STATUSES)
+                + "."
+            )
+        created = self._get_param("createdAt") or {}
+        service = self.ecs_backend._get_service(
+            self._get_param("cluster") or "default", self._get_param("service") or ""
+        )
+        chosen = service_deployments.listed(
+            service,
+            statuses,
+            service_deployments.epoch(created.get("after")),
+            service_deployments.epoch(created.get("before")),
+        )
+        keys = {id(record): key for record, key in chosen}
+        size = page_size(max_results, rule, SETTINGS.max_page_size(self.current_account))
+        try:
+            page, token = cut_page(
+                [record for record, _ in chosen],
+                lambda record: keys[id(record)],
+                size,
+                self._get_param("nextToken"),
+                descending=True,
+            )
+        except InvalidToken:
+            raise InvalidParameterException("The specified nextToken is not valid.") from None
+        answer: dict[str, Any] = {
+            "serviceDeployments": [service_deployments.brief(service, r) for r in page]
+        }
+        if token:
+            answer["nextToken"] = token
+        return ActionResult(answer)
+
+    EC2ContainerServiceResponse.list_service_deployments = list_deployments
+
+
 # ----- Application Auto Scaling -------------------------------------------------------
 
 # The service-linked role Application Auto Scaling uses for ECS services; AWS shows it

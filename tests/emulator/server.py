@@ -13,7 +13,8 @@ lives beside this file: `ecs_scheduler.py` (service tasks), `task_runtime.py`
 (public IPs, nginx responder, awslogs), `load_balancer.py` (target registration,
 health checks, a proxy per ALB listener), `api_middleware.py` (latency, throttling,
 request log, error shapes, control API), `moto_patches.py` (fixes to moto
-itself), `pagination.py` (AWS-style pages) and `account_settings.py` (per-account
+itself), `pagination.py` (AWS-style pages), `service_deployments.py` (ECS's history of
+service deployments, ListServiceDeployments) and `account_settings.py` (per-account
 awkwardness set through `/_emulator/accounts/<ACCOUNT_ID>/settings`).
 """
 
@@ -135,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     moto_patches.configurable_describe_answers()
     moto_patches.deployment_configuration_like_aws()
     moto_patches.application_autoscaling_like_aws()
+    moto_patches.list_service_deployments()
     if args.enforce_iam:
         moto_patches.enforce_iam()
 

@@ -60,6 +60,7 @@ mod tests {
             zones: vec!["us-east-1a".into(), "us-east-1b".into()],
             security_groups: vec![],
             ip_address_type: ip_address_type.into(),
+            created_at: None,
         }
     }
 
