@@ -525,3 +525,42 @@ fn graded_from_elsewhere_the_site_behind_the_load_balancer_passes_on_target_heal
     assert_eq!(at_home["site"].0, "fail", "{at_home:#?}");
     assert!(at_home["site"].1.contains("answered 503; 503 is the load balancer's: its target group has no healthy target"), "{at_home:#?}");
 }
+
+#[test]
+fn a_receipt_records_the_load_balancer_and_is_refused_once_it_is_created_again() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    let labs = support::scratch_dir("alb-receipt-lab");
+    std::fs::write(labs.join("alb-kinds.yaml"), ALB_KINDS_LAB).unwrap();
+    let lab = build_alb_lab(&account);
+    wait_for_two_healthy_targets(&account, &lab, &BTreeSet::new());
+    let resource = format!("service/{CLUSTER}/{SERVICE}");
+    account.aws_ok(&[
+        "application-autoscaling", "register-scalable-target", "--service-namespace", "ecs", "--resource-id", &resource, "--scalable-dimension", "ecs:service:DesiredCount",
+        "--min-capacity", "2", "--max-capacity", "4",
+    ]);
+    let file = support::scratch_dir("alb-receipt").join("receipt.json");
+    let file = file.to_str().unwrap();
+    let issued = support::grader(Some(&account), &["check", "--labs-dir", labs.to_str().unwrap(), "--lab", "alb-kinds", "balancer", "scaling", "--no-wait", "--receipt", file]);
+    // Exit 1: no CPU policy was made here; the receipt lists what the passing checks graded.
+    assert_eq!(issued.code, 1, "{}\n{}", issued.stdout, issued.stderr);
+    let receipt: Value = serde_json::from_str(&support::read(file)).unwrap();
+    let kinds: BTreeSet<&str> = receipt["resources"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    for kind in ["load_balancer", "target_group", "listener", "scalable_target"] {
+        assert!(kinds.contains(kind), "{kind} missing from {receipt:#}");
+    }
+    let lb = receipt["resources"].as_array().unwrap().iter().find(|r| r["kind"] == "load_balancer").unwrap();
+    assert_eq!(lb["arn"], lab.load_balancer.as_str());
+    assert!(lb["created_at"].as_str().is_some_and(|t| t.ends_with('Z')), "ELB gives its creation time: {lb}");
+    let verified = support::grader(Some(&account), &["verify-receipt", file]);
+    assert_eq!(verified.code, 0, "{}\n{}", verified.stdout, verified.stderr);
+
+    // The load balancer deleted and created again under the same name: another one.
+    account.aws_ok(&["elbv2", "delete-load-balancer", "--load-balancer-arn", &lab.load_balancer]);
+    account.aws_ok(&["elbv2", "create-load-balancer", "--name", "alb-web", "--type", "application", "--subnets", &lab.subnets[0].0, &lab.subnets[1].0]);
+    let refused = support::grader(Some(&account), &["verify-receipt", file, "--format", "json"]);
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    let verification: Value = serde_json::from_str(&refused.stdout).unwrap();
+    let lb = verification["resources"].as_array().unwrap().iter().find(|r| r["kind"] == "load_balancer").unwrap();
+    assert_eq!(lb["finding"], "replaced", "{verification:#}");
+}
