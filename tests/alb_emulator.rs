@@ -564,3 +564,24 @@ fn a_receipt_records_the_load_balancer_and_is_refused_once_it_is_created_again()
     let lb = verification["resources"].as_array().unwrap().iter().find(|r| r["kind"] == "load_balancer").unwrap();
     assert_eq!(lb["finding"], "replaced", "{verification:#}");
 }
+
+#[test]
+fn a_weighted_forward_that_gives_the_target_group_weight_0_does_not_forward_to_it() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    let labs = support::scratch_dir("alb-weight-lab");
+    std::fs::write(labs.join("alb-kinds.yaml"), ALB_KINDS_LAB).unwrap();
+    let lab = build_alb_lab(&account);
+    wait_for_two_healthy_targets(&account, &lab, &BTreeSet::new());
+    assert_eq!(check_alb_kinds(&account, &labs, &["balancer"])["forward"].0, "pass");
+    // All the traffic to another group, none to the lab's: as AWS routes it, the listener no
+    // longer forwards to the lab's group, though its ARN is still in the action.
+    let vpc = text(&account, &["ec2", "describe-vpcs", "--filters", "Name=isDefault,Values=true", "--query", "Vpcs[0].VpcId"]);
+    let other = text(&account, &["elbv2", "create-target-group", "--name", "alb-web-other", "--protocol", "HTTP", "--port", "80", "--vpc-id", &vpc, "--target-type", "ip", "--query", "TargetGroups[0].TargetGroupArn"]);
+    let listener = text(&account, &["elbv2", "describe-listeners", "--load-balancer-arn", &lab.load_balancer, "--query", "Listeners[0].ListenerArn"]);
+    let actions = serde_json::json!([{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": lab.target_group, "Weight": 0}, {"TargetGroupArn": other, "Weight": 1}]}}]).to_string();
+    account.aws_ok(&["elbv2", "modify-listener", "--listener-arn", &listener, "--default-actions", &actions]);
+    let weighted = check_alb_kinds(&account, &labs, &["balancer"]);
+    assert_eq!(weighted["forward"].0, "fail", "{weighted:#?}");
+    assert!(weighted["forward"].1.contains("does not forward to `alb-web-tg`"), "{weighted:#?}");
+}
