@@ -108,6 +108,10 @@ fn unknown_region_and_unreachable_endpoint_exit_4() {
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(!run.stderr.contains("did you mean"), "{}", run.stderr);
     assert!(run.stderr.contains("`us-east-9` is not a region this grader knows"), "{}", run.stderr);
+    // The European Sovereign Cloud's regions (partition aws-eusc) are regions too.
+    let run = grader_in(None, &["check", "step-1", "--region", "eusc-de-east-1"], &keys);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(!run.stderr.contains("not an AWS region name") && !run.stderr.contains("not a region this grader knows"), "{}", run.stderr);
     // Nothing listens on port 9 of the loopback address.
     let run = grader_in(
         None,
