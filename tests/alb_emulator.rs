@@ -585,3 +585,70 @@ fn a_weighted_forward_that_gives_the_target_group_weight_0_does_not_forward_to_i
     assert_eq!(weighted["forward"].0, "fail", "{weighted:#?}");
     assert!(weighted["forward"].1.contains("does not forward to `alb-web-tg`"), "{weighted:#?}");
 }
+
+/// `grader check --lab alb STEP…` on the names `build_alb_lab` uses, with more flags.
+fn check_alb_lab(account: &Account, args: &[&str]) -> support::GraderRun {
+    let mut all = vec!["check", "--lab", "alb", "--var", "cluster=alb-course", "--var", "service=web", "--var", "family=alb-web"];
+    all.extend_from_slice(args);
+    support::grader(Some(account), &all)
+}
+
+/// The `deployment` check's verdict (`rolled-back` or `update-completed`) in a JSON run.
+fn deployment_verdict(account: &Account, step: &str, id: &str) -> (String, String) {
+    let run = check_alb_lab(account, &[step, "--no-wait", "--format", "json"]);
+    let c = run.check(id);
+    (c["status"].as_str().unwrap().to_string(), c["message"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn deployments_are_judged_as_ecs_records_them_rolled_back_updated_or_failed_for_good() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    let lab = build_alb_lab(&account);
+    wait_for_two_healthy_targets(&account, &lab, &BTreeSet::new());
+
+    // A broken revision, rolled back by the circuit breaker: ListServiceDeployments says so.
+    let broken = register(&account, BROKEN_IMAGE);
+    account.aws_ok(&["ecs", "update-service", "--cluster", CLUSTER, "--service", SERVICE, "--task-definition", &broken]);
+    wait_for("the rollback", Duration::from_secs(40), || {
+        let (_, state, revision, count) = deployments(&describe_service(&account));
+        if (state.as_str(), revision.as_str(), count) == ("COMPLETED", lab.good_revision.as_str(), 1) { Ok(()) } else { Err(format!("{state} {revision} {count}")) }
+    });
+    let (status, message) = deployment_verdict(&account, "step-7", "rolled-back");
+    assert_eq!(status, "pass", "{message}");
+    assert!(message.contains("ROLLBACK_SUCCESSFUL"), "decided from the service deployments API: {message}");
+    // Where that API is not offered, the service's events decide, and the message says so.
+    emulator.configure(&account.id, serde_json::json!({ "service_deployments_api": false }));
+    let (status, message) = deployment_verdict(&account, "step-7", "rolled-back");
+    assert_eq!(status, "pass", "{message}");
+    assert!(message.contains("judged from the service's events: this endpoint offers no ListServiceDeployments"), "{message}");
+    emulator.configure(&account.id, serde_json::json!({ "service_deployments_api": null }));
+
+    // Deregistering the broken revision makes the good one the newest ACTIVE again: that is
+    // not a rolling update.
+    account.aws_ok(&["ecs", "deregister-task-definition", "--task-definition", &broken]);
+    let (status, message) = deployment_verdict(&account, "step-8", "update-completed");
+    assert_eq!(status, "fail", "{message}");
+    assert!(message.contains("was registered after it (and deregistered since)"), "{message}");
+
+    // A good update to a new revision completes.
+    let newer = register(&account, GOOD_IMAGE);
+    account.aws_ok(&["ecs", "update-service", "--cluster", CLUSTER, "--service", SERVICE, "--task-definition", &newer]);
+    account.aws_ok(&["ecs", "wait", "services-stable", "--cluster", CLUSTER, "--services", SERVICE]);
+    let (status, message) = deployment_verdict(&account, "step-8", "update-completed");
+    assert_eq!(status, "pass", "{message}");
+
+    // With rollback off, the circuit breaker fails the next broken deployment for good: the
+    // check says so at once instead of waiting its five minutes.
+    let breaker = "deploymentCircuitBreaker={enable=true,rollback=false},maximumPercent=200,minimumHealthyPercent=100";
+    let broken = register(&account, BROKEN_IMAGE);
+    account.aws_ok(&["ecs", "update-service", "--cluster", CLUSTER, "--service", SERVICE, "--task-definition", &broken, "--deployment-configuration", breaker]);
+    wait_for("the circuit breaker", Duration::from_secs(40), || {
+        let (_, state, _, _) = deployments(&describe_service(&account));
+        if state == "FAILED" { Ok(()) } else { Err(state) }
+    });
+    let run = check_alb_lab(&account, &["step-8", "--format", "ndjson"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.lines().any(|l| l.contains("\"check_waiting\"")), "a failed deployment is not waited on:\n{}", run.stdout);
+    assert!(run.stdout.contains("did not roll it back (rollback is off)"), "{}", run.stdout);
+}

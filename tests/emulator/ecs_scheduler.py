@@ -24,6 +24,10 @@ keep failing to start and, with rollback, starts a deployment of the last
 completed task definition. Other services keep the simpler behaviour the existing
 tests rely on: the old deployment and its tasks are replaced at once.
 
+After each service is reconciled, `service_deployments.track` records what became
+of its deployments, for ListServiceDeployments (a circuit breaker's rollback is
+noted there as part of the deployment it rolls back).
+
 The API middleware calls `reconcile_region` right after ECS writes and before ECS
 reads; a background thread calls `reconcile_all` every `SCHEDULER_INTERVAL`.
 All of it runs under the emulator's backend lock.

@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     moto_patches.load_course_managed_policies()
     moto_patches.list_services_like_aws()
     moto_patches.creation_times_like_aws()
+    moto_patches.describe_task_definition_like_aws()
     moto_patches.service_linked_role_like_aws()
     moto_patches.paginate_like_aws()
     moto_patches.configurable_describe_answers()

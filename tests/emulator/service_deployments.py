@@ -70,7 +70,7 @@ class ServiceDeploymentRecord:
     revision_id: str  # the last part of its target service revision's ARN
     deployment_id: str  # the scheduler's deployment (`ecs-svc/…`) it started
     created_at: datetime  # naive UTC, as moto keeps times
-    sequence: int  # orders records created in the same microsecond
+    sequence: int  # orders records created in the same millisecond
     status: str = "IN_PROGRESS"
     status_reason: str | None = None
     finished_at: datetime | None = None
