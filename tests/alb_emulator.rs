@@ -566,7 +566,7 @@ fn a_receipt_records_the_load_balancer_and_is_refused_once_it_is_created_again()
 }
 
 #[test]
-fn a_weighted_forward_that_gives_the_target_group_weight_0_does_not_forward_to_it() {
+fn lab_two_s_checks_read_aws_as_it_answers_weights_impaired_state_and_groups_of_another_vpc() {
     let emulator = Emulator::shared();
     let account = Account::fresh(emulator);
     let labs = support::scratch_dir("alb-weight-lab");
@@ -584,6 +584,26 @@ fn a_weighted_forward_that_gives_the_target_group_weight_0_does_not_forward_to_i
     let weighted = check_alb_kinds(&account, &labs, &["balancer"]);
     assert_eq!(weighted["forward"].0, "fail", "{weighted:#?}");
     assert!(weighted["forward"].1.contains("does not forward to `alb-web-tg`"), "{weighted:#?}");
+
+    // active_impaired routes traffic but cannot scale: a pass that warns.
+    emulator.configure(&account.id, serde_json::json!({ "load_balancer_state": { "alb-web": "active_impaired" } }));
+    let impaired = check_alb_kinds(&account, &labs, &["balancer"]);
+    assert_eq!(impaired["alb"].0, "pass", "{impaired:#?}");
+    assert!(impaired["alb"].1.contains("warning: AWS reports it active_impaired"), "{impaired:#?}");
+    emulator.configure(&account.id, serde_json::json!({ "load_balancer_state": null }));
+
+    // Group names are unique per VPC only: a tidy copy of both groups in another VPC must not
+    // hide that the default VPC's tasks group is open to the internet.
+    let other_vpc = text(&account, &["ec2", "create-vpc", "--cidr-block", "10.77.0.0/16", "--query", "Vpc.VpcId"]);
+    let copy_lb = text(&account, &["ec2", "create-security-group", "--group-name", "alb-web-lb", "--description", "copy", "--vpc-id", &other_vpc, "--query", "GroupId"]);
+    let copy_tasks = text(&account, &["ec2", "create-security-group", "--group-name", "alb-web-tasks", "--description", "copy", "--vpc-id", &other_vpc, "--query", "GroupId"]);
+    account.aws_ok(&["ec2", "authorize-security-group-ingress", "--group-id", &copy_tasks, "--protocol", "tcp", "--port", "80", "--source-group", &copy_lb]);
+    let task_sg = text(&account, &["ec2", "describe-security-groups", "--filters", &format!("Name=vpc-id,Values={vpc}"), "Name=group-name,Values=alb-web-tasks", "--query", "SecurityGroups[0].GroupId"]);
+    assert_eq!(check_alb_kinds(&account, &labs, &["network"])["tasks-from-lb-only"].0, "pass");
+    account.aws_ok(&["ec2", "authorize-security-group-ingress", "--group-id", &task_sg, "--protocol", "tcp", "--port", "80", "--cidr", "0.0.0.0/0"]);
+    let open = check_alb_kinds(&account, &labs, &["network"]);
+    assert_eq!(open["tasks-from-lb-only"].0, "fail", "{open:#?}");
+    assert!(open["tasks-from-lb-only"].1.contains(&format!("`{task_sg}` also admits tcp/80 from 0.0.0.0/0")), "{open:#?}");
 }
 
 /// `grader check --lab alb STEP…` on the names `build_alb_lab` uses, with more flags.

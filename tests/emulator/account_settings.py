@@ -54,6 +54,8 @@ def _validate(key: str, value: Any) -> None:
             _validate_name_map(f"describe_failures.{kind}", reasons)
     elif key == "cluster_status":
         _validate_name_map("cluster_status", value)
+    elif key == "load_balancer_state":
+        _validate_name_map("load_balancer_state", value)
     elif key in ("creates_service_linked_role", "service_deployments_api"):
         if not isinstance(value, bool):
             raise SettingsError(f"{key} must be true or false")
@@ -68,7 +70,7 @@ def _validate(key: str, value: Any) -> None:
         raise SettingsError(
             f"unknown setting {key!r}; known: allowed_regions, eni_release_seconds, "
             "describe_failures, cluster_status, max_page_size, creates_service_linked_role, "
-            "client_address, service_deployments_api"
+            "client_address, service_deployments_api, load_balancer_state"
         )
 
 
@@ -146,6 +148,9 @@ class AccountSettings:
 
     def cluster_status(self, account_id: str, name: str) -> str | None:
         return (self._value(account_id, "cluster_status") or {}).get(name)
+
+    def load_balancer_state(self, account_id: str, name: str) -> str | None:
+        return (self._value(account_id, "load_balancer_state") or {}).get(name)
 
     def creates_service_linked_role(self, account_id: str) -> bool:
         """Whether CreateCluster may create ECS's service-linked role (false: a caller

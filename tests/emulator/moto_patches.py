@@ -450,12 +450,13 @@ DESCRIBE_LIMITS = {"services": 10, "clusters": 100}
 
 
 def configurable_describe_answers() -> None:
-    """DescribeClusters/DescribeServices answers an account's settings can bend.
+    """DescribeClusters/DescribeServices/DescribeLoadBalancers answers an account's settings can bend.
 
     `describe_failures` reports a name in `failures[]` with the given reason
     (AWS also answers reasons other than MISSING, such as ACCESS_DENIED) instead
     of describing it; `cluster_status` reports a cluster as PROVISIONING,
-    DEPROVISIONING, ... (the answer only: moto's cluster stays as it is).
+    DEPROVISIONING, ... (the answer only: moto's cluster stays as it is), and
+    `load_balancer_state` a load balancer as active_impaired, failed, ...
     """
     original_clusters = EC2ContainerServiceResponse.describe_clusters
     original_services = EC2ContainerServiceResponse.describe_services
@@ -480,6 +481,26 @@ def configurable_describe_answers() -> None:
 
     EC2ContainerServiceResponse.describe_clusters = describe_clusters
     EC2ContainerServiceResponse.describe_services = describe_services
+
+    from moto.elbv2.responses import ELBV2Response
+
+    original_load_balancers = ELBV2Response.describe_load_balancers
+
+    def describe_load_balancers(self: Any) -> Any:
+        # `load_balancer_state` reports a load balancer as active_impaired, failed, ...
+        # (a copy: the emulator's proxy and health checks still see moto's own).
+        result = original_load_balancers(self)
+        shown = []
+        for balancer in result.result["LoadBalancers"]:
+            state = SETTINGS.load_balancer_state(self.current_account, balancer.name)
+            if state:
+                balancer = copy.copy(balancer)
+                balancer.state = state
+            shown.append(balancer)
+        result.result["LoadBalancers"] = shown
+        return result
+
+    ELBV2Response.describe_load_balancers = describe_load_balancers
 
 
 def _check_describe_limit(response: Any, kind: str) -> None:
