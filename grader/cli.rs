@@ -35,7 +35,8 @@ Examples:
 
 Exit codes: 0 all passed · 1 a check failed · 2 usage error · 3 invalid lab file ·
 4 AWS could not be reached (credentials, region, endpoint) · 130 interrupted.
-The grader only reads your account; it never creates, changes or deletes anything.";
+The grader only reads your account; it never creates, changes or deletes anything, except
+`grader cleanup --apply`, which deletes exactly the plan `grader cleanup --plan` showed you.";
 
 /// Checks your AWS account against the labs of the Fargate course, read-only.
 #[derive(Debug, Parser)]
@@ -78,8 +79,14 @@ pub enum Command {
         #[command(flatten)]
         lab: LabArg,
         /// Print the trust policy of the cohort audit role instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "teardown")]
         trust: bool,
+        /// Print the policy `grader cleanup --apply` needs instead: each delete scoped to the
+        /// lab's resources by ARN wherever IAM allows, plus the reads it uses.
+        #[arg(long)]
+        teardown: bool,
+        #[command(flatten)]
+        vars: VarsArg,
         /// With --trust: the instructor's AWS account id.
         #[arg(long, value_name = "ACCOUNT_ID", default_value = "111122223333")]
         instructor_account: String,
@@ -89,6 +96,8 @@ pub enum Command {
     },
     /// Audit a whole class: one step (default `cleanup`) in every account of a roster.
     Cohort(CohortArgs),
+    /// Delete what the clean-up checks found, exactly: `--plan FILE` (read-only), then `--apply FILE`.
+    Cleanup(CleanupArgs),
     /// Check a learner's receipt against their account (through --role-arn).
     VerifyReceipt(VerifyReceiptArgs),
     /// Serve the course book on 127.0.0.1 with working check buttons.
@@ -130,6 +139,41 @@ pub struct CohortArgs {
     pub vars: VarsArg,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(
+    group(clap::ArgGroup::new("mode").required(true).args(["plan", "apply"])),
+    after_help = "The plan is read-only: it runs every lab's clean-up checks (or one lab's with --lab) in every \
+enabled region and writes each leftover with its ARN, its creation time and id, what it costs and how it is \
+deleted (grader.teardown-plan/v1). --apply looks each one up again and deletes it only if it is still that \
+resource: one created since under the same name is skipped and named, one already gone is fine. It asks \
+first; with no terminal and no --yes it deletes nothing. A plan for another account is refused whole. \
+Ctrl-C stops after the current resource; --apply again continues. The permissions: `grader policy --teardown`.
+Exit code: 0 nothing (left) to delete, 1 the plan holds resources / something was skipped or failed, \
+2 not confirmed or not a plan, 4 AWS could not be reached, 130 interrupted."
+)]
+pub struct CleanupArgs {
+    /// Find every leftover, read-only, and write the teardown plan to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Delete exactly what the plan FILE lists.
+    #[arg(long, value_name = "FILE")]
+    pub apply: Option<PathBuf>,
+    /// With --apply: do not ask first (for scripts that reviewed the plan).
+    #[arg(long, requires = "apply")]
+    pub yes: bool,
+    /// With --apply: `human` (a line per resource as it goes) or `json` (grader.teardown-result/v1).
+    #[arg(long, value_enum, default_value = "human", requires = "apply")]
+    pub format: VerifyFormat,
+    #[command(flatten)]
+    pub lab: LabArg,
+    #[command(flatten)]
+    pub vars: VarsArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub assume: AssumeArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -336,22 +380,51 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::List(lab) => list(&labs(&cli.labs_dir)?, &lab),
         Command::Hint { step, lab } => hint(&labs(&cli.labs_dir)?, &lab, &step),
         Command::Validate { path, schema } => validate(path.or(cli.labs_dir), schema, cli.book_dir.as_deref()),
-        Command::Policy { lab, trust, instructor_account, external_id } => {
+        Command::Policy { lab, trust, teardown, vars, instructor_account, external_id } => {
             let document = if trust {
                 crate::policy::trust_policy(&instructor_account, &external_id)
             } else {
                 // One lab with `--lab`; without it, every lab the grader has.
                 let labs = labs(&cli.labs_dir)?;
-                let chosen: Vec<&Lab> = match &lab.lab {
-                    Some(id) => vec![labs.select(Some(id))?],
-                    None => labs.labs.iter().collect(),
+                let mut chosen: Vec<Lab> = match &lab.lab {
+                    Some(id) => vec![labs.select(Some(id))?.clone()],
+                    None => labs.labs.clone(),
                 };
-                crate::policy::permissions_policy(&chosen)
+                if teardown {
+                    // The learner's own names, where they used --var while building.
+                    if let Some((name, _)) = vars.vars.iter().find(|(name, _)| !chosen.iter().any(|l| l.vars.contains_key(name))) {
+                        return Err(Failure::usage(format!("unknown variable `{name}` in `--var`: no lab has it")));
+                    }
+                    for lab in &mut chosen {
+                        for (name, value) in &vars.vars {
+                            if let Some(v) = lab.vars.get_mut(name) {
+                                *v = value.clone();
+                            }
+                        }
+                    }
+                    crate::teardown::policy::teardown_policy(&chosen.iter().collect::<Vec<_>>())
+                } else {
+                    crate::policy::permissions_policy(&chosen.iter().collect::<Vec<_>>())
+                }
             };
             println!("{}", serde_json::to_string_pretty(&document).expect("policies serialize"));
             Ok(Exit::Ok)
         }
         Command::Cohort(args) => cohort(&labs(&cli.labs_dir)?, args).await,
+        Command::Cleanup(args) => {
+            let aws = AwsOptions { role_arn: args.assume.role_arn.clone(), external_id: args.assume.external_id.clone(), ..args.aws.options_without_lab() };
+            match (&args.plan, &args.apply) {
+                (Some(file), _) => {
+                    let labs = labs(&cli.labs_dir)?;
+                    crate::teardown::command::plan(crate::teardown::command::PlanRequest { labs: &labs, lab: args.lab.lab.as_deref(), vars: &args.vars.vars, aws, file }).await
+                }
+                (None, Some(file)) => {
+                    let request = crate::teardown::command::ApplyRequest { file, yes: args.yes, json: args.format == VerifyFormat::Json, aws };
+                    crate::teardown::command::apply_plan(request).await
+                }
+                (None, None) => Err(Failure::usage("give --plan FILE or --apply FILE")),
+            }
+        }
         Command::VerifyReceipt(args) => verify_receipt(&labs(&cli.labs_dir)?, args).await,
         Command::Serve(args) => {
             let labs = labs(&cli.labs_dir)?;
@@ -370,7 +443,7 @@ async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
     let mut combined = None;
     // `--all` grades the build steps: the default `--step cleanup` is not asked for then.
     let named = if args.all { Vec::new() } else { vec![args.step.clone()] };
-    let (lab, steps, vars) = lab_and_steps(labs, args.lab.lab.as_deref(), &named, &args.vars.vars, &mut combined)?;
+    let (lab, steps, vars) = grading::lab_and_steps(labs, args.lab.lab.as_deref(), &named, &args.vars.vars, &mut combined)?;
     let plan = Plan::new(lab, &steps, args.all, &vars)?;
     let file = args.roster.display().to_string();
     let text = std::fs::read_to_string(&args.roster).map_err(|e| Failure::usage(format!("failed to read the roster {file}: {e}")))?;
@@ -433,41 +506,9 @@ pub fn labs(dir: &Option<PathBuf>) -> Result<LabSet, Failure> {
     loaded.map_err(|d| Failure::invalid_lab(d.to_string()))
 }
 
-/// The lab and the steps a check or an audit runs. `--lab all` is every lab's named steps
-/// (`LAB:STEP`, each lab's own variables). With no `--lab`, a clean-up step means every lab's
-/// clean-up: a learner who did both labs must hear about both labs' leftovers, whichever lab
-/// they think of. Otherwise, the one lab.
-/// The variables the plan still needs to apply come back with them (a combined lab has its
-/// variables filled in already).
-fn lab_and_steps<'a>(
-    labs: &'a LabSet,
-    lab: Option<&str>,
-    steps: &[String],
-    vars: &[(String, String)],
-    combined: &'a mut Option<Lab>,
-) -> Result<(&'a Lab, Vec<String>, Vec<(String, String)>), Failure> {
-    let every_cleanup = lab.is_none()
-        && labs.labs.len() > 1
-        && !steps.is_empty()
-        && steps.iter().all(|s| labs.select(None).ok().and_then(|l| l.step(s)).is_some_and(|s| s.phase == crate::lab::Phase::Cleanup));
-    if lab != Some(crate::lab::combined::ALL) && !every_cleanup {
-        return Ok((labs.select(lab)?, steps.to_vec(), vars.to_vec()));
-    }
-    let all = combined.insert(crate::lab::combined::combine(&labs.labs, vars).map_err(Failure::usage)?);
-    let mut chosen = Vec::new();
-    for step in steps {
-        let found: Vec<String> = labs.labs.iter().filter(|l| l.step(step).is_some()).map(|l| format!("{}:{step}", l.id)).collect();
-        if found.is_empty() {
-            return Err(Failure::usage(format!("no lab has a step `{step}`")));
-        }
-        chosen.extend(found);
-    }
-    Ok((all, chosen, Vec::new()))
-}
-
 async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
     let mut combined = None;
-    let (lab, steps, vars) = lab_and_steps(labs, args.lab.lab.as_deref(), &args.steps, &args.vars.vars, &mut combined)?;
+    let (lab, steps, vars) = grading::lab_and_steps(labs, args.lab.lab.as_deref(), &args.steps, &args.vars.vars, &mut combined)?;
     let plan = Plan::new(lab, &steps, args.all, &vars)?;
     let options = AwsOptions { role_arn: args.assume.role_arn.clone(), external_id: args.assume.external_id.clone(), ..args.aws.options(lab) };
     let run_options = RunOptions { no_wait: args.no_wait, max_wait: args.max_wait.map(|w| w.0), vantage: args.vantage() };

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::aws::{Aws, AwsOptions, SetupError, load_config};
 use crate::events::{Dispatch, RunEnd, RunEvent};
-use crate::lab::{Lab, Phase, Step};
+use crate::lab::{Lab, LabSet, Phase, Step};
 use crate::report::Report;
 use crate::runner::{self, CheckOutcome, Event, PlannedCheck, RunOptions};
 use crate::suggest::did_you_mean;
@@ -51,6 +51,39 @@ impl<'a> Plan<'a> {
     pub fn report(&self, account: &str, region: &str, duration_ms: u64, outcomes: &[CheckOutcome]) -> Report {
         Report::build(self.lab, &self.step_ids(), account, region, duration_ms, outcomes)
     }
+}
+
+/// The lab and the steps a check or an audit runs. `--lab all` is every lab's named steps
+/// (`LAB:STEP`, each lab's own variables). With no `--lab`, a clean-up step means every lab's
+/// clean-up: a learner who did both labs must hear about both labs' leftovers, whichever lab
+/// they think of. Otherwise, the one lab.
+///
+/// The variables the plan still has to apply come back with them: a combined lab has its
+/// variables filled in already (`--var` changes every lab that has the variable).
+pub fn lab_and_steps<'a>(
+    labs: &'a LabSet,
+    lab: Option<&str>,
+    steps: &[String],
+    vars: &[(String, String)],
+    combined: &'a mut Option<Lab>,
+) -> Result<(&'a Lab, Vec<String>, Vec<(String, String)>), PlanError> {
+    let every_cleanup = lab.is_none()
+        && labs.labs.len() > 1
+        && !steps.is_empty()
+        && steps.iter().all(|s| labs.select(None).ok().and_then(|l| l.step(s)).is_some_and(|s| s.phase == Phase::Cleanup));
+    if lab != Some(crate::lab::combined::ALL) && !every_cleanup {
+        return Ok((labs.select(lab).map_err(|e| PlanError(e.0))?, steps.to_vec(), vars.to_vec()));
+    }
+    let all = combined.insert(crate::lab::combined::combine(&labs.labs, vars).map_err(PlanError)?);
+    let mut chosen = Vec::new();
+    for step in steps {
+        let found: Vec<String> = labs.labs.iter().filter(|l| l.step(step).is_some()).map(|l| format!("{}:{step}", l.id)).collect();
+        if found.is_empty() {
+            return Err(PlanError(format!("no lab has a step `{step}`")));
+        }
+        chosen.extend(found);
+    }
+    Ok((all, chosen, Vec::new()))
 }
 
 /// The steps named, in lab order, or an error that suggests the closest step.

@@ -1,5 +1,6 @@
 //! The Fargate course grader: loads lab files and checks an AWS account against them,
-//! read-only. `main.rs` is a thin shell around [`cli::run`].
+//! read-only. `main.rs` is a thin shell around [`cli::run`]. The one write path, the
+//! teardown of what the clean-up checks found, lives apart in [`teardown`].
 
 pub mod aws;
 pub mod book;
@@ -18,4 +19,5 @@ pub mod report;
 pub mod runner;
 pub mod serve;
 pub mod suggest;
+pub mod teardown;
 pub mod timestamp;

@@ -380,6 +380,17 @@ steps:
         regions: lab
 "#;
 
+/// A fresh account with the second lab built and its two targets healthy, and a directory
+/// holding `ALB_KINDS_LAB`.
+fn alb_lab_with_kinds(scratch: &str) -> (Account, std::path::PathBuf, AlbLab) {
+    let account = Account::fresh(Emulator::shared());
+    let labs = support::scratch_dir(scratch);
+    std::fs::write(labs.join("alb-kinds.yaml"), ALB_KINDS_LAB).unwrap();
+    let lab = build_alb_lab(&account);
+    wait_for_two_healthy_targets(&account, &lab, &BTreeSet::new());
+    (account, labs, lab)
+}
+
 fn check_alb_kinds(account: &Account, labs: &std::path::Path, steps: &[&str]) -> std::collections::BTreeMap<String, (String, String)> {
     check_alb_kinds_with(account, labs, steps, &[])
 }
@@ -486,11 +497,7 @@ fn the_load_balancer_check_kinds_pass_on_a_built_lab_and_name_what_is_missing_or
 #[test]
 fn graded_from_elsewhere_the_site_behind_the_load_balancer_passes_on_target_health_and_is_never_failed_for_silence() {
     let emulator = Emulator::shared();
-    let account = Account::fresh(emulator);
-    let labs = support::scratch_dir("alb-remote-lab");
-    std::fs::write(labs.join("alb-kinds.yaml"), ALB_KINDS_LAB).unwrap();
-    let lab = build_alb_lab(&account);
-    wait_for_two_healthy_targets(&account, &lab, &BTreeSet::new());
+    let (account, labs, lab) = alb_lab_with_kinds("alb-remote-lab");
     // The lab as taught: the load balancer admits the learner's own address only.
     let lb_sg = text(&account, &["ec2", "describe-security-groups", "--group-names", "alb-web-lb", "--query", "SecurityGroups[0].GroupId"]);
     account.aws_ok(&["ec2", "revoke-security-group-ingress", "--group-id", &lb_sg, "--protocol", "tcp", "--port", "80", "--cidr", "0.0.0.0/0"]);
@@ -528,12 +535,7 @@ fn graded_from_elsewhere_the_site_behind_the_load_balancer_passes_on_target_heal
 
 #[test]
 fn a_receipt_records_the_load_balancer_and_is_refused_once_it_is_created_again() {
-    let emulator = Emulator::shared();
-    let account = Account::fresh(emulator);
-    let labs = support::scratch_dir("alb-receipt-lab");
-    std::fs::write(labs.join("alb-kinds.yaml"), ALB_KINDS_LAB).unwrap();
-    let lab = build_alb_lab(&account);
-    wait_for_two_healthy_targets(&account, &lab, &BTreeSet::new());
+    let (account, labs, lab) = alb_lab_with_kinds("alb-receipt-lab");
     let resource = format!("service/{CLUSTER}/{SERVICE}");
     account.aws_ok(&[
         "application-autoscaling", "register-scalable-target", "--service-namespace", "ecs", "--resource-id", &resource, "--scalable-dimension", "ecs:service:DesiredCount",
@@ -568,11 +570,7 @@ fn a_receipt_records_the_load_balancer_and_is_refused_once_it_is_created_again()
 #[test]
 fn lab_two_s_checks_read_aws_as_it_answers_weights_impaired_state_and_groups_of_another_vpc() {
     let emulator = Emulator::shared();
-    let account = Account::fresh(emulator);
-    let labs = support::scratch_dir("alb-weight-lab");
-    std::fs::write(labs.join("alb-kinds.yaml"), ALB_KINDS_LAB).unwrap();
-    let lab = build_alb_lab(&account);
-    wait_for_two_healthy_targets(&account, &lab, &BTreeSet::new());
+    let (account, labs, lab) = alb_lab_with_kinds("alb-weight-lab");
     assert_eq!(check_alb_kinds(&account, &labs, &["balancer"])["forward"].0, "pass");
     // All the traffic to another group, none to the lab's: as AWS routes it, the listener no
     // longer forwards to the lab's group, though its ARN is still in the action.

@@ -23,13 +23,20 @@ fn verdicts(run: &GraderRun) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `check --all` and `check cleanup` on one account, as one map of verdicts.
-fn all_verdicts(account: &Account, env: &[(&str, &str)]) -> (BTreeMap<String, String>, Vec<GraderRun>) {
+/// `check --all` and `check cleanup` on one account, as one map of verdicts; with `remote`,
+/// also step 9 graded from elsewhere (ids `remote/CHECK`), where the page's evidence is read.
+fn all_verdicts(account: &Account, env: &[(&str, &str)], remote: bool) -> (BTreeMap<String, String>, Vec<GraderRun>) {
     let mut all = BTreeMap::new();
     let mut runs = Vec::new();
-    for args in [&["check", "--all", "--format", "json", "--no-wait"][..], &["check", "cleanup", "--lab", "fargate-nginx", "--format", "json", "--no-wait"][..]] {
+    let local: [&[&str]; 2] = [&["check", "--all", "--format", "json", "--no-wait"], &["check", "cleanup", "--lab", "fargate-nginx", "--format", "json", "--no-wait"]];
+    for args in local {
         let run = grader_in(Some(account), args, env);
         all.extend(verdicts(&run));
+        runs.push(run);
+    }
+    if remote {
+        let run = grader_in(Some(account), &["check", "step-9", "--remote", "--format", "json", "--no-wait"], env);
+        all.extend(verdicts(&run).into_iter().map(|(id, status)| (format!("remote/{id}"), status)));
         runs.push(run);
     }
     (all, runs)
@@ -57,15 +64,18 @@ fn the_generated_policy_is_enough_and_each_action_in_it_is_needed() {
     let finished = Account::fresh(&emulator);
     block_on(build(&finished, &LabBuild::default()));
     let empty = Account::fresh(&emulator);
+    // The grader's address is not the learner's: graded from elsewhere, step 9 reads the
+    // task's access log, and the actions that takes are proven too.
+    emulator.configure(&finished.id, serde_json::json!({ "client_address": "198.51.100.20" }));
     let policy_run = grader(None, &["policy", "--lab", "fargate-nginx"]);
     let policy: serde_json::Value = serde_json::from_str(&policy_run.stdout).unwrap();
     let actions: Vec<String> = policy["Statement"][0]["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect();
 
     let admins = [&finished, &empty];
-    let baselines: Vec<_> = admins.iter().map(|a| all_verdicts(a, &[]).0).collect();
+    let baselines: Vec<_> = admins.iter().map(|a| all_verdicts(a, &[], true).0).collect();
     let users: Vec<Account> = admins.iter().map(|a| reader(a, &policy_run.stdout)).collect();
     for (user, baseline) in users.iter().zip(&baselines) {
-        let (with_policy, runs) = all_verdicts(user, &[]);
+        let (with_policy, runs) = all_verdicts(user, &[], true);
         let messages: Vec<String> = runs.iter().flat_map(|r| r.json()["steps"].as_array().unwrap().clone()).flat_map(|s| s["checks"].as_array().unwrap().clone()).filter(|c| c["status"] != "pass").map(|c| format!("{}: {}", c["id"], c["message"])).collect();
         assert_eq!(&with_policy, baseline, "the policy's holder must get the admin's verdicts:\n{}", messages.join("\n"));
         // The reader sees the same regions as the admin: none is skipped as refusing it.
@@ -85,8 +95,11 @@ fn the_generated_policy_is_enough_and_each_action_in_it_is_needed() {
         for admin in admins {
             admin.aws_ok(&["iam", "put-user-policy", "--user-name", "grader-reader", "--policy-name", "grader", "--policy-document", &reduced.to_string()]);
         }
+        // Each blocked probe waits out its timeout, so the remote run comes only where it can
+        // matter: the actions of the kind that reads the evidence.
+        let remote = grader::checks::kind_info("http_get").unwrap().actions.contains(&action.as_str());
         let results: Vec<(BTreeMap<String, String>, Vec<GraderRun>)> =
-            std::thread::scope(|s| users.iter().map(|u| s.spawn(move || all_verdicts(u, &[]))).collect::<Vec<_>>().into_iter().map(|h| h.join().unwrap()).collect());
+            std::thread::scope(|s| users.iter().map(|u| s.spawn(move || all_verdicts(u, &[], remote))).collect::<Vec<_>>().into_iter().map(|h| h.join().unwrap()).collect());
         let mut named = false;
         for ((verdicts, runs), baseline) in results.iter().zip(&baselines) {
             for (id, status) in verdicts {
@@ -180,7 +193,7 @@ fn every_call_a_check_makes_is_an_action_its_kind_declares() {
                     // Signing in is the CLI's own call, before any check.
                     allowed.push("sts:GetCallerIdentity".into());
                     let before = emulator.requests(&account.id).len();
-                    let _ = grader(Some(account), &["check", step, "--no-wait"]);
+                    let _ = grader(Some(account), &["check", "--lab", "fargate-nginx", step, "--no-wait"]);
                     for call in &emulator.requests(&account.id)[before..] {
                         let action = format!("{}:{}", call["service"].as_str().unwrap(), call["action"].as_str().unwrap());
                         assert!(allowed.contains(&action), "`{step}` ({kinds_used:?}) called `{action}`, which its kinds do not declare, so `grader policy` would miss it");
@@ -216,7 +229,7 @@ fn throttling_and_latency_never_change_a_verdict() {
     for emulator in [clean, &faulty] {
         let account = Account::fresh_retrying(emulator);
         block_on(build(&account, &LabBuild { ingress_cidr: "0.0.0.0/0".into(), ..LabBuild::default() }));
-        results.push(all_verdicts(&account, &[]).0);
+        results.push(all_verdicts(&account, &[], false).0);
     }
     assert_eq!(results[0], results[1], "verdicts under throttling differ from the clean run");
     assert!(results[0].values().any(|s| s == "fail") && results[0].values().any(|s| s == "pass"));

@@ -223,6 +223,9 @@ impl Aws {
     pub(crate) fn elb(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
         self.clients(region).elb.clone()
     }
+    pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
+        self.iam.clone()
+    }
     pub(crate) fn scaling(&self, region: &str) -> aws_sdk_applicationautoscaling::Client {
         self.clients(region).scaling.clone()
     }

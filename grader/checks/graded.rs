@@ -1,10 +1,10 @@
 //! The resources passing checks graded, named the way AWS identifies them, for receipts.
 //! `grader verify-receipt` builds the same records from today's answers and compares.
 
-use aws_sdk_ecs::types::{Cluster, Service, TaskDefinition};
+use aws_sdk_ecs::types::{Cluster, Service, Task, TaskDefinition};
 
 use super::Resource;
-use crate::aws::ec2::SecurityGroupInfo;
+use crate::aws::ec2::{Eni, SecurityGroupInfo};
 use crate::aws::elb::{ListenerInfo, LoadBalancerInfo, TargetGroupInfo};
 use crate::aws::scaling::ScalableTargetInfo;
 use crate::aws::iam::RoleInfo;
@@ -116,4 +116,22 @@ pub fn scalable_target(resource_id: &str, target: &ScalableTargetInfo, region: &
         created_at: target.created_at.clone(),
         unique_id: None,
     }
+}
+
+/// A task's ARN ends in an id new for every task.
+pub fn task(task: &Task, region: &str) -> Resource {
+    let arn = task.task_arn().unwrap_or_default();
+    Resource {
+        kind: "ecs_task".into(),
+        name: arn.rsplit('/').next().unwrap_or(arn).into(),
+        region: region.into(),
+        arn: arn.into(),
+        created_at: task.created_at().map(timestamp::of),
+        unique_id: None,
+    }
+}
+
+/// EC2 says nothing of when an interface was made; its id is new for every one.
+pub fn network_interface(eni: &Eni, region: &str) -> Resource {
+    Resource { kind: "network_interface".into(), name: eni.id.clone(), region: region.into(), arn: String::new(), created_at: None, unique_id: Some(eni.id.clone()) }
 }

@@ -10,6 +10,7 @@ mod caller_identity;
 mod default_vpc;
 mod deployment;
 pub mod graded;
+pub mod identity;
 mod ecs_cluster;
 mod ecs_service;
 mod http_get;
@@ -80,12 +81,22 @@ pub struct Leftover {
     /// Which prices `usd_per_hour` comes from (region and date), and whether it is approximate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_basis: Option<String>,
+    /// The resource as AWS identifies this creation of it (ARN, creation time, id), so that a
+    /// teardown plan deletes it only if it is still the same one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Resource>,
 }
 
 impl Leftover {
     /// A leftover that costs nothing by the hour.
     pub fn new(resource: &str, name: impl Into<String>, region: &str, teardown: Vec<String>) -> Leftover {
-        Leftover { resource: resource.into(), name: name.into(), region: region.into(), usd_per_hour: None, teardown, charges: Vec::new(), price_basis: None }
+        Leftover { resource: resource.into(), name: name.into(), region: region.into(), usd_per_hour: None, teardown, charges: Vec::new(), price_basis: None, identity: None }
+    }
+
+    /// With the identity of the creation it is.
+    pub fn identified(mut self, identity: Resource) -> Leftover {
+        self.identity = Some(identity);
+        self
     }
 
     /// With what it is billed for (nothing changes when `charges` is empty).

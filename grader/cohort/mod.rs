@@ -170,7 +170,7 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
         lab_digest: lab.digest(),
         grader_version: env!("CARGO_PKG_VERSION").into(),
         started_at,
-        step: if step_ids.len() == 1 { step_ids[0].to_string() } else { "all".into() },
+        step: audited_step(&step_ids),
         steps: run
             .plan
             .steps
@@ -446,5 +446,15 @@ mod tests {
         assert!(denied.starts_with("role `arn:aws:iam::111122223333:role/audit` cannot be assumed") && denied.ends_with("not today"), "{denied}");
         let throttled = assume_role_failure(arn, &sts_error("Throttling"));
         assert_eq!(throttled, "failed to assume `arn:aws:iam::111122223333:role/audit`: Throttling: not today");
+    }
+}
+
+/// The document's `step`: the one step audited, also when it is every lab's (`LAB:cleanup`
+/// in each lab is `cleanup`), or `all` for several.
+fn audited_step(step_ids: &[&str]) -> String {
+    let names: Vec<&str> = step_ids.iter().map(|id| id.rsplit_once(':').map_or(*id, |(_, step)| step)).collect();
+    match names.first() {
+        Some(first) if names.iter().all(|n| n == first) => first.to_string(),
+        _ => "all".into(),
     }
 }

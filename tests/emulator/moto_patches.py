@@ -464,15 +464,7 @@ def configurable_describe_answers() -> None:
     def describe_clusters(self: Any) -> Any:
         _check_describe_limit(self, "clusters")
         result = _apply_describe_failures(self, original_clusters(self), "clusters")
-        statuses = []
-        for cluster in result.result["clusters"]:
-            status = SETTINGS.cluster_status(self.current_account, cluster.name)
-            if status:
-                # A copy, so the scheduler still sees moto's (ACTIVE) cluster.
-                cluster = copy.copy(cluster)
-                cluster.status = status
-            statuses.append(cluster)
-        result.result["clusters"] = statuses
+        result.result["clusters"] = _shown_with(result.result["clusters"], "status", lambda c: SETTINGS.cluster_status(self.current_account, c.name))
         return result
 
     def describe_services(self: Any) -> Any:
@@ -487,20 +479,24 @@ def configurable_describe_answers() -> None:
     original_load_balancers = ELBV2Response.describe_load_balancers
 
     def describe_load_balancers(self: Any) -> Any:
-        # `load_balancer_state` reports a load balancer as active_impaired, failed, ...
-        # (a copy: the emulator's proxy and health checks still see moto's own).
         result = original_load_balancers(self)
-        shown = []
-        for balancer in result.result["LoadBalancers"]:
-            state = SETTINGS.load_balancer_state(self.current_account, balancer.name)
-            if state:
-                balancer = copy.copy(balancer)
-                balancer.state = state
-            shown.append(balancer)
-        result.result["LoadBalancers"] = shown
+        result.result["LoadBalancers"] = _shown_with(result.result["LoadBalancers"], "state", lambda b: SETTINGS.load_balancer_state(self.current_account, b.name))
         return result
 
     ELBV2Response.describe_load_balancers = describe_load_balancers
+
+
+def _shown_with(models: list[Any], attribute: str, setting: Callable[[Any], str | None]) -> list[Any]:
+    """The models to answer with, each whose setting names a value showing it instead: a
+    copy, so the scheduler, the proxies and the health checks still see moto's own."""
+    shown = []
+    for model in models:
+        value = setting(model)
+        if value:
+            model = copy.copy(model)
+            setattr(model, attribute, value)
+        shown.append(model)
+    return shown
 
 
 def _check_describe_limit(response: Any, kind: str) -> None:

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::scan::{Regions, scan, verdict};
 use crate::aws::AwsError;
-use crate::checks::{Ctx, Kind, Leftover, Verdict};
+use crate::checks::{Ctx, Kind, Leftover, Verdict, graded};
 
 /// The lab's ECS cluster is deleted (INACTIVE or gone) in every region.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -46,7 +46,8 @@ impl ClusterAbsent {
                 } else {
                     format!("aws ecs delete-cluster --cluster {} --region {region}", self.cluster)
                 };
-                vec![Leftover::new("ecs_cluster", name, region, vec![command])]
+                let identity = cluster.map(|c| graded::cluster(c, region));
+                vec![Leftover { identity, ..Leftover::new("ecs_cluster", name, region, vec![command]) }]
             }
         }
     }

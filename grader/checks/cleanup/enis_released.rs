@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::scan::{Regions, scan, verdict};
 use crate::aws::AwsError;
 use crate::aws::ec2::Eni;
-use crate::checks::{Ctx, Kind, Leftover, Verdict};
+use crate::checks::{Ctx, Kind, Leftover, Verdict, graded};
 use crate::pricing::{self, Charge};
 
 /// No network interface still uses the lab's security group (a task's ENI outlives the
@@ -44,7 +44,7 @@ pub fn judge_enis(region: &str, enis: &[Eni]) -> Vec<Leftover> {
     enis.iter()
         .map(|eni| {
             let command = format!("aws ec2 describe-network-interfaces --network-interface-ids {} --region {region} --query 'NetworkInterfaces[0].Description'", eni.id);
-            Leftover::new("network_interface", eni.id.clone(), region, vec![command]).charged(eni_charges(region, eni))
+            Leftover::new("network_interface", eni.id.clone(), region, vec![command]).charged(eni_charges(region, eni)).identified(graded::network_interface(eni, region))
         })
         .collect()
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::scan::{Regions, scan, verdict};
 use crate::aws::AwsError;
 use crate::aws::elb::LoadBalancerInfo;
-use crate::checks::{Ctx, Kind, Leftover, Verdict};
+use crate::checks::{Ctx, Kind, Leftover, Verdict, graded};
 use crate::pricing;
 
 /// The lab's load balancer is deleted in every region: it costs by the hour, idle or not.
@@ -37,9 +37,12 @@ impl Kind for LoadBalancerAbsent {
 /// (internet-facing, and not dual-stack without public IPv4), one per zone.
 pub fn judge_load_balancer(region: &str, lb: Option<&LoadBalancerInfo>) -> Vec<Leftover> {
     lb.map(|lb| {
-        let public_ipv4 = lb.scheme == "internet-facing" && lb.ip_address_type != "dualstack-without-public-ipv4";
+        // A scheme left out when it was created is internet-facing, AWS's default.
+        let public_ipv4 = lb.scheme != "internal" && lb.ip_address_type != "dualstack-without-public-ipv4";
         let command = format!("aws elbv2 delete-load-balancer --load-balancer-arn {} --region {region}", lb.arn);
-        Leftover::new("load_balancer", lb.name.clone(), region, vec![command]).charged(pricing::load_balancer(region, &lb.arn, &lb.zones, public_ipv4))
+        Leftover::new("load_balancer", lb.name.clone(), region, vec![command])
+            .charged(pricing::load_balancer(region, &lb.arn, &lb.zones, public_ipv4))
+            .identified(graded::load_balancer(lb, region))
     })
     .into_iter()
     .collect()

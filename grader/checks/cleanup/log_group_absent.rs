@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::scan::{Regions, scan, verdict};
 use crate::aws::AwsError;
 use crate::aws::logs::LogGroupInfo;
-use crate::checks::{Ctx, Kind, Leftover, Verdict};
+use crate::checks::{Ctx, Kind, Leftover, Verdict, graded};
 
 /// The lab's log group is deleted in every region.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -35,7 +35,10 @@ impl Kind for LogGroupAbsent {
 impl LogGroupAbsent {
     pub fn judge_region(&self, region: &str, group: Option<&LogGroupInfo>) -> Vec<Leftover> {
         group
-            .map(|_| Leftover::new("log_group", self.log_group.clone(), region, vec![format!("aws logs delete-log-group --log-group-name {} --region {region}", self.log_group)]))
+            .map(|g| {
+                let command = format!("aws logs delete-log-group --log-group-name {} --region {region}", self.log_group);
+                Leftover::new("log_group", self.log_group.clone(), region, vec![command]).identified(graded::log_group(g, region))
+            })
             .into_iter()
             .collect()
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::scan::{Regions, Scan, verdict};
 use crate::aws::AwsError;
 use crate::aws::iam::RoleInfo;
-use crate::checks::{Ctx, Kind, Leftover, Verdict};
+use crate::checks::{Ctx, Kind, Leftover, Verdict, graded};
 
 /// The lab's IAM role is deleted; with `optional: true` a remaining role is reported but
 /// passes, because the role is often shared with other work in the account.
@@ -43,7 +43,7 @@ impl RoleAbsent {
                 teardown.join(" && ")
             ));
         }
-        let leftover = Leftover::new("iam_role", self.role.clone(), "global", teardown);
+        let leftover = Leftover::new("iam_role", self.role.clone(), "global", teardown).identified(graded::role(&self.role, role));
         verdict("IAM role", Scan { leftovers: vec![leftover], skipped: Vec::new() }, Regions::Lab)
     }
 }

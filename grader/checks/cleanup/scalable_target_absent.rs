@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::scan::{Regions, scan, verdict};
 use crate::aws::AwsError;
-use crate::aws::scaling::service_resource_id;
-use crate::checks::{Ctx, Kind, Leftover, Verdict};
+use crate::aws::scaling::{ScalableTargetInfo, service_resource_id};
+use crate::checks::{Ctx, Kind, Leftover, Verdict, graded};
 
 /// The service's scalable target is deregistered (which also deletes its policies and their
 /// CloudWatch alarms).
@@ -30,7 +30,7 @@ impl Kind for ScalableTargetAbsent {
             let id = id.clone();
             async move {
                 let target = ctx.aws.scalable_target(&region, &id).await?;
-                Ok(if target.as_ref().is_some() { judge_registered(&region, &id) } else { vec![] })
+                Ok(target.as_ref().as_ref().map(|t| judge_registered(&region, &id, t)).unwrap_or_default())
             }
         })
         .await?;
@@ -39,9 +39,9 @@ impl Kind for ScalableTargetAbsent {
 }
 
 /// A scalable target still registered under the service's resource id.
-pub fn judge_registered(region: &str, resource_id: &str) -> Vec<Leftover> {
+pub fn judge_registered(region: &str, resource_id: &str, target: &ScalableTargetInfo) -> Vec<Leftover> {
     let command = format!(
         "aws application-autoscaling deregister-scalable-target --service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id {resource_id} --region {region}"
     );
-    vec![Leftover::new("scalable_target", resource_id, region, vec![command])]
+    vec![Leftover::new("scalable_target", resource_id, region, vec![command]).identified(graded::scalable_target(resource_id, target, region))]
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::scan::{Regions, scan, verdict};
 use crate::aws::AwsError;
 use crate::aws::ec2::SecurityGroupInfo;
-use crate::checks::{Ctx, Kind, Leftover, Verdict};
+use crate::checks::{Ctx, Kind, Leftover, Verdict, graded};
 
 /// The lab's security group is deleted in every region.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -32,7 +32,10 @@ impl Kind for SecurityGroupAbsent {
 pub fn judge_groups(region: &str, groups: &[SecurityGroupInfo]) -> Vec<Leftover> {
     groups
         .iter()
-        .map(|g| Leftover::new("security_group", format!("{} ({})", g.name, g.id), region, vec![format!("aws ec2 delete-security-group --group-id {} --region {region}", g.id)]))
+        .map(|g| {
+            let command = format!("aws ec2 delete-security-group --group-id {} --region {region}", g.id);
+            Leftover::new("security_group", format!("{} ({})", g.name, g.id), region, vec![command]).identified(graded::security_group(g, region))
+        })
         .collect()
 }
 

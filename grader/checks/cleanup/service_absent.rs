@@ -8,7 +8,7 @@ use super::scan::{Regions, cluster_exists, scan, verdict};
 use super::tasks_stopped::{running_tasks, task_charges};
 use crate::aws::AwsError;
 use crate::aws::ec2::Eni;
-use crate::checks::{Ctx, Kind, Leftover, Verdict};
+use crate::checks::{Ctx, Kind, Leftover, Verdict, graded};
 
 /// The lab's ECS service is deleted (INACTIVE or gone) in every region.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -55,7 +55,7 @@ impl ServiceAbsent {
                     format!("aws ecs update-service --cluster {} --service {} --desired-count 0 --region {region}", self.cluster, self.service),
                     format!("aws ecs delete-service --cluster {} --service {} --force --region {region}", self.cluster, self.service),
                 ];
-                vec![Leftover::new("ecs_service", self.service.clone(), region, teardown).charged(charges)]
+                vec![Leftover::new("ecs_service", self.service.clone(), region, teardown).charged(charges).identified(graded::service(&self.cluster, s, region))]
             }
             _ => vec![],
         }

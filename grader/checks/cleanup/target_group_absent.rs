@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::scan::{Regions, scan, verdict};
 use crate::aws::AwsError;
 use crate::aws::elb::TargetGroupInfo;
-use crate::checks::{Ctx, Kind, Leftover, Verdict};
+use crate::checks::{Ctx, Kind, Leftover, Verdict, graded};
 
 /// The lab's target group is deleted in every region.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -34,7 +34,10 @@ impl Kind for TargetGroupAbsent {
 
 pub fn judge_target_group(region: &str, group: Option<&TargetGroupInfo>) -> Vec<Leftover> {
     group
-        .map(|g| Leftover::new("target_group", g.name.clone(), region, vec![format!("aws elbv2 delete-target-group --target-group-arn {} --region {region}", g.arn)]))
+        .map(|g| {
+            let command = format!("aws elbv2 delete-target-group --target-group-arn {} --region {region}", g.arn);
+            Leftover::new("target_group", g.name.clone(), region, vec![command]).identified(graded::target_group(g, region))
+        })
         .into_iter()
         .collect()
 }

@@ -8,7 +8,7 @@ use super::scan::{Regions, cluster_exists, scan, verdict};
 use crate::aws::AwsError;
 use crate::aws::ec2::Eni;
 use crate::aws::ecs::{arn_name, task_eni};
-use crate::checks::{Ctx, Kind, Leftover, Verdict};
+use crate::checks::{Ctx, Kind, Leftover, Verdict, graded};
 use crate::pricing::{self, Charge};
 
 /// No task of the lab's cluster is still running, in any region.
@@ -65,7 +65,7 @@ impl TasksStopped {
                     Some(service) => format!("aws ecs update-service --cluster {} --service {service} --desired-count 0 --region {region}", self.cluster),
                     None => format!("aws ecs stop-task --cluster {} --task {id} --region {region}", self.cluster),
                 };
-                Leftover::new("ecs_task", id, region, vec![stop]).charged(task_charges(region, t, enis))
+                Leftover::new("ecs_task", id, region, vec![stop]).charged(task_charges(region, t, enis)).identified(graded::task(t, region))
             })
             .collect()
     }

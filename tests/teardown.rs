@@ -1,0 +1,209 @@
+//! `grader cleanup --plan` / `--apply` against the emulator: the plan lists the lab's
+//! leftovers and nothing else, and applying it deletes exactly those, only while each is
+//! still the planned resource, never unconfirmed, never in another account, and names what
+//! missing permissions kept it from deleting.
+
+mod support;
+
+use serde_json::Value;
+use support::lab::{LabBuild, block_on, build};
+use support::{Account, Emulator, GraderRun, grader};
+
+/// Look-alikes a careless cleaner would take: another cluster, a log group whose name starts
+/// with the lab's, another security group and another role.
+fn add_decoys(account: &Account) {
+    account.aws_ok(&["ecs", "create-cluster", "--cluster-name", "fargate-course-old"]);
+    account.aws_ok(&["logs", "create-log-group", "--log-group-name", "/ecs/nginx-web-old"]);
+    account.aws_ok(&["ec2", "create-security-group", "--group-name", "nginx-web-sg-2", "--description", "not the lab's"]);
+    let trust = support::lab::TRUST_POLICY;
+    account.aws_ok(&["iam", "create-role", "--role-name", "ecsTaskExecutionRole2", "--assume-role-policy-document", trust]);
+}
+
+/// Whether every decoy is still there.
+fn decoys_remain(account: &Account) {
+    let cluster = account.aws_ok(&["ecs", "describe-clusters", "--clusters", "fargate-course-old", "--query", "clusters[0].status", "--output", "text"]);
+    assert_eq!(cluster, "ACTIVE");
+    let logs = account.aws_ok(&["logs", "describe-log-groups", "--log-group-name-prefix", "/ecs/nginx-web-old", "--query", "length(logGroups)"]);
+    assert_eq!(logs, "1");
+    account.aws_ok(&["ec2", "describe-security-groups", "--group-names", "nginx-web-sg-2"]);
+    account.aws_ok(&["iam", "get-role", "--role-name", "ecsTaskExecutionRole2"]);
+}
+
+fn plan_file(name: &str) -> String {
+    support::scratch_dir(name).join("plan.json").to_str().unwrap().to_string()
+}
+
+fn make_plan(account: &Account, file: &str) -> (GraderRun, Value) {
+    let run = grader(Some(account), &["cleanup", "--plan", file]);
+    let plan = serde_json::from_str(&support::read(file)).unwrap_or_else(|e| panic!("no plan ({e}):\n{}\n{}", run.stdout, run.stderr));
+    (run, plan)
+}
+
+fn kinds(plan: &Value) -> Vec<String> {
+    plan["resources"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap().to_string()).collect()
+}
+
+/// The writes an account's calls made since `from` (anything but Describe/List/Get).
+fn writes_since(emulator: &Emulator, account: &Account, from: usize) -> Vec<String> {
+    emulator.requests(&account.id)[from..]
+        .iter()
+        .map(|c| format!("{}:{}", c["service"].as_str().unwrap(), c["action"].as_str().unwrap()))
+        .filter(|a| {
+            let op = a.split(':').nth(1).unwrap_or("");
+            !(op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_plan_lists_the_labs_leftovers_and_apply_deletes_exactly_those() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    block_on(build(&account, &LabBuild::default()));
+    add_decoys(&account);
+    let file = plan_file("teardown-plan");
+    let before = emulator.requests(&account.id).len();
+    let (run, plan) = make_plan(&account, &file);
+    assert_eq!(run.code, 1, "the plan holds resources: {}\n{}", run.stdout, run.stderr);
+    assert!(writes_since(emulator, &account, before).is_empty(), "making a plan only reads");
+    assert_eq!(plan["schema"], "grader.teardown-plan/v1");
+    assert_eq!(plan["account"], account.id.as_str());
+    assert_eq!(plan["labs"], serde_json::json!(["fargate-nginx", "alb"]));
+    // In the order AWS lets them go; the role is optional in lab 1, so it stays.
+    assert_eq!(kinds(&plan), ["ecs_service", "ecs_task", "network_interface", "security_group", "log_group", "ecs_cluster"], "{plan:#}");
+    assert!((plan["usd_per_hour"].as_f64().unwrap() - 0.01734).abs() < 0.0001, "the task and its address, once: {plan}");
+    assert!(run.stdout.contains("Deleting them stops about $0.0173/hour"), "{}", run.stdout);
+    let text = plan.to_string();
+    for decoy in ["fargate-course-old", "nginx-web-old", "nginx-web-sg-2", "ecsTaskExecutionRole2"] {
+        assert!(!text.contains(decoy), "the plan must not list {decoy}: {plan:#}");
+    }
+
+    let applied = grader(Some(&account), &["cleanup", "--apply", &file, "--yes", "--format", "json"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let result: Value = serde_json::from_str(&applied.stdout).unwrap();
+    for r in result["resources"].as_array().unwrap() {
+        // The service's task and interface go with the service: already gone when reached.
+        let expected = if ["ecs_task", "network_interface"].contains(&r["kind"].as_str().unwrap()) { ["deleted", "already_gone"].as_slice() } else { ["deleted"].as_slice() };
+        assert!(expected.contains(&r["outcome"].as_str().unwrap()), "{r}");
+    }
+    assert!((result["usd_per_hour_stopped"].as_f64().unwrap() - 0.01734).abs() < 0.0001, "{result}");
+    let check = grader(Some(&account), &["check", "cleanup", "--no-wait"]);
+    assert_eq!(check.code, 0, "every lab's clean-up passes after the teardown:\n{}", check.stdout);
+    decoys_remain(&account);
+    // Applying again: everything is already gone, nothing is deleted twice.
+    let again = grader(Some(&account), &["cleanup", "--apply", &file, "--yes"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert!(again.stdout.contains("0 deleted, 6 already gone"), "{}", again.stdout);
+    // And now the plan is empty.
+    let (empty, _) = make_plan(&account, &file);
+    assert_eq!(empty.code, 0, "{}", empty.stdout);
+    assert!(empty.stdout.starts_with("Nothing to delete"), "{}", empty.stdout);
+}
+
+#[test]
+fn a_resource_created_again_after_the_plan_is_left_alone_and_named() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    block_on(build(&account, &LabBuild { upto: support::lab::Upto::LogGroup, ..LabBuild::default() }));
+    let file = plan_file("teardown-replaced");
+    let (_, plan) = make_plan(&account, &file);
+    assert!(kinds(&plan).contains(&"log_group".to_string()), "{plan:#}");
+    // The learner deletes the log group and makes a new one of the same name (new creation time).
+    account.aws_ok(&["logs", "delete-log-group", "--log-group-name", "/ecs/nginx-web"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    account.aws_ok(&["logs", "create-log-group", "--log-group-name", "/ecs/nginx-web"]);
+    let applied = grader(Some(&account), &["cleanup", "--apply", &file, "--yes", "--format", "json"]);
+    assert_eq!(applied.code, 1, "{}\n{}", applied.stdout, applied.stderr);
+    let result: Value = serde_json::from_str(&applied.stdout).unwrap();
+    let log = result["resources"].as_array().unwrap().iter().find(|r| r["kind"] == "log_group").unwrap();
+    assert_eq!(log["outcome"], "skipped", "{log}");
+    assert!(log["why"].as_str().unwrap().contains("not the planned resource any more"), "{log}");
+    let others: Vec<&Value> = result["resources"].as_array().unwrap().iter().filter(|r| r["kind"] != "log_group").collect();
+    assert!(others.iter().all(|r| r["outcome"] == "deleted"), "{result:#}");
+    // The new log group is still there.
+    assert_eq!(account.aws_ok(&["logs", "describe-log-groups", "--log-group-name-prefix", "/ecs/nginx-web", "--query", "length(logGroups)"]), "1");
+}
+
+#[test]
+fn without_yes_and_without_a_terminal_nothing_is_deleted_and_another_accounts_plan_is_refused_whole() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    block_on(build(&account, &LabBuild { upto: support::lab::Upto::Cluster, ..LabBuild::default() }));
+    let file = plan_file("teardown-unconfirmed");
+    make_plan(&account, &file);
+    let before = emulator.requests(&account.id).len();
+    let refused = grader(Some(&account), &["cleanup", "--apply", &file]);
+    assert_eq!(refused.code, 2, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("refusing to delete without confirmation") && refused.stderr.contains("Nothing was deleted"), "{}", refused.stderr);
+    assert!(writes_since(emulator, &account, before).is_empty());
+
+    let other = Account::fresh(emulator);
+    let before = emulator.requests(&other.id).len();
+    let elsewhere = grader(Some(&other), &["cleanup", "--apply", &file, "--yes"]);
+    assert_eq!(elsewhere.code, 1, "{}\n{}", elsewhere.stdout, elsewhere.stderr);
+    assert!(elsewhere.stderr.contains(&format!("the plan is for account {}", account.id)) && elsewhere.stderr.contains("nothing was deleted"), "{}", elsewhere.stderr);
+    assert!(writes_since(emulator, &other, before).is_empty());
+    // A file that is not a plan is a usage error naming it.
+    let receipt = support::scratch_dir("not-a-plan").join("x.json");
+    std::fs::write(&receipt, "{\"schema\": \"grader.receipt/v1\"}").unwrap();
+    let wrong = grader(Some(&account), &["cleanup", "--apply", receipt.to_str().unwrap(), "--yes"]);
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(wrong.stderr.contains("not a teardown plan"), "{}", wrong.stderr);
+}
+
+#[test]
+fn a_security_group_waits_for_its_interface_to_be_released() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    block_on(build(&account, &LabBuild::default()));
+    // As on AWS, a stopped task's interface lingers, and the group cannot go before it.
+    emulator.configure(&account.id, serde_json::json!({ "eni_release_seconds": 6 }));
+    let file = plan_file("teardown-eni");
+    make_plan(&account, &file);
+    let applied = grader(Some(&account), &["cleanup", "--apply", &file, "--yes", "--format", "json"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let result: Value = serde_json::from_str(&applied.stdout).unwrap();
+    let sg = result["resources"].as_array().unwrap().iter().find(|r| r["kind"] == "security_group").unwrap();
+    assert_eq!(sg["outcome"], "deleted", "{result:#}");
+}
+
+#[test]
+fn under_iam_enforcement_read_only_credentials_delete_nothing_and_the_teardown_policy_deletes_the_plan() {
+    let emulator = Emulator::start(&["--enforce-iam"]);
+    let account = Account::fresh(&emulator);
+    block_on(build(&account, &LabBuild::default()));
+    let file = plan_file("teardown-iam");
+    make_plan(&account, &file);
+    let user = |name: &str, policy: &str| -> Account {
+        account.aws_ok(&["iam", "create-user", "--user-name", name]);
+        account.aws_ok(&["iam", "put-user-policy", "--user-name", name, "--policy-name", "p", "--policy-document", policy]);
+        let key: Value = serde_json::from_str(&account.aws_ok(&["iam", "create-access-key", "--user-name", name, "--output", "json"])).unwrap();
+        Account {
+            access_key: key["AccessKey"]["AccessKeyId"].as_str().unwrap().into(),
+            secret_key: key["AccessKey"]["SecretAccessKey"].as_str().unwrap().into(),
+            session_token: String::new(),
+            ..account.clone()
+        }
+    };
+    // The grader's read-only policy: every deletion is refused and named, nothing goes.
+    let read_only = user("reader", &grader(None, &["policy"]).stdout);
+    let refused = grader(Some(&read_only), &["cleanup", "--apply", &file, "--yes"]);
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(refused.stdout.contains("missing permission `ecs:UpdateService`"), "{}", refused.stdout);
+    assert!(refused.stdout.contains("0 deleted"), "{}", refused.stdout);
+    let still = account.aws_ok(&["ecs", "describe-services", "--cluster", "fargate-course", "--services", "web-nginx", "--query", "services[0].status", "--output", "text"]);
+    assert_eq!(still, "ACTIVE");
+    // `grader policy --teardown`: its action list is enough. moto's IAM matches every
+    // statement's Resource against `*`, so an ARN-scoped statement never applies there: the
+    // statements are given `*` here, and their ARNs are proven by the unit tests against
+    // AWS's documented ARN formats (grader/teardown/policy.rs).
+    let mut policy: Value = serde_json::from_str(&grader(None, &["policy", "--teardown"]).stdout).unwrap();
+    for statement in policy["Statement"].as_array_mut().unwrap() {
+        statement["Resource"] = "*".into();
+    }
+    let teardown = user("cleaner", &policy.to_string());
+    let applied = grader(Some(&teardown), &["cleanup", "--apply", &file, "--yes"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let check = grader(Some(&account), &["check", "cleanup", "--no-wait", "--lab", "fargate-nginx"]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+}
