@@ -207,3 +207,35 @@ fn under_iam_enforcement_read_only_credentials_delete_nothing_and_the_teardown_p
     let check = grader(Some(&account), &["check", "cleanup", "--no-wait", "--lab", "fargate-nginx"]);
     assert_eq!(check.code, 0, "{}", check.stdout);
 }
+
+#[test]
+fn ctrl_c_stops_after_the_current_resource_and_applying_again_continues() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    block_on(build(&account, &LabBuild::default()));
+    // The task's interface lingers for a while: Ctrl-C lands while the teardown waits on it.
+    emulator.configure(&account.id, serde_json::json!({ "eni_release_seconds": 8 }));
+    let file = plan_file("teardown-ctrl-c");
+    make_plan(&account, &file);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["cleanup", "--apply", &file, "--yes"])
+        .envs(account.env())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("✓ deleted ecs service"), "what was done is said: {stdout}");
+    assert!(stdout.contains("- not attempted: log group `/ecs/nginx-web`"), "the rest waits for the next apply: {stdout}");
+    // The log group is still there; applying again finishes the plan.
+    assert_eq!(account.aws_ok(&["logs", "describe-log-groups", "--log-group-name-prefix", "/ecs/nginx-web", "--query", "length(logGroups)"]), "1");
+    let again = grader(Some(&account), &["cleanup", "--apply", &file, "--yes"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("ecs service `fargate-course/web-nginx` in us-east-1 was already gone"), "{}", again.stdout);
+    assert!(again.stdout.contains("✓ deleted log group `/ecs/nginx-web`"), "{}", again.stdout);
+}

@@ -161,3 +161,38 @@ async fn delete_role(aws: &Aws, role: &str, patience: Duration) -> Result<(), Aw
     }
     retrying(patience, || async { iam.delete_role().role_name(role).send().await.map(|_| ()).map_err(|e| AwsError::from_sdk("iam:DeleteRole", e)) }).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    fn failing(code: &str) -> AwsError {
+        AwsError { kind: AwsErrorKind::Other, action: "ec2:DeleteSecurityGroup", code: Some(code.into()), message: code.into() }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_use_is_retried_within_patience_gone_is_done_and_anything_else_is_an_error() {
+        let calls = Cell::new(0);
+        let answers = |codes: &'static [Option<&'static str>]| {
+            calls.set(0);
+            let calls = &calls;
+            move || {
+                let n = calls.get();
+                calls.set(n + 1);
+                async move { codes.get(n).copied().flatten().map_or(Ok(()), |c| Err(failing(c))) }
+            }
+        };
+        // A security group whose interface goes after two tries.
+        assert!(retrying(DEPENDENCY_PATIENCE, answers(&[Some("DependencyViolation"), Some("DependencyViolation"), None])).await.is_ok());
+        assert_eq!(calls.get(), 3);
+        // Deleted meanwhile by someone else: done.
+        assert!(retrying(DEPENDENCY_PATIENCE, answers(&[Some("InvalidGroup.NotFound")])).await.is_ok());
+        // A missing permission is not waited out.
+        let denied = retrying(DEPENDENCY_PATIENCE, answers(&[Some("UnauthorizedOperation"), None])).await;
+        assert!(denied.is_err() && calls.get() == 1);
+        // With no patience left (something before it failed), in use is final.
+        assert!(retrying(Duration::ZERO, answers(&[Some("DependencyViolation"), None])).await.is_err());
+        assert_eq!(calls.get(), 1);
+    }
+}
