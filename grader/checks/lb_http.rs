@@ -42,12 +42,7 @@ impl Kind for LbHttp {
             return Ok(Verdict::fail(format!("no load balancer `{}` in {}", self.load_balancer, ctx.region)).expected(format!("load balancer `{}`", self.load_balancer)).found("none"));
         };
         let url = format!("http://{}{}", lb.dns_name, self.path);
-        // A new load balancer's name takes a few minutes to be published; until then the
-        // learner's own curl fails too, so it is waited on rather than blamed on anything.
-        let probe = match tokio::net::lookup_host((lb.dns_name.as_str(), HTTP_PORT as u16)).await {
-            Ok(_) => Probe::get(&ctx.aws.http, &url).await,
-            Err(_) => Probe::NoAnswer(NoAnswer::NoDns(lb.dns_name.clone())),
-        };
+        let probe = probe_by_name(&ctx.aws.http, &lb.dns_name, &url).await;
         let expected = expectation(self.status, self.body_contains.as_deref());
         Ok(match (probe, ctx.vantage) {
             (Probe::Answered { status, body }, _) => match judge_answer(&url, status, &body, self.status, self.body_contains.as_deref()) {
@@ -72,6 +67,16 @@ impl Kind for LbHttp {
                 self.judge_from_elsewhere(&lb, &listeners, &groups, &url, &why)
             }
         })
+    }
+}
+
+/// A GET of `url` on the load balancer's DNS name. A new load balancer's name takes a few
+/// minutes to be published; until then the learner's own curl fails too, so a name that does
+/// not resolve is told apart (and waited on) rather than blamed on anything.
+async fn probe_by_name(http: &reqwest::Client, dns_name: &str, url: &str) -> Probe {
+    match tokio::net::lookup_host((dns_name, HTTP_PORT as u16)).await {
+        Ok(_) => Probe::get(http, url).await,
+        Err(_) => Probe::NoAnswer(NoAnswer::NoDns(dns_name.to_string())),
     }
 }
 
@@ -228,5 +233,13 @@ mod tests {
         assert!(load_balancer_status(503).unwrap().contains("no healthy target"));
         assert!(load_balancer_status(502).is_some() && load_balancer_status(504).is_some());
         assert_eq!(load_balancer_status(404), None);
+    }
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_yet_is_told_apart_from_silence() {
+        // `.invalid` never resolves (RFC 6761), as a load balancer's name before it is published.
+        let name = "nginx-alb-1234567890.us-east-1.elb.invalid";
+        let got = probe_by_name(&reqwest::Client::new(), name, &format!("http://{name}/")).await;
+        assert_eq!(got, Probe::NoAnswer(NoAnswer::NoDns(name.to_string())));
     }
 }
