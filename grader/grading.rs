@@ -53,6 +53,9 @@ impl<'a> Plan<'a> {
     }
 }
 
+/// A lab, the step ids to run, and the `--var`s its plan still has to apply.
+pub type Chosen<'a> = (&'a Lab, Vec<String>, Vec<(String, String)>);
+
 /// The lab and the steps a check or an audit runs. `--lab all` is every lab's named steps
 /// (`LAB:STEP`, each lab's own variables). With no `--lab`, a clean-up step means every lab's
 /// clean-up: a learner who did both labs must hear about both labs' leftovers, whichever lab
@@ -66,7 +69,7 @@ pub fn lab_and_steps<'a>(
     steps: &[String],
     vars: &[(String, String)],
     combined: &'a mut Option<Lab>,
-) -> Result<(&'a Lab, Vec<String>, Vec<(String, String)>), PlanError> {
+) -> Result<Chosen<'a>, PlanError> {
     let every_cleanup = lab.is_none()
         && labs.labs.len() > 1
         && !steps.is_empty()

@@ -6,9 +6,12 @@ use serde_json::{Value, json};
 
 use crate::lab::Lab;
 
+/// The lab variables an ARN pattern needs, and the pattern filled with their values.
+type ArnPattern = (&'static [&'static str], fn(&[&str]) -> String);
+
 /// A statement's resources, from the lab variables it names (`{{cluster}}` and so on): one
 /// ARN pattern per lab that has every variable the pattern needs.
-fn arns(labs: &[&Lab], patterns: &[(&[&str], fn(&[&str]) -> String)]) -> Vec<String> {
+fn arns(labs: &[&Lab], patterns: &[ArnPattern]) -> Vec<String> {
     let mut out = Vec::new();
     for lab in labs {
         for (names, pattern) in patterns {
