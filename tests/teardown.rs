@@ -239,3 +239,25 @@ fn ctrl_c_stops_after_the_current_resource_and_applying_again_continues() {
     assert!(again.stdout.contains("ecs service `fargate-course/web-nginx` in us-east-1 was already gone"), "{}", again.stdout);
     assert!(again.stdout.contains("✓ deleted log group `/ecs/nginx-web`"), "{}", again.stdout);
 }
+
+#[test]
+fn an_instructor_plans_and_applies_a_learners_teardown_through_the_learners_role() {
+    let emulator = Emulator::shared();
+    let student = Account::fresh(emulator);
+    block_on(build(&student, &LabBuild { upto: support::lab::Upto::LogGroup, ..LabBuild::default() }));
+    let instructor = Account::root(emulator);
+    let role = format!("arn:aws:iam::{}:role/grader-teardown", student.id);
+    let file = plan_file("teardown-role");
+    let planned = grader(Some(&instructor), &["cleanup", "--plan", &file, "--role-arn", &role]);
+    assert_eq!(planned.code, 1, "{}\n{}", planned.stdout, planned.stderr);
+    let plan: Value = serde_json::from_str(&support::read(&file)).unwrap();
+    assert_eq!(plan["account"], student.id.as_str(), "the learner's account, not the instructor's");
+    // The instructor's own credentials reach another account: refused whole.
+    let own = grader(Some(&instructor), &["cleanup", "--apply", &file, "--yes"]);
+    assert_eq!(own.code, 1, "{}", own.stderr);
+    assert!(own.stderr.contains("nothing was deleted"), "{}", own.stderr);
+    let applied = grader(Some(&instructor), &["cleanup", "--apply", &file, "--yes", "--role-arn", &role]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let check = grader(Some(&student), &["check", "cleanup", "--no-wait"]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+}
