@@ -48,17 +48,17 @@ impl Kind for Deployment {
         // The service deployments API says what became of each deployment; where it is not
         // offered (or an older audit role may not call it), the service's events do.
         let (listed, unlisted_why) = match ctx.aws.service_deployments(ctx.region, &self.cluster, &self.service).await {
-            Ok(listed) => match listed.as_ref() {
-                Some(all) => (Some(all.clone()), None),
-                None => (None, Some("this endpoint offers no ListServiceDeployments")),
-            },
+            Ok(listed) if listed.is_some() => (Some(listed), None),
+            Ok(_) => (None, Some("this endpoint offers no ListServiceDeployments")),
             Err(e) if e.kind == AwsErrorKind::AccessDenied => (None, Some("ecs:ListServiceDeployments was denied")),
             Err(e) => return Err(e),
         };
-        let evidence = Evidence { newest_active: newest_active.as_deref(), newest_registered: newest_registered.as_deref(), service_deployments: listed.as_deref() };
+        let service_deployments = listed.as_ref().and_then(|l| l.as_ref().as_deref());
+        let evidence = Evidence { newest_active: newest_active.as_deref(), newest_registered: newest_registered.as_deref(), service_deployments };
         let verdict = self.judge(&service, &evidence);
+        // Only a rollback is read from the events; `completed` is judged on revisions either way.
         Ok(match unlisted_why {
-            Some(why) if verdict.status() != crate::checks::Status::Fail || self.outcome == Outcome::RolledBack => verdict.also(Some(format!("judged from the service's events: {why}"))),
+            Some(why) if self.outcome == Outcome::RolledBack => verdict.also(Some(format!("judged from the service's events: {why}"))),
             _ => verdict,
         })
     }

@@ -114,8 +114,8 @@ impl Leftover {
 /// `grader verify-receipt` looks for again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource {
-    /// The check kind's resource: `ecs_cluster`, `ecs_service`, `task_definition`,
-    /// `iam_role`, `log_group`, `security_group`.
+    /// What it is: one of `identity::KNOWN_KINDS` (`ecs_cluster`, `ecs_service`,
+    /// `load_balancer`, …).
     pub kind: String,
     /// The name a learner gave it (for a task definition, `family:revision`).
     pub name: String,
