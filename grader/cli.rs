@@ -133,6 +133,10 @@ pub struct CohortArgs {
     /// Scan only these regions for leftovers (comma-separated), not every enabled region.
     #[arg(long, value_name = "REGIONS", value_delimiter = ',')]
     pub scan_regions: Vec<String>,
+    /// Also write every account's leftovers as one teardown plan for the class
+    /// (grader.teardown-class-plan/v1), for `grader cleanup --apply FILE`. Read-only.
+    #[arg(long, value_name = "FILE", conflicts_with = "all")]
+    pub teardown_plan: Option<PathBuf>,
     #[command(flatten)]
     pub lab: LabArg,
     #[command(flatten)]
@@ -163,9 +167,18 @@ pub struct CleanupArgs {
     /// With --apply: do not ask first (for scripts that reviewed the plan).
     #[arg(long, requires = "apply")]
     pub yes: bool,
-    /// With --apply: `human` (a line per resource as it goes) or `json` (grader.teardown-result/v1).
+    /// With --apply: `human` (a line per resource as it goes; a class: a line per account),
+    /// `json` (grader.teardown-result/v1, a class's grader.teardown-class-result/v1) or `ndjson`
+    /// (each resource as an event line as it is decided).
     #[arg(long, value_enum, default_value = "human", requires = "apply")]
-    pub format: VerifyFormat,
+    pub format: ApplyFormat,
+    /// With a class plan (`grader cohort --teardown-plan`): the teardown role's name in every
+    /// account whose roster row gave no `teardown_role_arn`.
+    #[arg(long, value_name = "NAME", requires = "apply")]
+    pub teardown_role_name: Option<String>,
+    /// With a class plan: how many accounts to tear down at once.
+    #[arg(long, value_name = "N", default_value_t = 4, requires = "apply")]
+    pub concurrency: usize,
     #[command(flatten)]
     pub lab: LabArg,
     #[command(flatten)]
@@ -355,6 +368,13 @@ pub enum VerifyFormat {
     Json,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApplyFormat {
+    Human,
+    Json,
+    Ndjson,
+}
+
 fn parse_wait(text: &str) -> Result<WaitFor, String> {
     WaitFor::parse(text)
 }
@@ -419,7 +439,20 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
                     crate::teardown::command::plan(crate::teardown::command::PlanRequest { labs: &labs, lab: args.lab.lab.as_deref(), vars: &args.vars.vars, aws, file }).await
                 }
                 (None, Some(file)) => {
-                    let request = crate::teardown::command::ApplyRequest { file, yes: args.yes, json: args.format == VerifyFormat::Json, aws };
+                    use crate::teardown::command::ApplyOutput;
+                    let output = match args.format {
+                        ApplyFormat::Human => ApplyOutput::Human,
+                        ApplyFormat::Json => ApplyOutput::Json,
+                        ApplyFormat::Ndjson => ApplyOutput::Ndjson,
+                    };
+                    let request = crate::teardown::command::ApplyRequest {
+                        file,
+                        yes: args.yes,
+                        output,
+                        aws,
+                        teardown_role_name: args.teardown_role_name.as_deref(),
+                        concurrency: args.concurrency,
+                    };
                     crate::teardown::command::apply_plan(request).await
                 }
                 (None, None) => Err(Failure::usage("give --plan FILE or --apply FILE")),
@@ -448,6 +481,9 @@ async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
     let file = args.roster.display().to_string();
     let text = std::fs::read_to_string(&args.roster).map_err(|e| Failure::usage(format!("failed to read the roster {file}: {e}")))?;
     let roster = crate::cohort::parse_roster(&file, &text)?;
+    if args.teardown_plan.is_some() && !steps_are_cleanup(&plan) {
+        return Err(Failure::usage("--teardown-plan needs the clean-up audit (the default `--step cleanup`): only clean-up checks find leftovers"));
+    }
     let base = load_config(&args.aws.options(lab)).await?;
     let run = crate::cohort::CohortRun {
         plan,
@@ -456,7 +492,13 @@ async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
         scan_regions: (!args.scan_regions.is_empty()).then(|| args.scan_regions.clone()),
         verbose: args.aws.verbose,
     };
-    let report = crate::cohort::audit(&run, roster).await;
+    let report = crate::cohort::audit(&run, roster.clone()).await;
+    if let Some(path) = &args.teardown_plan {
+        let class = class_teardown_plan(&run.plan, &roster, &report, &run.base);
+        let text = serde_json::to_string_pretty(&class).expect("plans serialize") + "\n";
+        std::fs::write(path, text).map_err(|e| Failure::usage(format!("failed to write the teardown plan to {}: {e}", path.display())))?;
+        eprint!("{}", class.render_human(&path.display().to_string()));
+    }
     let text = crate::cohort::render(&report, args.format);
     match &args.output {
         Some(path) => {
@@ -466,6 +508,42 @@ async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
         None => print!("{text}"),
     }
     Ok(if report.summary.pass == report.summary.accounts { Exit::Ok } else { Exit::CheckFailed })
+}
+
+/// Whether every audited step is a clean-up step (the only ones that find leftovers).
+fn steps_are_cleanup(plan: &Plan<'_>) -> bool {
+    plan.steps.iter().all(|s| s.phase == crate::lab::Phase::Cleanup)
+}
+
+/// The class's teardown plan from its audit: a section per account the audit reached (with
+/// the roster's way in), the others named as not planned.
+fn class_teardown_plan(plan: &Plan<'_>, roster: &[crate::cohort::RosterEntry], report: &crate::cohort::CohortReport, base: &aws_config::SdkConfig) -> crate::teardown::class::ClassPlan {
+    use crate::teardown::class::{AccountPlan, ClassPlan, NotPlanned};
+    // The audit ended just now: every resource it found was created before this.
+    let created_at = crate::timestamp::now();
+    let labs = crate::grading::labs_of(plan);
+    let base_region = base.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+    let mut accounts = Vec::new();
+    let mut not_planned = Vec::new();
+    for (entry, result) in roster.iter().zip(&report.accounts) {
+        let Some(audit) = &result.report else {
+            let why = result.error.clone().unwrap_or_else(|| "the audit could not reach the account".into());
+            not_planned.push(NotPlanned { label: entry.label.clone(), account_id: entry.account_id.clone(), why });
+            continue;
+        };
+        let region = entry.region.clone().unwrap_or_else(|| base_region.clone());
+        let account_plan = crate::teardown::plan::TeardownPlan::from_leftovers(&entry.account_id, &region, created_at.clone(), labs.clone(), &result.leftovers);
+        let incomplete = (audit.summary.error > 0).then(|| result.error.clone().unwrap_or_else(|| "a clean-up check could not decide".into()));
+        accounts.push(AccountPlan {
+            label: entry.label.clone(),
+            teardown_role_arn: entry.teardown_role_arn.clone(),
+            external_id: entry.external_id.clone(),
+            profile: entry.profile.clone(),
+            incomplete,
+            plan: account_plan,
+        });
+    }
+    ClassPlan::new(created_at, labs, accounts, not_planned)
 }
 
 fn book(labs: &LabSet, book_dir: Option<&std::path::Path>, command: BookCommand) -> Result<Exit, Failure> {

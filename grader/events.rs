@@ -4,6 +4,7 @@
 //! browser's stream. A reporter sees the run as it happens and writes what it needs, when it
 //! needs to; none is built from another's output.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::lab::Lab;
@@ -18,6 +19,46 @@ pub enum RunEvent<'a> {
     Check(&'a Event),
     /// Every check decided, or the run was stopped.
     Finished(&'a RunEnd),
+    /// The teardown (`grader cleanup --apply`, the one write path) reports through the same
+    /// stream: one planned resource decided (deleted, already gone, skipped, failed, …).
+    Action(&'a ActionEvent),
+    /// One account's teardown is over (a class teardown has one per account).
+    AccountFinished(&'a AccountTally),
+    /// The whole teardown is over: its result document (`grader.teardown-result/v1`, or the
+    /// class's `grader.teardown-class-result/v1`).
+    TeardownFinished(&'a Value),
+}
+
+/// One planned resource of a teardown, decided.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionEvent {
+    pub account: String,
+    /// `ecs_service`, `load_balancer`, … as the plan names it.
+    pub kind: String,
+    pub name: String,
+    pub region: String,
+    /// `deleted`, `already_gone`, `skipped`, `failed` or `not_attempted`.
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+/// What one account's teardown came to.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AccountTally {
+    pub account: String,
+    /// The roster's label, in a class teardown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub deleted: usize,
+    pub already_gone: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    pub not_attempted: usize,
+    pub usd_per_hour_stopped: f64,
+    /// Why nothing could be done in the account (its role could not be assumed, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// How a run ended: the outcomes in plan order and the report they make.
@@ -100,7 +141,20 @@ pub fn to_json(event: &RunEvent<'_>) -> Value {
             "interrupted": end.interrupted,
             "report": end.report,
         }),
+        RunEvent::Action(action) => with_event("action_finished", action),
+        RunEvent::AccountFinished(tally) => with_event("account_finished", tally),
+        RunEvent::TeardownFinished(result) => json!({ "event": "teardown_finished", "result": result }),
     }
+}
+
+/// `value`'s fields after an `event` field.
+fn with_event(event: &str, value: &impl Serialize) -> Value {
+    let mut object = serde_json::Map::new();
+    object.insert("event".into(), event.into());
+    if let Ok(Value::Object(fields)) = serde_json::to_value(value) {
+        object.extend(fields);
+    }
+    Value::Object(object)
 }
 
 /// `--format ndjson`: every event as one JSON line, written as it happens.

@@ -111,6 +111,23 @@ pub async fn connect(options: &AwsOptions) -> Result<Aws, SetupError> {
     Ok(Aws::new(load_config(options).await?, options.verbose))
 }
 
+/// The labs a plan's steps come from: the lab's own id, or each lab of a combined run
+/// (steps named `LAB:STEP`), once each.
+pub fn labs_of(plan: &Plan<'_>) -> Vec<String> {
+    match plan.lab.id.as_str() {
+        crate::lab::combined::ALL => {
+            let mut labs: Vec<String> = Vec::new();
+            for lab in plan.step_ids().iter().filter_map(|s| s.split_once(':').map(|(l, _)| l.to_string())) {
+                if !labs.contains(&lab) {
+                    labs.push(lab);
+                }
+            }
+            labs
+        }
+        id => vec![id.to_string()],
+    }
+}
+
 /// Signs in (`sts:GetCallerIdentity`): the account, or why AWS could not be reached.
 pub async fn sign_in(aws: &Aws, options: &AwsOptions) -> Result<String, SetupError> {
     match aws.caller_identity().await {

@@ -3,6 +3,7 @@
 //! teardown of what the clean-up checks found, lives apart in [`teardown`].
 
 pub mod aws;
+pub mod bar;
 pub mod book;
 pub mod checks;
 pub mod cohort;

@@ -2,6 +2,7 @@
 //! so that two checks needing the same answer make one call.
 
 mod cache;
+pub mod assume;
 pub mod clock;
 pub mod ec2;
 pub mod ecs;

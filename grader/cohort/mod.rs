@@ -7,20 +7,9 @@ mod progress;
 mod roster;
 
 use std::io::IsTerminal;
-use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
-use aws_config::retry::RetryConfig;
-use aws_config::sts::AssumeRoleProvider;
-use aws_config::{Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::error::CredentialsError;
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
-use aws_sdk_sts::operation::assume_role::AssumeRoleError;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_config::SdkConfig;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +17,7 @@ pub use output::{CohortFormat, render};
 pub use roster::{RosterEntry, parse_roster};
 
 use crate::aws::Aws;
+use crate::aws::assume::{Access, credentials_for, with_cached_credentials};
 use crate::checks::{Leftover, Status};
 use crate::events::Dispatch;
 use crate::grading::{self, Plan};
@@ -201,7 +191,14 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
         leftovers: Vec::new(),
         usd_per_hour: 0.0,
     };
-    let (config, assumed_account) = match credentials_for(base, entry).await {
+    let access = Access {
+        region: entry.region.as_deref(),
+        profile: entry.profile.as_deref(),
+        role_arn: entry.role_arn.as_deref(),
+        external_id: entry.external_id.as_deref(),
+        session_name: "fargate-course-audit",
+    };
+    let (config, assumed_account) = match credentials_for(base, &access).await {
         Ok(c) => c,
         Err(message) => return failed(message),
     };
@@ -252,130 +249,6 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
     }
 }
 
-/// Credentials for one learner account: its profile, or the base credentials, then
-/// AssumeRole into the roster's role (with the external id when given). Returns the
-/// configuration and, after AssumeRole, the account the role is in.
-async fn credentials_for(base: &SdkConfig, entry: &RosterEntry) -> Result<(SdkConfig, Option<String>), String> {
-    let region = entry.region.clone().or_else(|| base.region().map(|r| r.to_string())).unwrap_or_else(|| "us-east-1".into());
-    let mut source = match &entry.profile {
-        Some(profile) => {
-            // One HTTPS client for the whole class: building one reads the system's root
-            // certificates, and its pool keeps connections for the next account.
-            let http = base.http_client().unwrap_or_else(crate::aws::http_client);
-            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http).profile_name(profile).region(Region::new(region.clone()));
-            // A profile's own endpoint wins over the run's: a class spread over several
-            // endpoints (or emulators) names each in its profile.
-            let own_endpoint = crate::aws::profile::setting(profile, "endpoint_url").await.is_some();
-            if let Some(url) = base.endpoint_url().filter(|_| !own_endpoint) {
-                loader = loader.endpoint_url(url);
-            }
-            loader.load().await
-        }
-        None => base.clone(),
-    };
-    // Instructors audit many accounts at once: adaptive retry slows down on throttling
-    // instead of spending every retry at once. AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, when set,
-    // are the user's to decide, and the configuration loaded them already.
-    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() && std::env::var_os("AWS_RETRY_MODE").is_none() {
-        source = source.to_builder().retry_config(RetryConfig::adaptive().with_max_attempts(6).with_initial_backoff(Duration::from_millis(200))).build();
-    }
-    source = source.to_builder().region(Region::new(region.clone())).build();
-    let Some(role_arn) = &entry.role_arn else { return Ok((source, None)) };
-    let mut role = AssumeRoleProvider::builder(role_arn).configure(&source).session_name("fargate-course-audit").session_length(Duration::from_secs(900));
-    if let Some(external_id) = &entry.external_id {
-        role = role.external_id(external_id);
-    }
-    let role = role.build().await;
-    // One fetch now, so an account whose role refuses us is reported as such before any
-    // check runs; the provider renews the 15-minute session whenever an audit outlasts it.
-    let first = role.provide_credentials().await.map_err(|e| assume_role_failure(role_arn, &e))?;
-    let account = first.account_id().map(|a| a.as_str().to_string());
-    let credentials = FirstThenRenewed { first: Mutex::new(Some(first)), renew: role };
-    Ok((source.to_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build(), account))
-}
-
-/// `base` with its credentials fetched once for the whole audit. AssumeRoleProvider asks its
-/// source afresh for every AssumeRole (it turns the SDK's cache off), and for an SSO or
-/// `credential_process` profile every ask is a call or a process: once per account, and again
-/// for each renewal, without this.
-fn with_cached_credentials(base: &SdkConfig) -> SdkConfig {
-    match base.credentials_provider() {
-        Some(source) => {
-            let cached = CachedSource { source, cached: tokio::sync::Mutex::new(None) };
-            base.to_builder().credentials_provider(SharedCredentialsProvider::new(cached)).build()
-        }
-        None => base.clone(),
-    }
-}
-
-/// Credentials from `source`, kept until five minutes before they expire.
-#[derive(Debug)]
-struct CachedSource {
-    source: SharedCredentialsProvider,
-    cached: tokio::sync::Mutex<Option<Credentials>>,
-}
-
-impl ProvideCredentials for CachedSource {
-    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
-    where
-        Self: 'a,
-    {
-        future::ProvideCredentials::new(async move {
-            // Held while fetching, so accounts starting together share one fetch.
-            let mut cached = self.cached.lock().await;
-            let fresh_until = SystemTime::now() + Duration::from_secs(300);
-            if let Some(credentials) = cached.as_ref().filter(|c| c.expiry().is_none_or(|expiry| expiry > fresh_until)) {
-                return Ok(credentials.clone());
-            }
-            let credentials = self.source.provide_credentials().await?;
-            *cached = Some(credentials.clone());
-            Ok(credentials)
-        })
-    }
-}
-
-/// Hands out the credentials fetched up front once, then asks `renew` for fresh ones. The
-/// SDK's identity cache asks again only when the credentials it holds near expiry, so the
-/// audit makes one AssumeRole call per account and per session, not two.
-#[derive(Debug)]
-struct FirstThenRenewed<P> {
-    first: Mutex<Option<Credentials>>,
-    renew: P,
-}
-
-impl<P: ProvideCredentials> ProvideCredentials for FirstThenRenewed<P> {
-    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
-    where
-        Self: 'a,
-    {
-        let first = self.first.lock().expect("credentials lock").take();
-        match first {
-            Some(credentials) => future::ProvideCredentials::ready(Ok(credentials)),
-            None => self.renew.provide_credentials(),
-        }
-    }
-}
-
-/// Why AssumeRole failed, in the words an instructor can act on. The provider wraps STS's
-/// answer in a credentials error; its code tells a refusing role from everything else.
-fn assume_role_failure(role_arn: &str, e: &CredentialsError) -> String {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(c) = cause {
-        if let Some(sts) = c.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>() {
-            let message = sts.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(sts).to_string());
-            return match sts.code() {
-                Some("AccessDenied") => {
-                    format!("role `{role_arn}` cannot be assumed (does it exist, and does its trust policy allow you and this external id?): {message}")
-                }
-                Some(code) => format!("failed to assume `{role_arn}`: {code}: {message}"),
-                None => format!("failed to assume `{role_arn}`: {message}"),
-            };
-        }
-        cause = c.source();
-    }
-    format!("failed to assume `{role_arn}`: {}", DisplayErrorContext(e))
-}
-
 /// Accounts in the order an instructor should look at them: undecided first, then by what
 /// their leftovers cost, then failures.
 pub fn needing_attention(report: &CohortReport) -> Vec<&AccountResult> {
@@ -385,68 +258,6 @@ pub fn needing_attention(report: &CohortReport) -> Vec<&AccountResult> {
         rank(a).cmp(&rank(b)).then(b.usd_per_hour.partial_cmp(&a.usd_per_hour).unwrap_or(std::cmp::Ordering::Equal)).then(a.label.cmp(&b.label))
     });
     list
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    #[tokio::test]
-    async fn the_first_credentials_serve_once_then_the_role_renews_them() {
-        let asked = Arc::new(AtomicUsize::new(0));
-        let renew = {
-            let asked = asked.clone();
-            aws_credential_types::credential_fn::provide_credentials_fn(move || {
-                asked.fetch_add(1, Ordering::SeqCst);
-                async { Ok(Credentials::new("renewed", "secret", None, None, "test")) }
-            })
-        };
-        let provider = FirstThenRenewed { first: Mutex::new(Some(Credentials::new("first", "secret", None, None, "test"))), renew };
-        assert_eq!(provider.provide_credentials().await.unwrap().access_key_id(), "first");
-        assert_eq!(asked.load(Ordering::SeqCst), 0, "the first credentials cost no second AssumeRole");
-        assert_eq!(provider.provide_credentials().await.unwrap().access_key_id(), "renewed");
-        assert_eq!(provider.provide_credentials().await.unwrap().access_key_id(), "renewed");
-        assert_eq!(asked.load(Ordering::SeqCst), 2);
-    }
-
-    #[tokio::test]
-    async fn the_instructors_credentials_are_fetched_once_until_near_expiry() {
-        let asked = Arc::new(AtomicUsize::new(0));
-        let source = |lifetime: Duration| {
-            let asked = asked.clone();
-            SharedCredentialsProvider::new(aws_credential_types::credential_fn::provide_credentials_fn(move || {
-                asked.fetch_add(1, Ordering::SeqCst);
-                async move { Ok(Credentials::new("base", "secret", None, Some(SystemTime::now() + lifetime), "test")) }
-            }))
-        };
-        let long_lived = CachedSource { source: source(Duration::from_secs(3600)), cached: tokio::sync::Mutex::new(None) };
-        for _ in 0..3 {
-            long_lived.provide_credentials().await.unwrap();
-        }
-        assert_eq!(asked.load(Ordering::SeqCst), 1);
-        let expiring = CachedSource { source: source(Duration::from_secs(60)), cached: tokio::sync::Mutex::new(None) };
-        expiring.provide_credentials().await.unwrap();
-        expiring.provide_credentials().await.unwrap();
-        assert_eq!(asked.load(Ordering::SeqCst), 3, "credentials about to expire are fetched again");
-    }
-
-    #[test]
-    fn a_refusing_role_is_told_apart_from_other_assume_role_failures() {
-        use aws_smithy_types::body::SdkBody;
-        use aws_smithy_types::error::ErrorMetadata;
-        let sts_error = |code: &str| {
-            let error = AssumeRoleError::generic(ErrorMetadata::builder().code(code).message("not today").build());
-            let response = HttpResponse::new(403.try_into().unwrap(), SdkBody::empty());
-            CredentialsError::provider_error(SdkError::service_error(error, response))
-        };
-        let arn = "arn:aws:iam::111122223333:role/audit";
-        let denied = assume_role_failure(arn, &sts_error("AccessDenied"));
-        assert!(denied.starts_with("role `arn:aws:iam::111122223333:role/audit` cannot be assumed") && denied.ends_with("not today"), "{denied}");
-        let throttled = assume_role_failure(arn, &sts_error("Throttling"));
-        assert_eq!(throttled, "failed to assume `arn:aws:iam::111122223333:role/audit`: Throttling: not today");
-    }
 }
 
 /// The document's `step`: the one step audited, also when it is every lab's (`LAB:cleanup`

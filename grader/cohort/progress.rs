@@ -1,7 +1,7 @@
 //! What `grader cohort` shows on a terminal while it works: a line per account as it
 //! finishes, under a bar with accounts done / total and an estimate of the time left.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::AccountResult;
 use crate::checks::Status;
@@ -20,12 +20,12 @@ impl Progress {
     /// The account's line, then the bar again under it.
     pub fn account_done(&mut self, result: &AccountResult) -> String {
         self.done += 1;
-        format!("\r\x1b[2K{}\n{}", account_line(result), bar(self.done, self.total, self.started.elapsed()))
+        format!("{}{}\n{}", crate::bar::CLEAR, account_line(result), crate::bar::render(self.done, self.total, self.started.elapsed()))
     }
 
     /// Clears the bar once every account is done.
     pub fn finish(self) -> String {
-        "\r\x1b[2K".to_string()
+        crate::bar::CLEAR.to_string()
     }
 }
 
@@ -41,24 +41,6 @@ fn account_line(r: &AccountResult) -> String {
             format!("  ✗ {who}: {failed} check(s) not passed")
         }
     }
-}
-
-/// `[#########.....................] 9/30 accounts · about 1m 10s left`: the estimate is the
-/// time so far per account done, times the accounts left.
-fn bar(done: usize, total: usize, elapsed: Duration) -> String {
-    let width = 30;
-    let filled = if total == 0 { width } else { (done * width / total).min(width) };
-    let mut line = format!("[{}{}] {done}/{total} accounts", "#".repeat(filled), ".".repeat(width - filled));
-    if done > 0 && done < total {
-        let left = elapsed.mul_f64((total - done) as f64 / done as f64);
-        line.push_str(&format!(" · about {} left", human_duration(left)));
-    }
-    line
-}
-
-fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs < 60 { format!("{secs}s") } else { format!("{}m {:02}s", secs / 60, secs % 60) }
 }
 
 #[cfg(test)]
@@ -78,15 +60,6 @@ mod tests {
             leftovers: Vec::new(),
             usd_per_hour: 0.0,
         }
-    }
-
-    #[test]
-    fn the_bar_counts_accounts_and_estimates_from_the_pace_so_far() {
-        assert_eq!(bar(0, 30, Duration::ZERO), format!("[{}] 0/30 accounts", ".".repeat(30)));
-        // 10 accounts in 20 s: 20 left take about 40 s.
-        assert_eq!(bar(10, 30, Duration::from_secs(20)), format!("[{}{}] 10/30 accounts · about 40s left", "#".repeat(10), ".".repeat(20)));
-        assert_eq!(bar(3, 30, Duration::from_secs(9)), format!("[{}{}] 3/30 accounts · about 1m 21s left", "###", ".".repeat(27)));
-        assert_eq!(bar(30, 30, Duration::from_secs(60)), format!("[{}] 30/30 accounts", "#".repeat(30)));
     }
 
     #[test]

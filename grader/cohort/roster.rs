@@ -1,5 +1,6 @@
 //! The class roster: a CSV file with the header `label,account_id,role_arn` and optional
-//! `external_id,region,profile` columns, and `email,sis_id`, which only the gradebook uses.
+//! `external_id,region,profile` columns, `email,sis_id`, which only the gradebook uses, and
+//! `teardown_role_arn`, the role a class teardown (`grader cleanup --apply`) deletes through.
 
 use crate::exit::Failure;
 
@@ -17,10 +18,12 @@ pub struct RosterEntry {
     /// LMS can match its rows to its students.
     pub email: Option<String>,
     pub sis_id: Option<String>,
+    /// The role a class teardown deletes through (never the audit role, which only reads).
+    pub teardown_role_arn: Option<String>,
 }
 
 /// The roster's columns; the first three are required.
-const COLUMNS: [&str; 8] = ["label", "account_id", "role_arn", "external_id", "region", "profile", "email", "sis_id"];
+const COLUMNS: [&str; 9] = ["label", "account_id", "role_arn", "external_id", "region", "profile", "email", "sis_id", "teardown_role_arn"];
 
 /// Parses a roster, reporting every bad line with its number. Spreadsheets save CSV with a
 /// byte-order mark, CRLF line ends and quoted cells (`"Doe, Jane"`); all of that is read as
@@ -87,6 +90,13 @@ pub fn parse_roster(file: &str, text: &str) -> Result<Vec<RosterEntry>, Failure>
             problems.push(format!("{file}:{line_no}: give a `role_arn` to assume, or a `profile` to use"));
             continue;
         }
+        let teardown_role_arn = get("teardown_role_arn");
+        if let Some(arn) = &teardown_role_arn {
+            if !is_role_arn(arn) || arn.split(':').nth(4) != Some(account_id.as_str()) {
+                problems.push(format!("{file}:{line_no}: teardown_role_arn `{arn}` is not an IAM role ARN in account {account_id}"));
+                continue;
+            }
+        }
         entries.push(RosterEntry {
             label: get("label").unwrap_or_else(|| account_id.clone()),
             account_id,
@@ -96,6 +106,7 @@ pub fn parse_roster(file: &str, text: &str) -> Result<Vec<RosterEntry>, Failure>
             profile,
             email: get("email"),
             sis_id: get("sis_id"),
+            teardown_role_arn,
         });
     }
     if !problems.is_empty() {
@@ -172,6 +183,17 @@ mod tests {
         assert_eq!((entries[1].email.as_deref(), entries[1].sis_id.as_deref()), (None, None));
         let e = parse_roster("r.csv", "label,account_id,role_arn,e_mail\n").unwrap_err();
         assert!(e.message.contains("did you mean `email`?"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_teardown_role_must_be_a_role_in_the_rows_own_account() {
+        let text = "label,account_id,role_arn,teardown_role_arn\nJane,111122223333,arn:aws:iam::111122223333:role/audit,arn:aws:iam::111122223333:role/teardown\nBob,444455556666,arn:aws:iam::444455556666:role/audit,\n";
+        let entries = parse_roster("r.csv", text).unwrap();
+        assert_eq!(entries[0].teardown_role_arn.as_deref(), Some("arn:aws:iam::111122223333:role/teardown"));
+        assert_eq!(entries[1].teardown_role_arn, None);
+        let text = "label,account_id,role_arn,teardown_role_arn\nJane,111122223333,arn:aws:iam::111122223333:role/audit,arn:aws:iam::999999999999:role/teardown\n";
+        let e = parse_roster("r.csv", text).unwrap_err();
+        assert!(e.message.starts_with("r.csv:2: teardown_role_arn `arn:aws:iam::999999999999:role/teardown` is not an IAM role ARN in account 111122223333"), "{}", e.message);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::actions;
 use super::plan::{Planned, TeardownPlan};
 use crate::aws::{Aws, AwsErrorKind};
 use crate::checks::identity::{Finding, judge, look_again};
+use crate::events::{AccountTally, ActionEvent};
 
 /// The schema name of `--apply --format json`.
 pub const RESULT_SCHEMA: &str = "grader.teardown-result/v1";
@@ -34,6 +35,38 @@ impl Outcome {
     pub fn done(&self) -> bool {
         matches!(self, Outcome::Deleted | Outcome::AlreadyGone)
     }
+
+    /// The outcome's name in the event stream and the result document.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Deleted => "deleted",
+            Outcome::AlreadyGone => "already_gone",
+            Outcome::Skipped { .. } => "skipped",
+            Outcome::Failed { .. } => "failed",
+            Outcome::NotAttempted => "not_attempted",
+        }
+    }
+
+    fn why(&self) -> Option<String> {
+        match self {
+            Outcome::Skipped { why } | Outcome::Failed { why } => Some(why.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Applied {
+    /// The resource's line in the run's event stream.
+    pub fn event(&self, account: &str) -> ActionEvent {
+        ActionEvent {
+            account: account.into(),
+            kind: self.resource.kind.clone(),
+            name: self.resource.shown(),
+            region: self.resource.region.clone(),
+            outcome: self.outcome.name(),
+            why: self.outcome.why(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +86,36 @@ pub struct TeardownResult {
     /// What the deleted resources cost per hour, each billed thing once.
     pub usd_per_hour_stopped: f64,
     pub interrupted: bool,
+}
+
+impl TeardownResult {
+    /// A teardown that never started (interrupted before the account's turn): every
+    /// resource not attempted, nothing asked of AWS.
+    pub fn not_attempted(plan: &TeardownPlan) -> TeardownResult {
+        let resources = plan.resources.iter().map(|p| Applied { resource: p.clone(), outcome: Outcome::NotAttempted }).collect();
+        TeardownResult { schema: RESULT_SCHEMA, account: plan.account.clone(), resources, usd_per_hour_stopped: 0.0, interrupted: true }
+    }
+
+    /// How many resources came to each outcome.
+    pub fn tally(&self, label: Option<&str>) -> AccountTally {
+        let count = |name: &str| self.resources.iter().filter(|a| a.outcome.name() == name).count();
+        AccountTally {
+            account: self.account.clone(),
+            label: label.map(str::to_string),
+            deleted: count("deleted"),
+            already_gone: count("already_gone"),
+            skipped: count("skipped"),
+            failed: count("failed"),
+            not_attempted: count("not_attempted"),
+            usd_per_hour_stopped: self.usd_per_hour_stopped,
+            error: None,
+        }
+    }
+
+    /// Everything planned is gone.
+    pub fn complete(&self) -> bool {
+        self.resources.iter().all(|a| a.outcome.done())
+    }
 }
 
 /// Deletes the plan's resources in order, telling `progress` of each as it is decided.
@@ -91,30 +154,11 @@ async fn one(aws: &Aws, plan: &TeardownPlan, planned: &Planned, patience: Durati
     }
 }
 
-/// One line a resource, as the teardown goes.
-pub fn render_line(a: &Applied) -> String {
-    let what = format!("{} `{}` in {}", a.resource.kind.replace('_', " "), a.resource.shown(), a.resource.region);
-    match &a.outcome {
-        Outcome::Deleted => format!("  ✓ deleted {what}"),
-        Outcome::AlreadyGone => format!("  ✓ {what} was already gone"),
-        Outcome::Skipped { why } => format!("  - skipped {what}: {why}"),
-        Outcome::Failed { why } => format!("  ✗ failed to delete {what}: {why}"),
-        Outcome::NotAttempted => format!("  - not attempted: {what} (interrupted; apply the plan again to continue)"),
+/// An account's tally in one line: `3 deleted, 1 already gone, 0 skipped, … · stopped about $0.0173/hour`.
+pub fn render_tally(t: &AccountTally) -> String {
+    let mut out = format!("{} deleted, {} already gone, {} skipped, {} failed, {} not attempted", t.deleted, t.already_gone, t.skipped, t.failed, t.not_attempted);
+    if t.usd_per_hour_stopped > 0.0 {
+        out.push_str(&format!(" · stopped about ${:.4}/hour", t.usd_per_hour_stopped));
     }
-}
-
-/// The closing lines.
-pub fn render_summary(result: &TeardownResult) -> String {
-    let count = |f: fn(&Outcome) -> bool| result.resources.iter().filter(|a| f(&a.outcome)).count();
-    let deleted = count(|o| *o == Outcome::Deleted);
-    let gone = count(|o| *o == Outcome::AlreadyGone);
-    let skipped = count(|o| matches!(o, Outcome::Skipped { .. }));
-    let failed = count(|o| matches!(o, Outcome::Failed { .. }));
-    let left = count(|o| *o == Outcome::NotAttempted);
-    let mut out = format!("\n{deleted} deleted, {gone} already gone, {skipped} skipped, {failed} failed, {left} not attempted");
-    if result.usd_per_hour_stopped > 0.0 {
-        out.push_str(&format!(" · stopped about ${:.4}/hour", result.usd_per_hour_stopped));
-    }
-    out.push('\n');
     out
 }

@@ -6,11 +6,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::apply::{apply, render_line, render_summary};
+use std::sync::Mutex;
+
+use super::apply::apply;
+use super::class::{CLASS_PLAN_SCHEMA, ClassApply, ClassPlan, apply_class};
 use super::plan::TeardownPlan;
+use super::report::{HumanApply, ResultDocument};
 use crate::aws::AwsOptions;
 use crate::checks::{Status, Vantage};
-use crate::events::Dispatch;
+use crate::events::{Dispatch, NdjsonReporter, Reporter, RunEvent};
 use crate::exit::{Exit, Failure};
 use crate::grading::{self, Plan};
 use crate::lab::{LabSet, Phase};
@@ -41,10 +45,7 @@ pub async fn plan(request: PlanRequest<'_>) -> Result<Exit, Failure> {
     let run_options = RunOptions { no_wait: true, max_wait: None, vantage: Vantage::Elsewhere };
     let mut quiet = Dispatch::new(Vec::new());
     let end = grading::run(&aws, grading::sign_in(&aws, &options), &run_plan, run_options, &mut quiet, std::future::pending()).await?;
-    let labs: Vec<String> = match lab.id.as_str() {
-        crate::lab::combined::ALL => run_plan.step_ids().iter().filter_map(|s| s.split_once(':').map(|(l, _)| l.to_string())).collect(),
-        id => vec![id.to_string()],
-    };
+    let labs = grading::labs_of(&run_plan);
     let created_at = end.aws_time.clone().unwrap_or_else(crate::timestamp::now);
     let plan = TeardownPlan::from_outcomes(&end.account, &end.region, created_at, labs, &end.outcomes);
     let text = serde_json::to_string_pretty(&plan).expect("plans serialize") + "\n";
@@ -58,22 +59,43 @@ pub async fn plan(request: PlanRequest<'_>) -> Result<Exit, Failure> {
     Ok(if plan.resources.is_empty() && undecided.is_empty() { Exit::Ok } else { Exit::CheckFailed })
 }
 
+/// How `--apply` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyOutput {
+    /// A line per resource (a class: per account, under a bar) and a summary.
+    Human,
+    /// The result document at the end.
+    Json,
+    /// Every event as a JSON line, as it happens.
+    Ndjson,
+}
+
 /// What `grader cleanup --apply` is asked.
 pub struct ApplyRequest<'a> {
     pub file: &'a Path,
     pub yes: bool,
-    pub json: bool,
+    pub output: ApplyOutput,
     pub aws: AwsOptions,
+    /// A class plan: the teardown role's name in accounts whose section names no role.
+    pub teardown_role_name: Option<&'a str>,
+    /// A class plan: how many accounts at once.
+    pub concurrency: usize,
 }
 
-/// Deletes the plan, account by the credentials' account. Exit 0 when everything planned is
-/// gone, 1 when something was skipped or failed (or the plan is another account's), 2 when
-/// nobody confirmed, 130 when interrupted.
+/// Deletes the plan: one account's (`grader cleanup --plan`) or a class's (`grader cohort
+/// --teardown-plan`). Exit 0 when everything planned is gone, 1 when something was skipped
+/// or failed (or the plan is another account's), 2 when nobody confirmed, 130 when interrupted.
 pub async fn apply_plan(request: ApplyRequest<'_>) -> Result<Exit, Failure> {
     let shown = request.file.display().to_string();
     let text = std::fs::read_to_string(request.file).map_err(|e| Failure::usage(format!("failed to read the plan {shown}: {e}")))?;
+    // The schema says which plan it is; a file that is neither is refused as a plan.
+    let schema = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v.get("schema").and_then(|s| s.as_str()).map(str::to_string));
+    if schema.as_deref() == Some(CLASS_PLAN_SCHEMA) {
+        let plan = ClassPlan::parse(&text, &shown).map_err(Failure::usage)?;
+        return apply_class_plan(&request, &plan, &shown).await;
+    }
     let plan = TeardownPlan::parse(&text, &shown).map_err(Failure::usage)?;
-    let options = AwsOptions { fallback_region: plan.region.clone(), ..request.aws };
+    let options = AwsOptions { fallback_region: plan.region.clone(), ..request.aws.clone() };
     let aws = grading::connect(&options).await?;
     let account = grading::sign_in(&aws, &options).await?;
     if account != plan.account {
@@ -90,8 +112,108 @@ pub async fn apply_plan(request: ApplyRequest<'_>) -> Result<Exit, Failure> {
         return Ok(Exit::Ok);
     }
     if !request.yes {
-        confirm(&plan, &shown)?;
+        confirm(&plan.render_human(&shown), &format!("Delete these {} resource(s) in account {}?", plan.resources.len(), plan.account), &shown)?;
     }
+    if request.output == ApplyOutput::Human {
+        println!("Deleting what {shown} lists in account {account}:");
+    }
+    let (stop, watcher) = stop_on_ctrl_c();
+    let (mut human, mut document, mut ndjson) = reporters(request.output, None);
+    let dispatch = Mutex::new(Dispatch::new(chosen(&mut human, &mut document, &mut ndjson)));
+    let result = apply(&aws, &plan, &stop, |applied| dispatch.lock().expect("event lock").emit(&RunEvent::Action(&applied.event(&account)))).await;
+    watcher.abort();
+    let mut dispatch = dispatch.into_inner().expect("event lock");
+    dispatch.emit(&RunEvent::AccountFinished(&result.tally(None)));
+    dispatch.emit(&RunEvent::TeardownFinished(&serde_json::to_value(&result).expect("results serialize")));
+    if let Some(e) = dispatch.into_error() {
+        return Err(Failure::usage(e));
+    }
+    Ok(if result.interrupted {
+        Exit::Interrupted
+    } else if result.complete() {
+        Exit::Ok
+    } else {
+        Exit::CheckFailed
+    })
+}
+
+/// A class plan: every account through its teardown role, a few at a time.
+async fn apply_class_plan(request: &ApplyRequest<'_>, plan: &ClassPlan, shown: &str) -> Result<Exit, Failure> {
+    // Every account must have a way in before anything is deleted anywhere.
+    let roles = plan.roles(request.teardown_role_name).map_err(Failure::usage)?;
+    let resources: usize = plan.accounts.iter().map(|a| a.plan.resources.len()).sum();
+    if resources == 0 {
+        println!("The plan lists nothing to delete in any of its {} account(s).", plan.accounts.len());
+        return Ok(if plan.not_planned.is_empty() { Exit::Ok } else { Exit::CheckFailed });
+    }
+    if !request.yes {
+        let busy = plan.accounts.iter().filter(|a| !a.plan.resources.is_empty()).count();
+        confirm(&plan.render_human(shown), &format!("Delete these {resources} resource(s) in {busy} account(s)?"), shown)?;
+    }
+    let base = crate::aws::load_config(&request.aws).await?;
+    let terminal = std::io::stderr().is_terminal();
+    let (stop, watcher) = stop_on_ctrl_c();
+    let (mut human, mut document, mut ndjson) = reporters(request.output, Some((plan.accounts.len(), terminal)));
+    let dispatch = Mutex::new(Dispatch::new(chosen(&mut human, &mut document, &mut ndjson)));
+    if request.output == ApplyOutput::Human {
+        println!("Deleting what {shown} lists in {} account(s), {} at a time:", plan.accounts.len(), request.concurrency.max(1));
+    }
+    let run = ClassApply { plan, roles, base, concurrency: request.concurrency, verbose: request.aws.verbose };
+    let result = apply_class(&run, &stop, &dispatch).await;
+    watcher.abort();
+    let mut dispatch = dispatch.into_inner().expect("event lock");
+    dispatch.emit(&RunEvent::TeardownFinished(&serde_json::to_value(&result).expect("results serialize")));
+    if let Some(e) = dispatch.into_error() {
+        return Err(Failure::usage(e));
+    }
+    if !plan.not_planned.is_empty() && request.output == ApplyOutput::Human {
+        let names: Vec<String> = plan.not_planned.iter().map(|n| format!("{} ({}): {}", n.label, n.account_id, n.why)).collect();
+        println!("Not in the plan, so nothing of theirs was deleted: {}", names.join("; "));
+    }
+    Ok(if result.interrupted {
+        Exit::Interrupted
+    } else if result.complete() && plan.not_planned.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::CheckFailed
+    })
+}
+
+type Human = HumanApply<std::io::Stdout>;
+type Document = ResultDocument<std::io::Stdout>;
+type Ndjson = NdjsonReporter<std::io::Stdout>;
+
+/// The reporters of `output`; `class`: the number of accounts and whether stderr is a terminal.
+fn reporters(output: ApplyOutput, class: Option<(usize, bool)>) -> (Option<Human>, Option<Document>, Option<Ndjson>) {
+    match output {
+        ApplyOutput::Human => {
+            let human = match class {
+                Some((accounts, terminal)) => HumanApply::class(std::io::stdout(), accounts, terminal),
+                None => HumanApply::account(std::io::stdout()),
+            };
+            (Some(human), None, None)
+        }
+        ApplyOutput::Json => (None, Some(ResultDocument { out: std::io::stdout() }), None),
+        ApplyOutput::Ndjson => (None, None, Some(NdjsonReporter::new(std::io::stdout()))),
+    }
+}
+
+fn chosen<'r>(human: &'r mut Option<Human>, document: &'r mut Option<Document>, ndjson: &'r mut Option<Ndjson>) -> Vec<&'r mut dyn Reporter> {
+    let mut list: Vec<&'r mut dyn Reporter> = Vec::new();
+    if let Some(r) = human.as_mut() {
+        list.push(r);
+    }
+    if let Some(r) = document.as_mut() {
+        list.push(r);
+    }
+    if let Some(r) = ndjson.as_mut() {
+        list.push(r);
+    }
+    list
+}
+
+/// Ctrl-C sets the flag: the teardown stops after the current resource.
+fn stop_on_ctrl_c() -> (Arc<AtomicBool>, tokio::task::JoinHandle<()>) {
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = {
         let stop = stop.clone();
@@ -102,41 +224,18 @@ pub async fn apply_plan(request: ApplyRequest<'_>) -> Result<Exit, Failure> {
             }
         })
     };
-    if !request.json {
-        println!("Deleting what {shown} lists in account {account}:");
-    }
-    let json = request.json;
-    let result = apply(&aws, &plan, &stop, |applied| {
-        if !json {
-            println!("{}", render_line(applied));
-            let _ = std::io::stdout().flush();
-        }
-    })
-    .await;
-    watcher.abort();
-    if json {
-        println!("{}", serde_json::to_string_pretty(&result).expect("results serialize"));
-    } else {
-        print!("{}", render_summary(&result));
-    }
-    Ok(if result.interrupted {
-        Exit::Interrupted
-    } else if result.resources.iter().all(|a| a.outcome.done()) {
-        Exit::Ok
-    } else {
-        Exit::CheckFailed
-    })
+    (stop, watcher)
 }
 
 /// Asks on a terminal; with none, refuses: a teardown never runs unconfirmed.
-fn confirm(plan: &TeardownPlan, file: &str) -> Result<(), Failure> {
+fn confirm(plan: &str, question: &str, file: &str) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() {
         return Err(Failure::usage(format!(
             "refusing to delete without confirmation: no terminal to ask on; review {file} (or `grader cleanup --plan` again) and pass --yes. Nothing was deleted"
         )));
     }
-    print!("{}", plan.render_human(file));
-    print!("\nDelete these {} resource(s) in account {}? Type `yes` to go on: ", plan.resources.len(), plan.account);
+    print!("{plan}");
+    print!("\n{question} Type `yes` to go on: ");
     let _ = std::io::stdout().flush();
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);

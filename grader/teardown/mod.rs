@@ -7,9 +7,11 @@
 
 mod actions;
 pub mod apply;
+pub mod class;
 pub mod command;
 pub mod plan;
 pub mod policy;
+pub mod report;
 
 #[cfg(test)]
 mod tests {

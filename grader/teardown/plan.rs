@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::Resource;
+use crate::checks::{Leftover, Resource};
 use crate::checks::identity::KNOWN_KINDS;
 use crate::pricing::{self, Charge};
 use crate::runner::CheckOutcome;
@@ -112,8 +112,14 @@ impl TeardownPlan {
     /// The plan of a clean-up run's outcomes: each leftover once (two labs' checks may find
     /// the same interface), in deletion order, the order the checks found them within a kind.
     pub fn from_outcomes(account: &str, region: &str, created_at: String, labs: Vec<String>, outcomes: &[CheckOutcome]) -> TeardownPlan {
+        TeardownPlan::from_leftovers(account, region, created_at, labs, outcomes.iter().flat_map(|o| &o.leftovers))
+    }
+
+    /// The plan of leftovers as the clean-up checks found them (a cohort audit keeps them
+    /// per account).
+    pub fn from_leftovers<'a>(account: &str, region: &str, created_at: String, labs: Vec<String>, leftovers: impl IntoIterator<Item = &'a Leftover>) -> TeardownPlan {
         let mut resources: Vec<Planned> = Vec::new();
-        for leftover in outcomes.iter().flat_map(|o| &o.leftovers) {
+        for leftover in leftovers {
             let Some(identity) = &leftover.identity else { continue };
             if !KNOWN_KINDS.contains(&identity.kind.as_str()) || actions_for(&identity.kind).is_empty() {
                 continue;
@@ -185,7 +191,7 @@ impl TeardownPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::{Leftover, Status};
+    use crate::checks::Status;
 
     fn outcome(leftovers: Vec<Leftover>) -> CheckOutcome {
         CheckOutcome {
