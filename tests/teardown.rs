@@ -6,8 +6,8 @@
 mod support;
 
 use serde_json::Value;
-use support::lab::{LabBuild, block_on, build};
-use support::{Account, Emulator, GraderRun, grader};
+use support::lab::{Clients, LabBuild, block_on, build};
+use support::{Account, Emulator, GraderRun, fresh_account_id, grader};
 
 /// Look-alikes a careless cleaner would take: another cluster, a log group whose name starts
 /// with the lab's, another security group and another role.
@@ -260,4 +260,114 @@ fn an_instructor_plans_and_applies_a_learners_teardown_through_the_learners_role
     assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
     let check = grader(Some(&student), &["check", "cleanup", "--no-wait"]);
     assert_eq!(check.code, 0, "{}", check.stdout);
+}
+
+/// A role in `learner`'s account that the instructor's account (the emulator's root) may assume.
+async fn instructor_role(learner: &Account, name: &str) {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    Clients::new(learner, "us-east-1").iam.create_role().role_name(name).assume_role_policy_document(trust).send().await.unwrap();
+}
+
+/// The events of an `--format ndjson` run, one JSON object a line.
+fn events(stdout: &str) -> Vec<Value> {
+    stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not an event line ({e}): {l}"))).collect()
+}
+
+#[test]
+fn a_class_is_torn_down_account_by_account_and_one_whose_role_cannot_be_assumed_keeps_everything() {
+    // Roles that do not exist cannot be assumed here, as on AWS.
+    let emulator = Emulator::start(&["--strict-assume-role"]);
+    let instructor = Account::root(&emulator);
+    // Ana and Bo left the lab's first resources; Bo never made the teardown role; Cy is clean.
+    let [ana, bo, cy] = block_on(async {
+        let mut learners = Vec::new();
+        for (teardown_role, leftovers) in [(true, true), (false, true), (true, false)] {
+            let learner = Account::assume_with_sdk(&emulator.url, &fresh_account_id(), "OrganizationAccountAccessRole").await;
+            instructor_role(&learner, "grader-audit").await;
+            if teardown_role {
+                instructor_role(&learner, "grader-teardown").await;
+            }
+            if leftovers {
+                build(&learner, &LabBuild { upto: support::lab::Upto::LogGroup, ..LabBuild::default() }).await;
+            }
+            learners.push(learner);
+        }
+        learners.try_into().unwrap_or_else(|_| unreachable!())
+    });
+    let dir = support::scratch_dir("class-teardown");
+    let roster = dir.join("roster.csv");
+    let row = |label: &str, a: &Account, teardown: &str| format!("{label},{},arn:aws:iam::{}:role/grader-audit,{teardown}\n", a.id, a.id);
+    let rows = row("Ana", &ana, &format!("arn:aws:iam::{}:role/grader-teardown", ana.id)) + &row("Bo", &bo, "") + &row("Cy", &cy, "");
+    std::fs::write(&roster, format!("label,account_id,role_arn,teardown_role_arn\n{rows}")).unwrap();
+    let file = dir.join("class-plan.json").to_str().unwrap().to_string();
+
+    // The audit writes the class's plan, and only reads.
+    let before = emulator.all_requests().len();
+    let audit = grader(Some(&instructor), &["cohort", "--roster", roster.to_str().unwrap(), "--scan-regions", "us-east-1", "--teardown-plan", &file]);
+    assert_eq!(audit.code, 1, "{}\n{}", audit.stdout, audit.stderr);
+    emulator.assert_read_only_since(before, None);
+    let plan: Value = serde_json::from_str(&support::read(&file)).unwrap_or_else(|e| panic!("no class plan ({e}): {}", audit.stderr));
+    assert_eq!(plan["schema"], "grader.teardown-class-plan/v1");
+    let sections: Vec<(&str, usize)> = plan["accounts"].as_array().unwrap().iter().map(|a| (a["label"].as_str().unwrap(), a["plan"]["resources"].as_array().unwrap().len())).collect();
+    assert_eq!(sections.iter().map(|s| s.0).collect::<Vec<_>>(), ["Ana", "Bo", "Cy"], "{plan:#}");
+    assert!(sections[0].1 >= 3 && sections[1].1 == sections[0].1 && sections[2].1 == 0, "{sections:?}");
+    assert_eq!(plan["accounts"][0]["plan"]["account"], ana.id.as_str());
+    assert_eq!(plan["accounts"][0]["teardown_role_arn"], format!("arn:aws:iam::{}:role/grader-teardown", ana.id));
+    assert!(audit.stderr.contains("Teardown plan for a class of 3 account(s)"), "{}", audit.stderr);
+
+    // Bo and Cy name no teardown role: refused whole until one is given.
+    let before = emulator.all_requests().len();
+    let no_role = grader(Some(&instructor), &["cleanup", "--apply", &file, "--yes"]);
+    assert_eq!(no_role.code, 2, "{}\n{}", no_role.stdout, no_role.stderr);
+    assert!(no_role.stderr.contains(&format!("no teardown role for Bo ({}), Cy ({})", bo.id, cy.id)) && no_role.stderr.contains("Nothing was deleted"), "{}", no_role.stderr);
+    assert_eq!(emulator.all_requests().len(), before, "nothing was asked of AWS");
+
+    // Applied: Ana's go, Bo's role cannot be assumed and Bo keeps everything; each
+    // resource is an event line as it is decided.
+    let bo_before = emulator.requests(&bo.id).len();
+    let applied = grader(Some(&instructor), &["cleanup", "--apply", &file, "--yes", "--teardown-role-name", "grader-teardown", "--format", "ndjson", "--concurrency", "2"]);
+    assert_eq!(applied.code, 1, "{}\n{}", applied.stdout, applied.stderr);
+    let lines = events(&applied.stdout);
+    let actions: Vec<&Value> = lines.iter().filter(|e| e["event"] == "action_finished").collect();
+    assert_eq!(actions.len(), sections[0].1, "{}", applied.stdout);
+    assert!(actions.iter().all(|a| a["account"] == ana.id.as_str() && a["outcome"] == "deleted"), "{}", applied.stdout);
+    let finished = |id: &str| lines.iter().find(|e| e["event"] == "account_finished" && e["account"] == id).unwrap_or_else(|| panic!("no account_finished for {id}: {}", applied.stdout));
+    assert_eq!(finished(&ana.id)["deleted"], sections[0].1);
+    let refused = finished(&bo.id)["error"].as_str().unwrap();
+    assert!(refused.contains(&format!("role `arn:aws:iam::{}:role/grader-teardown` cannot be assumed", bo.id)), "{refused}");
+    assert_eq!(finished(&cy.id)["deleted"], 0);
+    let last = lines.last().unwrap();
+    assert_eq!(last["event"], "teardown_finished");
+    assert_eq!(last["result"]["schema"], "grader.teardown-class-result/v1");
+    assert!(writes_since(&emulator, &bo, bo_before).is_empty(), "nothing was written in Bo's account");
+    assert_eq!(grader(Some(&ana), &["check", "cleanup", "--no-wait", "--region", "us-east-1"]).code, 0, "Ana's clean-up passes");
+    assert_eq!(bo.aws_ok(&["ecs", "describe-clusters", "--clusters", "fargate-course", "--query", "clusters[0].status", "--output", "text"]), "ACTIVE");
+
+    // Again, for people: a line per account and the class's summary.
+    let again = grader(Some(&instructor), &["cleanup", "--apply", &file, "--yes", "--teardown-role-name", "grader-teardown"]);
+    assert_eq!(again.code, 1, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains(&format!("  ✓ Ana ({}): 0 deleted, {} already gone", ana.id, sections[0].1)), "{}", again.stdout);
+    assert!(again.stdout.contains(&format!("  ! Bo ({}): nothing deleted: role", bo.id)), "{}", again.stdout);
+    assert!(again.stdout.contains("3 account(s): 0 resource(s) deleted"), "{}", again.stdout);
+}
+
+#[test]
+fn a_teardown_rides_out_throttling() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    block_on(build(&account, &LabBuild::default()));
+    let file = plan_file("teardown-throttled");
+    let (_, plan) = make_plan(&account, &file);
+    // A third of the account's calls are throttled while the teardown runs.
+    emulator.configure(&account.id, serde_json::json!({ "throttle_rate": 0.3 }));
+    let before = emulator.requests(&account.id).len();
+    let applied = grader(Some(&account), &["cleanup", "--apply", &file, "--yes", "--format", "json"]);
+    emulator.configure(&account.id, serde_json::json!({ "throttle_rate": null }));
+    let throttled = emulator.requests(&account.id)[before..].iter().filter(|c| c["throttled"] == true).count();
+    assert!(throttled > 0, "the emulator throttled nothing: the test proves nothing");
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let result: Value = serde_json::from_str(&applied.stdout).unwrap();
+    assert_eq!(result["resources"].as_array().unwrap().len(), kinds(&plan).len());
+    assert!(result["resources"].as_array().unwrap().iter().all(|r| r["outcome"] == "deleted" || r["outcome"] == "already_gone"), "{result:#}");
+    assert_eq!(grader(Some(&account), &["check", "cleanup", "--no-wait"]).code, 0);
 }

@@ -31,7 +31,7 @@ const GONE: &[&str] = &[
     "ObjectNotFoundException",
 ];
 
-/// Runs `call` until it succeeds, or fails with something other than "in use", or
+/// Runs `call` until it succeeds, or fails with something other than "in use" or throttling, or
 /// `patience` runs out. An error saying it is already gone is success.
 async fn retrying<F, Fut>(patience: Duration, mut call: F) -> Result<(), AwsError>
 where
@@ -43,7 +43,11 @@ where
         match call().await {
             Ok(()) => return Ok(()),
             Err(e) if e.kind == AwsErrorKind::NotFound || e.code.as_deref().is_some_and(|c| GONE.contains(&c)) => return Ok(()),
-            Err(e) if e.code.as_deref().is_some_and(|c| IN_USE.contains(&c)) && started.elapsed() < patience => tokio::time::sleep(RETRY_EVERY).await,
+            // Still throttled after the SDK's own retries: a class teardown shares the
+            // account's quota with whatever else runs there, so wait like for "in use".
+            Err(e) if (e.kind == AwsErrorKind::Throttled || e.code.as_deref().is_some_and(|c| IN_USE.contains(&c))) && started.elapsed() < patience => {
+                tokio::time::sleep(RETRY_EVERY).await
+            }
             Err(e) => return Err(e),
         }
     }
@@ -188,6 +192,16 @@ mod tests {
         assert_eq!(calls.get(), 3);
         // Deleted meanwhile by someone else: done.
         assert!(retrying(DEPENDENCY_PATIENCE, answers(&[Some("InvalidGroup.NotFound")])).await.is_ok());
+        // Throttled beyond the SDK's retries: tried again.
+        let throttled = || AwsError { kind: AwsErrorKind::Throttled, action: "ecs:DeleteService", code: Some("ThrottlingException".into()), message: "Rate exceeded".into() };
+        let tries = Cell::new(0);
+        let result = retrying(DEPENDENCY_PATIENCE, || {
+            tries.set(tries.get() + 1);
+            let n = tries.get();
+            async move { if n < 3 { Err(throttled()) } else { Ok(()) } }
+        })
+        .await;
+        assert!(result.is_ok() && tries.get() == 3);
         // A missing permission is not waited out.
         let denied = retrying(DEPENDENCY_PATIENCE, answers(&[Some("UnauthorizedOperation"), None])).await;
         assert!(denied.is_err() && calls.get() == 1);

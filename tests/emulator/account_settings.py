@@ -59,6 +59,9 @@ def _validate(key: str, value: Any) -> None:
     elif key in ("creates_service_linked_role", "service_deployments_api"):
         if not isinstance(value, bool):
             raise SettingsError(f"{key} must be true or false")
+    elif key == "throttle_rate":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise SettingsError("throttle_rate must be a number from 0 to 1")
     elif key == "client_address":
         # Security groups are judged against it (security_groups.py), so it must be
         # an address a CIDR can contain.
@@ -70,7 +73,7 @@ def _validate(key: str, value: Any) -> None:
         raise SettingsError(
             f"unknown setting {key!r}; known: allowed_regions, eni_release_seconds, "
             "describe_failures, cluster_status, max_page_size, creates_service_linked_role, "
-            "client_address, service_deployments_api, load_balancer_state"
+            "client_address, service_deployments_api, load_balancer_state, throttle_rate"
         )
 
 
@@ -134,6 +137,10 @@ class AccountSettings:
     def allowed_regions(self, account_id: str) -> list[str] | None:
         """The only regions regional services answer in, or None for all."""
         return self._value(account_id, "allowed_regions")
+
+    def throttle_rate(self, account_id: str) -> float | None:
+        """The share of this account's calls answered with throttling (None: the server's)."""
+        return self._value(account_id, "throttle_rate")
 
     def eni_release_seconds(self, account_id: str) -> float:
         return float(self._value(account_id, "eni_release_seconds") or 0.0)

@@ -111,6 +111,7 @@ class ApiCall:
     json_protocol: bool
     params: dict[str, str] = field(default_factory=dict)
     account_id: str = ""
+    throttled: bool = False  # answered with throttling (said in the request log)
 
 
 def read_api_call(environ: dict[str, Any]) -> ApiCall | None:
@@ -272,6 +273,7 @@ class RequestLog:
                 "service": call.service,
                 "action": call.action,
                 "status": status,
+                **({"throttled": True} if call.throttled else {}),
             }
         )
         with self._lock:
@@ -315,7 +317,9 @@ class ApiMiddleware:
         return [body]
 
     def answer(self, call: ApiCall, environ: dict[str, Any]) -> Response:
-        if self._random.random() < self.options.throttle_rate:
+        rate = SETTINGS.throttle_rate(call.account_id)
+        if self._random.random() < (self.options.throttle_rate if rate is None else rate):
+            call.throttled = True
             return throttling_error(call)
         if (
             call.service == "ecs"
