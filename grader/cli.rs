@@ -112,10 +112,19 @@ pub enum Command {
 `external_id,region,profile,email,sis_id`. Each learner account needs an audit role that trusts your account \
 (see `grader policy --trust`) with the permissions of `grader policy`. `--lab all` audits every lab's step \
 (steps named `LAB:STEP`). Exit code: 0 when every account passes, 1 otherwise.")]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct CohortArgs {
+    #[command(subcommand)]
+    pub command: Option<CohortCommand>,
     /// The class roster (CSV).
-    #[arg(long, value_name = "FILE")]
-    pub roster: PathBuf,
+    #[arg(long, value_name = "FILE", required = true)]
+    pub roster: Option<PathBuf>,
+    /// Audit one of N disjoint parts of the class: `K/N` (K from 1), or `auto/N` inside an
+    /// AWS Batch array job or a Kubernetes indexed job (AWS_BATCH_JOB_ARRAY_INDEX or
+    /// JOB_COMPLETION_INDEX, from 0). Accounts go to shards by a stable hash of their id;
+    /// `grader cohort merge` joins the shards' JSON documents.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     /// The step to audit in every account.
     #[arg(long, value_name = "STEP", default_value = "cleanup", conflicts_with = "all")]
     pub step: String,
@@ -143,6 +152,27 @@ pub struct CohortArgs {
     pub vars: VarsArg,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum CohortCommand {
+    /// Join the JSON documents of a sharded audit (`--shard K/N --format json`) into one report.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Every shard must be given once, from the same lab (same version) and step. The report is \
+the unsharded audit's, accounts in roster order, apart from timings. Exit code: 0 when every account passes, 1 \
+otherwise, 2 when the documents cannot be merged (the message names the files).")]
+pub struct MergeArgs {
+    /// The shards' documents.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: crate::cohort::CohortFormat,
+    /// Write the report here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -473,14 +503,26 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
 }
 
 async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
+    if let Some(CohortCommand::Merge(merge)) = &args.command {
+        return cohort_merge(merge);
+    }
+    let shard = match &args.shard {
+        Some(text) => Some(crate::cohort::shard::Shard::parse(text, |name| std::env::var(name).ok()).map_err(Failure::usage)?),
+        None => None,
+    };
     let mut combined = None;
     // `--all` grades the build steps: the default `--step cleanup` is not asked for then.
     let named = if args.all { Vec::new() } else { vec![args.step.clone()] };
     let (lab, steps, vars) = grading::lab_and_steps(labs, args.lab.lab.as_deref(), &named, &args.vars.vars, &mut combined)?;
     let plan = Plan::new(lab, &steps, args.all, &vars)?;
-    let file = args.roster.display().to_string();
-    let text = std::fs::read_to_string(&args.roster).map_err(|e| Failure::usage(format!("failed to read the roster {file}: {e}")))?;
+    let roster_path = args.roster.as_ref().expect("clap requires --roster without a subcommand");
+    let file = roster_path.display().to_string();
+    let text = std::fs::read_to_string(roster_path).map_err(|e| Failure::usage(format!("failed to read the roster {file}: {e}")))?;
     let roster = crate::cohort::parse_roster(&file, &text)?;
+    let (roster, positions) = match shard {
+        Some(shard) => shard.select(roster),
+        None => (0..roster.len()).map(|i| (roster[i].clone(), i)).unzip(),
+    };
     if args.teardown_plan.is_some() && !steps_are_cleanup(&plan) {
         return Err(Failure::usage("--teardown-plan needs the clean-up audit (the default `--step cleanup`): only clean-up checks find leftovers"));
     }
@@ -492,15 +534,36 @@ async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
         scan_regions: (!args.scan_regions.is_empty()).then(|| args.scan_regions.clone()),
         verbose: args.aws.verbose,
     };
-    let report = crate::cohort::audit(&run, roster.clone()).await;
+    let mut report = crate::cohort::audit(&run, roster.clone()).await;
+    if let Some(shard) = shard {
+        report.shard = Some(crate::cohort::shard::ShardInfo { index: shard.index, count: shard.count, roster_positions: positions });
+    }
     if let Some(path) = &args.teardown_plan {
         let class = class_teardown_plan(&run.plan, &roster, &report, &run.base);
         let text = serde_json::to_string_pretty(&class).expect("plans serialize") + "\n";
         std::fs::write(path, text).map_err(|e| Failure::usage(format!("failed to write the teardown plan to {}: {e}", path.display())))?;
         eprint!("{}", class.render_human(&path.display().to_string()));
     }
-    let text = crate::cohort::render(&report, args.format);
-    match &args.output {
+    write_cohort_report(&report, args.format, args.output.as_deref())
+}
+
+/// `grader cohort merge`: one report from a sharded audit's documents.
+fn cohort_merge(args: &MergeArgs) -> Result<Exit, Failure> {
+    let mut documents = Vec::new();
+    for path in &args.files {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("failed to read {file}: {e}")))?;
+        documents.push((file, text));
+    }
+    let report = crate::cohort::merge::merge(&documents).map_err(Failure::usage)?;
+    write_cohort_report(&report, args.format, args.output.as_deref())
+}
+
+/// Writes a class report to `output` (with a line on stderr) or stdout. Exit 0 when every
+/// account passed.
+fn write_cohort_report(report: &crate::cohort::CohortReport, format: crate::cohort::CohortFormat, output: Option<&std::path::Path>) -> Result<Exit, Failure> {
+    let text = crate::cohort::render(report, format);
+    match output {
         Some(path) => {
             std::fs::write(path, &text).map_err(|e| Failure::usage(format!("failed to write {}: {e}", path.display())))?;
             eprintln!("{} accounts: {} pass, {} fail, {} error; report written to {}", report.summary.accounts, report.summary.pass, report.summary.fail, report.summary.error, path.display());

@@ -434,3 +434,99 @@ fn the_second_labs_audit_finds_a_forgotten_load_balancer_and_prices_it() {
         .collect();
     assert_eq!(failing, ["alb/load-balancer-deleted", "alb/target-group-deleted"], "{forgetful}");
 }
+
+/// `value` without what differs from run to run (timings), for comparing two audits.
+fn without_timings(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.iter().filter(|(k, _)| !["duration_ms", "started_at", "elapsed_ms"].contains(&k.as_str())).map(|(k, v)| (k.clone(), without_timings(v))).collect()
+        }
+        serde_json::Value::Array(items) => items.iter().map(without_timings).collect(),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn a_class_audited_in_shards_and_merged_reads_as_the_unsharded_audit() {
+    let emulator = Emulator::start(&["--strict-assume-role"]);
+    let kinds = [Kind::Clean, Kind::EmptyCluster, Kind::NoRole, Kind::LogGroupOnly, Kind::Clean, Kind::SecurityGroupOnly, Kind::InactiveTaskDefinitionsOnly, Kind::Clean, Kind::NoRole];
+    let ids: Vec<String> = kinds.iter().map(|_| fresh_account_id()).collect();
+    support::lab::block_on(async {
+        let endpoint = emulator.url.clone();
+        futures::future::join_all(ids.iter().zip(&kinds).map(|(id, kind)| set_up(&endpoint, id, *kind))).await;
+    });
+    let dir = scratch_dir("cohort-shards");
+    let roster = dir.join("roster.csv");
+    let rows: String = ids.iter().enumerate().map(|(i, id)| format!("learner-{i},{id},arn:aws:iam::{id}:role/{AUDIT_ROLE},{EXTERNAL_ID}\n")).collect();
+    std::fs::write(&roster, format!("label,account_id,role_arn,external_id\n{rows}")).unwrap();
+    let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_ENDPOINT_URL", emulator.url.as_str())];
+    let file = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let audit = |extra: &[&str], out: &str, vars: &[(&str, &str)]| {
+        let mut args = vec!["cohort", "--roster", roster.to_str().unwrap(), "--scan-regions", "us-west-2,eu-west-1,us-east-1", "--output", out];
+        args.extend_from_slice(extra);
+        let run = grader_in(None, &args, &[&env[..], vars].concat());
+        assert_eq!(run.code, 1, "some accounts fail: {}", run.stderr);
+    };
+    let read = |name: &str| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(file(name)).unwrap()).unwrap() };
+    audit(&["--format", "json"], &file("whole.json"), &[]);
+    for format in ["csv", "gradebook"] {
+        audit(&["--format", format], &file(&format!("whole.{format}")), &[]);
+    }
+    // Shard 1 by number, 2 as AWS Batch names it, 3 as Kubernetes does (indices from 0).
+    audit(&["--format", "json", "--shard", "1/3"], &file("shard-1.json"), &[]);
+    audit(&["--format", "json", "--shard", "auto/3"], &file("shard-2.json"), &[("AWS_BATCH_JOB_ARRAY_INDEX", "1")]);
+    audit(&["--format", "json", "--shard", "auto/3"], &file("shard-3.json"), &[("JOB_COMPLETION_INDEX", "2")]);
+    let mut seen: Vec<String> = Vec::new();
+    for k in 1..=3 {
+        let shard = read(&format!("shard-{k}.json"));
+        assert_eq!((shard["shard"]["index"].as_u64(), shard["shard"]["count"].as_u64()), (Some(k), Some(3)), "{shard:#}");
+        seen.extend(shard["accounts"].as_array().unwrap().iter().map(|a| a["account_id"].as_str().unwrap().to_string()));
+    }
+    seen.sort();
+    let mut all = ids.clone();
+    all.sort();
+    assert_eq!(seen, all, "the shards are disjoint and together the roster");
+
+    // Merged (in any order of files), it is the unsharded report in every format but timings.
+    let shards = [file("shard-3.json"), file("shard-1.json"), file("shard-2.json")];
+    let merge = |extra: &[&str], files: &[String]| {
+        let mut args: Vec<&str> = vec!["cohort", "merge"];
+        args.extend(files.iter().map(String::as_str));
+        args.extend_from_slice(extra);
+        grader_in(None, &args, &[])
+    };
+    let merged = merge(&["--format", "json", "--output", &file("merged.json")], &shards);
+    assert_eq!(merged.code, 1, "{}", merged.stderr);
+    assert_eq!(without_timings(&read("merged.json")), without_timings(&read("whole.json")));
+    for format in ["csv", "gradebook"] {
+        let run = merge(&["--format", format], &shards);
+        assert_eq!(run.stdout, std::fs::read_to_string(file(&format!("whole.{format}"))).unwrap(), "{format}");
+    }
+
+    // What cannot be merged is refused, naming the files.
+    let refused = |files: &[String], says: &str| {
+        let run = merge(&["--format", "json"], files);
+        assert_eq!(run.code, 2, "{says}: {}\n{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(says), "expected `{says}` in: {}", run.stderr);
+        assert!(run.stdout.is_empty());
+    };
+    refused(&shards[..2], "shard 2 of 3 is missing");
+    refused(&[shards[0].clone(), shards[1].clone(), shards[2].clone(), shards[1].clone()], "shard 1 of 3 is given twice");
+    refused(&[file("whole.json")], "not a shard's report");
+    let mut other_lab = read("shard-2.json");
+    other_lab["lab_digest"] = "0000".into();
+    std::fs::write(file("other-lab.json"), other_lab.to_string()).unwrap();
+    refused(&[shards[0].clone(), shards[1].clone(), file("other-lab.json")], "audit different versions of the lab");
+    // An account in two shards (shards cut from different rosters).
+    let mut overlapping = read("shard-2.json");
+    let stolen = read("shard-1.json")["accounts"][0].clone();
+    overlapping["accounts"].as_array_mut().unwrap().push(stolen.clone());
+    overlapping["shard"]["roster_positions"].as_array_mut().unwrap().push(99.into());
+    std::fs::write(file("overlapping.json"), overlapping.to_string()).unwrap();
+    refused(&[shards[0].clone(), shards[1].clone(), file("overlapping.json")], &format!("account {} is in both", stolen["account_id"].as_str().unwrap()));
+
+    // A shard that does not exist is a usage error before any account is asked.
+    let bad = grader_in(None, &["cohort", "--roster", roster.to_str().unwrap(), "--shard", "4/3"], &env);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("shard 4 of 3 does not exist"), "{}", bad.stderr);
+}

@@ -168,7 +168,6 @@ const EXTERNAL_ID: &str = "class-batch";
 /// The whole Batch flow on the emulator: a roster in S3, two shard jobs (array indexes 0 and
 /// 1), the merge; the merged report says what one unsharded `grader cohort` says.
 #[test]
-#[ignore = "needs `grader cohort --shard` and `grader cohort merge` (issue 22, built beside this); remove this line when they land"]
 fn a_class_audited_in_two_shards_and_merged_matches_the_unsharded_audit() {
     let emulator = Emulator::start(&["--strict-assume-role"]);
     let (instructor, bucket) = bucket(&emulator);

@@ -2,9 +2,11 @@
 //! accounts, reached by AssumeRole, with bounded concurrency. One broken account never stops
 //! or slows the others beyond its own retries.
 
+pub mod merge;
 mod output;
 mod progress;
 mod roster;
+pub mod shard;
 
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -58,6 +60,23 @@ pub struct CohortSummary {
     pub usd_per_hour: f64,
 }
 
+impl CohortSummary {
+    /// The summary of these accounts' results.
+    pub fn of(accounts: &[AccountResult]) -> CohortSummary {
+        let mut summary = CohortSummary { accounts: accounts.len(), ..CohortSummary::default() };
+        for a in accounts {
+            match a.status {
+                Status::Pass => summary.pass += 1,
+                Status::Error => summary.error += 1,
+                _ => summary.fail += 1,
+            }
+            summary.leftovers += a.leftovers.len();
+            summary.usd_per_hour += a.usd_per_hour;
+        }
+        summary
+    }
+}
+
 /// The rates leftover costs are computed with, stated in every report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rates {
@@ -101,6 +120,9 @@ pub struct CohortReport {
     pub accounts: Vec<AccountResult>,
     pub summary: CohortSummary,
     pub rates: Rates,
+    /// A shard's document (`--shard K/N`) says which part of the class it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<shard::ShardInfo>,
 }
 
 /// What the cohort run needs besides the roster.
@@ -141,16 +163,7 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
     }
     results.sort_by_key(|(i, _)| *i);
     let accounts: Vec<AccountResult> = results.into_iter().map(|(_, r)| r).collect();
-    let mut summary = CohortSummary { accounts: accounts.len(), ..CohortSummary::default() };
-    for a in &accounts {
-        match a.status {
-            Status::Pass => summary.pass += 1,
-            Status::Error => summary.error += 1,
-            _ => summary.fail += 1,
-        }
-        summary.leftovers += a.leftovers.len();
-        summary.usd_per_hour += a.usd_per_hour;
-    }
+    let summary = CohortSummary::of(&accounts);
     let lab = run.plan.lab;
     let step_ids = run.plan.step_ids();
     CohortReport {
@@ -170,6 +183,7 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
         duration_ms: started.elapsed().as_millis() as u64,
         accounts,
         summary,
+        shard: None,
         rates: Rates {
             source: crate::pricing::RATES_AS_OF.into(),
             fargate_vcpu_hour: crate::pricing::FARGATE_VCPU_HOUR,
