@@ -136,6 +136,25 @@ impl Lookup<'_> {
         .await
     }
 
+    /// One revision (by ARN or `family:revision`) with its tags, or `None` when ECS has no
+    /// such revision.
+    pub async fn task_definition_with_tags(&self, region: &str, revision: &str) -> Result<Arc<Option<(TaskDefinition, Vec<(String, String)>)>>, AwsError> {
+        self.cached("ecs:DescribeTaskDefinition", format!("{region} {revision} tags"), || async {
+            let call = self.ecs(region).describe_task_definition().task_definition(revision).include(aws_sdk_ecs::types::TaskDefinitionField::Tags);
+            match call.send().await {
+                Ok(out) => {
+                    let tags = out.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect();
+                    Ok(out.task_definition().cloned().map(|d| (d, tags)))
+                }
+                Err(e) => {
+                    let e = AwsError::from_sdk("ecs:DescribeTaskDefinition", e);
+                    if matches!(e.code.as_deref(), Some("ClientException")) || e.kind == AwsErrorKind::NotFound { Ok(None) } else { Err(e) }
+                }
+            }
+        })
+        .await
+    }
+
     /// ARNs of a family's revisions in one status, newest first, every page of them.
     pub async fn task_definition_arns(&self, region: &str, family: &str, status: TaskDefinitionStatus) -> Result<Arc<Vec<String>>, AwsError> {
         self.cached("ecs:ListTaskDefinitions", format!("{region} {family} {}", status.as_str()), || async {

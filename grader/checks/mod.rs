@@ -293,6 +293,7 @@ kinds! {
     LoadBalancerAbsent => cleanup::LoadBalancerAbsent,
     TargetGroupAbsent => cleanup::TargetGroupAbsent,
     ScalableTargetAbsent => cleanup::ScalableTargetAbsent,
+    TaskDefinitionsDeregistered => cleanup::TaskDefinitionsDeregistered,
 }
 
 /// The registry entry for a kind name.

@@ -142,6 +142,24 @@ pub async fn delete(aws: &Aws, p: &Planned, patience: Duration) -> Result<(), Aw
             let logs = aws.logs(region);
             retrying(patience, || async { logs.delete_log_group().log_group_name(&p.name).send().await.map(|_| ()).map_err(|e| AwsError::from_sdk("logs:DeleteLogGroup", e)) }).await
         }
+        "task_definition" => {
+            // Deregistered (INACTIVE: it can start no task), then deleted: ECS removes it for
+            // good once nothing refers to it (DELETE_IN_PROGRESS meanwhile).
+            let ecs = aws.ecs(region);
+            let revision = if p.arn.is_empty() { p.name.as_str() } else { p.arn.as_str() };
+            retrying(patience, || async {
+                ecs.deregister_task_definition().task_definition(revision).send().await.map(|_| ()).map_err(|e| AwsError::from_sdk("ecs:DeregisterTaskDefinition", e))
+            })
+            .await?;
+            retrying(patience, || async {
+                let out = ecs.delete_task_definitions().task_definitions(revision).send().await.map_err(|e| AwsError::from_sdk("ecs:DeleteTaskDefinitions", e))?;
+                match out.failures().first() {
+                    None => Ok(()),
+                    Some(f) => Err(AwsError::other("ecs:DeleteTaskDefinitions", format!("{}: {}", f.reason().unwrap_or("failed"), f.detail().unwrap_or_default()))),
+                }
+            })
+            .await
+        }
         "iam_role" => delete_role(aws, &p.name, patience).await,
         "ecs_cluster" => {
             let ecs = aws.ecs(region);

@@ -24,6 +24,7 @@ const ORDER: &[&str] = &[
     "network_interface",
     "security_group",
     "log_group",
+    "task_definition",
     "iam_role",
     "ecs_cluster",
 ];
@@ -102,6 +103,7 @@ pub fn actions_for(kind: &str) -> &'static [&'static str] {
         "network_interface" => &["ec2:DeleteNetworkInterface"],
         "security_group" => &["ec2:DeleteSecurityGroup"],
         "log_group" => &["logs:DeleteLogGroup"],
+        "task_definition" => &["ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions"],
         "iam_role" => &["iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"],
         "ecs_cluster" => &["ecs:DeleteCluster"],
         _ => &[],

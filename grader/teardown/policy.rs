@@ -46,6 +46,10 @@ fn log_group(v: &[&str]) -> String {
 fn role(v: &[&str]) -> String {
     format!("arn:*:iam::*:role/{}", v[0])
 }
+/// ECS task definitions: `arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION`.
+fn task_definition(v: &[&str]) -> String {
+    format!("arn:*:ecs:*:*:task-definition/{}:*", v[0])
+}
 /// ELB: `arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID` and
 /// `targetgroup/NAME/ID`: the name is in the ARN, the id is new for every creation.
 fn load_balancer(v: &[&str]) -> String {
@@ -64,6 +68,10 @@ pub fn teardown_policy(labs: &[&Lab]) -> Value {
         statement("LabTasks", &["ecs:StopTask"], arns(labs, &[(&["cluster"], ecs_task)])),
         statement("LabClusters", &["ecs:DeleteCluster"], arns(labs, &[(&["cluster"], ecs_cluster)])),
         statement("LabLogGroups", &["logs:DeleteLogGroup"], arns(labs, &[(&["log_group"], log_group)])),
+        // DeregisterTaskDefinition takes no resource-level permission (IAM's reference lists
+        // no resource type for it): `*`, and the plan names the revisions.
+        statement("TaskDefinitionsByPlanOnly", &["ecs:DeregisterTaskDefinition"], vec!["*".into()]),
+        statement("LabTaskDefinitions", &["ecs:DeleteTaskDefinitions"], arns(labs, &[(&["family"], task_definition)])),
         statement("LabRoles", &["iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"], arns(labs, &[(&["execution_role"], role)])),
     ];
     let balancers = arns(labs, &[(&["load_balancer"], load_balancer)]);
@@ -125,6 +133,7 @@ mod tests {
             ("elasticloadbalancing:DeleteLoadBalancer", "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/nginx-alb/50dc6c495c0c9188"),
             ("elasticloadbalancing:DeleteTargetGroup", "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/nginx-targets/73e2d6bc24d8a067"),
             ("ec2:DeleteSecurityGroup", "arn:aws:ec2:us-east-1:111122223333:security-group/sg-0a1b2c3d4e5f60718"),
+            ("ecs:DeleteTaskDefinitions", "arn:aws:ecs:us-east-1:111122223333:task-definition/nginx-web:3"),
         ];
         for (action, arn) in lab_resources {
             assert!(allowed(&policy, action, arn), "{action} must reach {arn}");
@@ -143,6 +152,7 @@ mod tests {
             ("elasticloadbalancing:DeleteLoadBalancer", "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/nginx-alb/50dc6c495c0c9188"),
             ("elasticloadbalancing:DeleteTargetGroup", "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/nginx-targets-2/73e2d6bc24d8a067"),
             ("ec2:TerminateInstances", "arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0"),
+            ("ecs:DeleteTaskDefinitions", "arn:aws:ecs:us-east-1:111122223333:task-definition/nginx-web-old:3"),
         ];
         for (action, arn) in decoys {
             assert!(!allowed(&policy, action, arn), "{action} must not reach {arn}");
@@ -167,7 +177,7 @@ mod tests {
         }
         for s in &statements[1..] {
             let unscoped = s["Resource"].as_array().unwrap().iter().any(|r| r == "*");
-            assert!(!unscoped || s["Sid"] == "ScalableTargetsByPlanOnly", "{s}");
+            assert!(!unscoped || s["Sid"] == "ScalableTargetsByPlanOnly" || s["Sid"] == "TaskDefinitionsByPlanOnly", "{s}");
             assert!(s["Action"].as_array().unwrap().iter().all(|a| !a.as_str().unwrap().contains(":Describe")), "{s}");
         }
     }

@@ -17,6 +17,7 @@ mod scan;
 mod security_group_absent;
 mod service_absent;
 mod target_group_absent;
+mod task_definitions_deregistered;
 mod tasks_stopped;
 
 pub use cluster_absent::ClusterAbsent;
@@ -28,4 +29,5 @@ pub use scalable_target_absent::ScalableTargetAbsent;
 pub use security_group_absent::SecurityGroupAbsent;
 pub use service_absent::ServiceAbsent;
 pub use target_group_absent::TargetGroupAbsent;
+pub use task_definitions_deregistered::TaskDefinitionsDeregistered;
 pub use tasks_stopped::TasksStopped;
