@@ -24,6 +24,7 @@ const TAB: &str = "\u{E004}";
 const ENTER: &str = "\u{E007}";
 const SPACE: &str = "\u{E00D}";
 const DOWN: &str = "\u{E015}";
+const SHIFT: &str = "\u{E008}";
 
 /// axe-core's browser bundle, from `npm ci` in tests/a11y.
 fn axe_source() -> String {
@@ -254,6 +255,7 @@ fn widgets_and_quizzes_have_no_serious_wcag_violation_in_any_state() {
         browser.execute("document.querySelector(arguments[0] + ' .grader-button').click(); return true;", json!([widget("step-8")])).await;
         wait_for_text(&browser, &format!("{} .grader-status", widget("step-8")), "looking again in").await;
         problems.extend(violations(&browser, &axe, "step 8, running (waiting for the service)").await);
+        let mut lines = vec![("waiting", check_line(&browser, "step-8", "service-stable").await)];
         browser.execute("document.querySelector(arguments[0] + ' .grader-cancel').click(); return true;", json!([widget("step-8")])).await;
         wait_for_text(&browser, &format!("{} .grader-status", widget("step-8")), "Check cancelled").await;
         problems.extend(violations(&browser, &axe, "step 8, cancelled").await);
@@ -262,12 +264,15 @@ fn widgets_and_quizzes_have_no_serious_wcag_violation_in_any_state() {
         browser.goto(&page("step-7-task-definition")).await;
         let passed = check_until(&browser, "step-7", "All 1 check(s) pass").await;
         problems.extend(violations(&browser, &axe, "step 7, passed").await);
+        lines.push(("pass", check_line(&browser, "step-7", "task-definition").await));
         browser.goto(&page("step-6-log-group")).await;
         let failed = check_until(&browser, "step-6", "1 failed").await;
         problems.extend(violations(&browser, &axe, "step 6, failed").await);
+        lines.push(("fail", check_line(&browser, "step-6", "log-group").await));
         browser.goto(&page("step-4-cluster")).await;
         let undecided = check_until(&browser, "step-4", "1 could not be decided").await;
         problems.extend(violations(&browser, &axe, "step 4, could not decide").await);
+        lines.push(("error", check_line(&browser, "step-4", "cluster-active").await));
         // The last verdicts, shown on reload and in the sidebar.
         browser.goto(&page("step-6-log-group")).await;
         wait_for_text(&browser, &format!("{} .grader-status", widget("step-6")), "Last check").await;
@@ -278,6 +283,7 @@ fn widgets_and_quizzes_have_no_serious_wcag_violation_in_any_state() {
         settle(&browser).await;
         let question = "section.quiz form.quiz-question[data-multiple='false']";
         let answer = |correct: bool| format!("{question} .quiz-answer[data-correct='{correct}'] input");
+        let mut quiz_marks = Vec::new();
         for (correct, expected) in [(false, "Not quite"), (true, "Correct.")] {
             browser
                 .execute(
@@ -287,13 +293,32 @@ fn widgets_and_quizzes_have_no_serious_wcag_violation_in_any_state() {
                 .await;
             wait_for_text(&browser, &format!("{question} .quiz-feedback"), expected).await;
             problems.extend(violations(&browser, &axe, &format!("quiz answered {}", if correct { "right" } else { "wrong" })).await);
+            // The icon before the verdict and before the chosen answer's explanation, and the
+            // words a screen reader gets for the latter (CSS alternative text).
+            let marks = browser
+                .execute(
+                    "var f = document.querySelector(arguments[0] + ' .quiz-feedback');
+                     var why = document.querySelector(arguments[1]).closest('.quiz-answer').querySelector('.quiz-why');
+                     return [getComputedStyle(f, '::before').content, getComputedStyle(why, '::before').content];",
+                    json!([question, answer(correct)]),
+                )
+                .await;
+            quiz_marks.push(marks);
         }
         assert!(problems.is_empty(), "{} accessibility problem(s):\n{}", problems.len(), problems.join("\n"));
 
-        // The verdicts themselves are told apart by words and by icon, never by colour alone.
-        for (status, words) in [(&passed, "pass"), (&failed, "failed"), (&undecided, "could not be decided")] {
-            assert!(status.contains(words), "{status:?}");
+        // The verdicts themselves are told apart by words and by icon, never by colour alone:
+        // the status line starts with its own icon and says it in words, and each check's
+        // line has its own icon and, for screen readers (the icon is hidden from them), words.
+        for (status, icon, words) in [(&passed, "✓", "pass"), (&failed, "✗", "failed"), (&undecided, "!", "could not be decided")] {
+            assert!(status.starts_with(icon) && status.contains(words), "{status:?}");
         }
+        let expected = [("waiting", "…", "Waiting: "), ("pass", "✓", "Passed: "), ("fail", "✗", "Failed: "), ("error", "!", "Could not decide: ")];
+        for ((state, (mark, text)), (_, icon, words)) in lines.iter().zip(expected) {
+            assert_eq!(mark, icon, "the {state} line's icon");
+            assert!(text.contains(words), "the {state} line says {words:?} in words: {text:?}");
+        }
+        assert_eq!(quiz_marks, [json!(["\"✗ \" / \"\"", "\"✗ \" / \"Wrong: \""]), json!(["\"✓ \" / \"\"", "\"✓ \" / \"Right: \""])], "the quiz's icons and their words");
         browser.call(reqwest::Method::DELETE, "", Value::Null).await;
     });
 }
@@ -432,7 +457,7 @@ fn keyboard_alone_reaches_every_check_button_cancel_and_quiz_answer_in_reading_o
             )
             .await;
         assert_eq!(after, true, "Tab from Cancel goes on to what follows it");
-        browser.press(&["\u{E008}", TAB, "\u{E008}"]).await; // Shift+Tab: back to Cancel.
+        browser.chord(SHIFT, TAB).await;
         assert_eq!(focused_class(&browser).await, "grader-cancel", "Shift+Tab comes back to Cancel");
         let cancel_unfocused = unfocused_look(&browser, cancel_focus["index"].as_u64().unwrap()).await;
         assert_ne!(cancel_focus["look"], cancel_unfocused.as_str(), "Cancel shows the focus");

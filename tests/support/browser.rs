@@ -95,6 +95,18 @@ impl Browser {
         self.call(reqwest::Method::POST, "/actions", body).await;
     }
 
+    /// Presses `key` while holding `modifier` down (e.g. Shift+Tab: `\u{E008}`, `\u{E004}`).
+    pub async fn chord(&self, modifier: &str, key: &str) {
+        let actions = serde_json::json!([
+            { "type": "keyDown", "value": modifier }, { "type": "keyDown", "value": key },
+            { "type": "keyUp", "value": key }, { "type": "keyUp", "value": modifier }
+        ]);
+        let body = serde_json::json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] });
+        self.call(reqwest::Method::POST, "/actions", body).await;
+        // Release the keys' state, so a later press starts with no modifier held.
+        self.call(reqwest::Method::DELETE, "/actions", serde_json::Value::Null).await;
+    }
+
     /// A WebDriver reference to an element, for `execute`'s arguments.
     pub fn reference(element: &str) -> serde_json::Value {
         serde_json::json!({ ELEMENT: element })
