@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::browser::Browser;
 use support::lab::{Clients, LabBuild, block_on, build};
-use support::server::{Server, token};
+use support::server::Server;
 use support::{Account, Emulator, root};
 
 /// The axe-core rule tags of WCAG 2.0, 2.1 and 2.2, levels A and AA.
