@@ -6,111 +6,12 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::browser::{Browser, ELEMENT};
+use support::server::{Server, runtime, token};
 use support::{Account, Emulator, root, scratch_dir};
-
-/// A running `grader serve`, stopped when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    port: u16,
-    /// The server's TMPDIR, so a test can see where it builds the book.
-    tmp: PathBuf,
-    /// The token an `--api-only` server prints.
-    token: Option<String>,
-}
-
-fn cmd_is_api_only(cmd: &Command) -> bool {
-    cmd.get_args().any(|a| a == "--api-only")
-}
-
-impl Server {
-    fn start(account: Option<&Account>) -> Server {
-        Server::start_from(std::path::Path::new(env!("CARGO_BIN_EXE_grader")), &root(), account)
-    }
-
-    /// Starts `binary serve` in `cwd`.
-    fn start_from(binary: &std::path::Path, cwd: &std::path::Path, account: Option<&Account>) -> Server {
-        let mut cmd = Command::new(binary);
-        cmd.args(["serve", "--port", "0"]).current_dir(cwd);
-        Server::start_with(cmd, account)
-    }
-
-    /// Starts a prepared `grader serve` command with an account's environment (or none).
-    fn start_with(mut cmd: Command, account: Option<&Account>) -> Server {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
-        let tmp = scratch_dir("serve-tmp");
-        cmd.env("GRADER_STATE_DIR", scratch_dir("serve-state")).env("TMPDIR", &tmp).env_remove("AWS_ENDPOINT_URL");
-        match account {
-            Some(a) => {
-                cmd.envs(a.env());
-            }
-            None => {
-                let home = scratch_dir("no-creds");
-                cmd.env_remove("AWS_ACCESS_KEY_ID")
-                    .env_remove("AWS_SECRET_ACCESS_KEY")
-                    .env_remove("AWS_SESSION_TOKEN")
-                    .env_remove("AWS_PROFILE")
-                    .env("AWS_CONFIG_FILE", home.join("config"))
-                    .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
-                    .env("AWS_EC2_METADATA_DISABLED", "true")
-                    .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
-            }
-        }
-        let mut child = cmd.spawn().expect("start grader serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        // `Serving the course at URL …`, or with --api-only `Serving the check API at URL …`
-        // and then the token to paste.
-        let (mut base, mut token) = (None, None);
-        while base.is_none() || (token.is_none() && cmd_is_api_only(&cmd)) {
-            let line = rx.recv_timeout(Duration::from_secs(120)).expect("grader serve did not start");
-            if let Some(rest) = line.strip_prefix("Serving the course at ").or_else(|| line.strip_prefix("Serving the check API at ")) {
-                base = Some(rest.split_whitespace().next().unwrap_or("").trim_end_matches('/').to_string());
-            } else if let Some((_, t)) = line.split_once("): ").filter(|_| line.starts_with("Token (")) {
-                token = Some(t.trim().to_string());
-            }
-        }
-        let base = base.unwrap();
-        let port = base.rsplit(':').next().unwrap().parse().unwrap();
-        Server { child, base, port, tmp, token }
-    }
-    /// Stops the server as a learner does, with Ctrl-C (SIGINT), and waits for it to exit.
-    fn interrupt(&mut self) {
-        let sent = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().expect("run kill");
-        assert!(sent.success());
-        let started = Instant::now();
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(started.elapsed() < Duration::from_secs(20), "grader serve did not stop on Ctrl-C");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-}
-
-/// The token embedded in a served page.
-async fn token(client: &reqwest::Client, server: &Server) -> String {
-    let page = client.get(format!("{}/lab/step-1-identity.html", server.base)).send().await.unwrap().text().await.unwrap();
-    let start = page.find("name=\"grader-token\" content=\"").expect("served pages carry the token") + "name=\"grader-token\" content=\"".len();
-    page[start..].split('"').next().unwrap().to_string()
-}
 
 #[test]
 fn the_check_api_runs_a_step_and_refuses_foreign_requests() {
@@ -413,77 +314,6 @@ fn the_book_is_built_in_a_private_directory_removed_on_ctrl_c() {
     assert_eq!(mode & 0o077, 0, "the build directory is open to others: {mode:o}");
     server.interrupt();
     assert!(!site.exists(), "{} outlived the server", site.display());
-}
-
-/// A minimal WebDriver client (chromedriver speaks JSON over HTTP).
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    session: String,
-    driver: Child,
-}
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-impl Browser {
-    async fn start() -> Browser {
-        assert!(
-            std::path::Path::new("/usr/bin/chromium").exists() && std::path::Path::new("/usr/bin/chromedriver").exists(),
-            "Chromium and ChromeDriver are missing: run scripts/test first (it installs Debian's chromium and chromium-driver)"
-        );
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let driver = Command::new("/usr/bin/chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let client = reqwest::Client::new();
-        let base = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while client.get(format!("{base}/status")).send().await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let profile = scratch_dir("chromium-profile");
-        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,1600",
-                     format!("--user-data-dir={}", profile.display())]
-        }}}});
-        let session: serde_json::Value = client.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-        let id = session["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {session}")).to_string();
-        Browser { client, base: format!("{base}/session/{id}"), session: id, driver }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: serde_json::Value) -> serde_json::Value {
-        let request = self.client.request(method, format!("{}{path}", self.base));
-        let request = if body.is_null() { request } else { request.json(&body) };
-        request.send().await.unwrap().json::<serde_json::Value>().await.unwrap()["value"].clone()
-    }
-
-    async fn find(&self, css: &str) -> String {
-        let v = self.call(reqwest::Method::POST, "/element", serde_json::json!({"using": "css selector", "value": css})).await;
-        v[ELEMENT].as_str().unwrap_or_else(|| panic!("no element `{css}`: {v}")).to_string()
-    }
-
-    /// The first element under `parent` that matches `css`.
-    async fn find_in(&self, parent: &str, css: &str) -> String {
-        let v = self.call(reqwest::Method::POST, &format!("/element/{parent}/element"), serde_json::json!({"using": "css selector", "value": css})).await;
-        v[ELEMENT].as_str().unwrap_or_else(|| panic!("no element `{css}` under {parent}: {v}")).to_string()
-    }
-
-    async fn click(&self, element: &str) {
-        self.call(reqwest::Method::POST, &format!("/element/{element}/click"), serde_json::json!({})).await;
-    }
-
-    async fn text(&self, element: &str) -> String {
-        self.call(reqwest::Method::GET, &format!("/element/{element}/text"), serde_json::Value::Null).await.as_str().unwrap_or("").to_string()
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.session.len();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
 }
 
 #[test]

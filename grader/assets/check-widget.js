@@ -9,6 +9,9 @@
   var tokenMeta = document.querySelector('meta[name="grader-token"]');
   var token = tokenMeta ? tokenMeta.getAttribute("content") : null;
   var MARKS = { pass: "✓", fail: "✗", error: "!", skip: "–" };
+  // The verdict in words, for screen readers: the icon is hidden from them and colour alone
+  // tells nothing.
+  var WORDS = { pass: "Passed: ", fail: "Failed: ", error: "Could not decide: ", skip: "Skipped: ", running: "Checking: ", waiting: "Waiting: " };
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -38,6 +41,7 @@
     li.querySelector(".grader-mark").textContent = MARKS[check.status] || "?";
     var result = li.querySelector(".grader-result");
     result.textContent = "";
+    result.appendChild(el("span", "grader-sr", WORDS[check.status] || ""));
     result.appendChild(inline("grader-message", check.message));
     [["expected", check.expected], ["found", check.found], ["hint", check.hint]].forEach(function (pair) {
       if (pair[1] && check.status !== "pass") {
@@ -56,6 +60,7 @@
     li.querySelector(".grader-mark").textContent = "…";
     var result = li.querySelector(".grader-result");
     result.textContent = "";
+    result.appendChild(el("span", "grader-sr", WORDS[status] || ""));
     result.appendChild(inline("grader-message grader-pending", text));
   }
 
@@ -105,18 +110,20 @@
     if (!step) return;
     (step.checks || []).forEach(function (check) { renderCheck(widget, check); });
     var s = report.summary;
-    var status = widget.querySelector(".grader-status");
-    status.className = "grader-status grader-" + step.status;
-    status.textContent = step.status === "pass"
+    showMessage(widget, "grader-" + step.status, step.status === "pass"
       ? "All " + s.pass + " check(s) pass. Well done — on to the next step."
-      : s.pass + " passed, " + s.fail + " failed, " + s.error + " could not be decided, " + s.skip + " skipped.";
+      : s.pass + " passed, " + s.fail + " failed, " + s.error + " could not be decided, " + s.skip + " skipped.", MARKS[step.status] || "?");
     widget.setAttribute("data-status", step.status);
   }
 
-  function showMessage(widget, cls, text) {
+  // Writes the status line (a live region: screen readers announce it); `mark`, an icon
+  // shown before the words and hidden from screen readers, which read the words.
+  function showMessage(widget, cls, text, mark) {
     var status = widget.querySelector(".grader-status");
     status.className = "grader-status " + cls;
-    status.textContent = text;
+    status.textContent = "";
+    if (mark) status.appendChild(el("span", "grader-status-mark", mark + " ")).setAttribute("aria-hidden", "true");
+    status.appendChild(document.createTextNode(text));
   }
 
   // The learner's grader for a hosted copy: its address, and the token it printed.
@@ -176,12 +183,16 @@
     var button = widget.querySelector(".grader-button");
     var cancel = cancelButton(widget);
     var controller = window.AbortController ? new AbortController() : null;
+    // A keyboard user who pressed the button keeps a focus: it moves to Cancel while the
+    // button is disabled, and back when the run ends.
+    var hadFocus = document.activeElement === button;
     button.disabled = true;
     widget.removeAttribute("data-status");
     showMessage(widget, "grader-running", "Checking your AWS account…");
     if (controller) {
       cancel.hidden = false;
       cancel.onclick = function () { controller.abort(); };
+      if (hadFocus) cancel.focus();
     }
     var headers = { "X-Grader-Token": token, "Accept": "application/x-ndjson" };
     var lab = widget.getAttribute("data-grader-lab");
@@ -208,8 +219,10 @@
           : "The grader did not answer. Is `grader serve` still running in your terminal?");
       })
       .finally(function () {
+        var cancelHadFocus = document.activeElement === cancel;
         button.disabled = false;
         cancel.hidden = true;
+        if (cancelHadFocus) button.focus();
       });
   }
 
@@ -257,14 +270,18 @@
           var last = steps[widget.getAttribute("data-grader-step")];
           if (last && !widget.getAttribute("data-status")) {
             var when = new Date(last.checked_at * 1000).toLocaleString();
-            showMessage(widget, "grader-" + last.status, "Last check (" + when + "): " + last.status + ".");
+            showMessage(widget, "grader-" + last.status, "Last check (" + when + "): " + last.status + ".", MARKS[last.status] || "?");
           }
         });
         document.querySelectorAll(".sidebar a[href]").forEach(function (link) {
           var m = /(step-\d+|cleanup)/.exec(link.getAttribute("href"));
           var last = m && progress.steps[m[1]];
           if (last && !link.querySelector(".grader-side")) {
-            link.appendChild(el("span", "grader-side grader-" + last.status, " " + (MARKS[last.status] || "")));
+            var side = el("span", "grader-side grader-" + last.status, " " + (MARKS[last.status] || ""));
+            // Read as words: "step 4, passed".
+            side.setAttribute("role", "img");
+            side.setAttribute("aria-label", ({ pass: "passed", fail: "failed", error: "could not decide", skip: "skipped" })[last.status] || last.status);
+            link.appendChild(side);
           }
         });
       })

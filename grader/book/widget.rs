@@ -62,7 +62,9 @@ pub fn check_widget(lab: &Lab, step: &Step, named_lab: bool, grader_url: Option<
 pub fn kinds_reference() -> String {
     let mut md = String::from("\n");
     for kind in KINDS {
-        md.push_str(&format!("### `{}`\n\n{}\n\n", kind.name, kind.summary));
+        // `##`: the reference follows the page's `#` title, and a skipped level breaks the
+        // page's outline (and mdBook's "on this page" list).
+        md.push_str(&format!("## `{}`\n\n{}\n\n", kind.name, kind.summary));
         let schema = (kind.schema)();
         if let Some(props) = schema.get("properties").and_then(|p| p.as_object()) {
             let required: Vec<&str> =

@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 pub mod alb;
+pub mod browser;
 pub mod lab;
+pub mod server;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
