@@ -371,3 +371,33 @@ fn a_teardown_rides_out_throttling() {
     assert!(result["resources"].as_array().unwrap().iter().all(|r| r["outcome"] == "deleted" || r["outcome"] == "already_gone"), "{result:#}");
     assert_eq!(grader(Some(&account), &["check", "cleanup", "--no-wait"]).code, 0);
 }
+
+#[test]
+fn lab_2s_tagged_revisions_are_deregistered_then_deleted_and_lab_1s_stays() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    // Lab 1's revision, then one of lab 2's (tagged as lab 2's book tags it).
+    let b = LabBuild::default();
+    let lab1 = block_on(async { support::lab::register(&Clients::new(&account, "us-east-1"), &account, &b, "256").await });
+    let lab2 = block_on(async { support::lab::register(&Clients::new(&account, "us-east-1"), &account, &b, "512").await });
+    account.aws_ok(&["ecs", "tag-resource", "--resource-arn", &lab2, "--tags", "key=course-lab,value=alb"]);
+    let check = grader(Some(&account), &["check", "--lab", "alb", "cleanup", "--no-wait", "--region", "us-east-1"]);
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(check.stdout.contains("✗ revisions-deregistered") && check.stdout.contains(":2"), "{}", check.stdout);
+    let file = plan_file("teardown-revisions");
+    let (_, plan) = make_plan(&account, &file);
+    let revisions: Vec<&Value> = plan["resources"].as_array().unwrap().iter().filter(|r| r["kind"] == "task_definition").collect();
+    assert_eq!(revisions.len(), 1, "only lab 2's tagged revision: {plan:#}");
+    assert_eq!(revisions[0]["arn"], lab2.as_str());
+    assert_eq!(revisions[0]["actions"], serde_json::json!(["ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions"]));
+    let before = emulator.requests(&account.id).len();
+    let applied = grader(Some(&account), &["cleanup", "--apply", &file, "--yes"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let writes = writes_since(emulator, &account, before);
+    assert_eq!(writes, ["ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions"], "deregistered, then deleted");
+    // Lab 1's revision is the one ACTIVE revision left (the emulator, unlike AWS, forgets a
+    // deleted revision at once rather than showing it DELETE_IN_PROGRESS).
+    let active = account.aws_ok(&["ecs", "list-task-definitions", "--family-prefix", "nginx-web", "--status", "ACTIVE", "--query", "taskDefinitionArns", "--output", "text"]);
+    assert_eq!(active, lab1, "lab 1's revision stays, lab 2's is gone");
+    assert_eq!(grader(Some(&account), &["check", "--lab", "alb", "cleanup", "--no-wait", "--region", "us-east-1"]).code, 0);
+}
