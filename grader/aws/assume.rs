@@ -73,6 +73,18 @@ pub async fn credentials_for(base: &SdkConfig, entry: &Access<'_>) -> Result<(Sd
     Ok((source.to_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build(), account))
 }
 
+/// Signs in to one account: its credentials ([`credentials_for`]), its clients, and the
+/// account they reach: AssumeRole's answer names it; other credentials cost one STS call.
+pub async fn reach(base: &SdkConfig, access: &Access<'_>, verbose: bool) -> Result<(super::Aws, String), String> {
+    let (config, assumed_account) = credentials_for(base, access).await?;
+    let aws = super::Aws::new(config, verbose);
+    let account = match assumed_account {
+        Some(account) => account,
+        None => aws.caller_identity().await.map_err(|e| format!("failed to sign in to the account: {e}"))?.0.clone(),
+    };
+    Ok((aws, account))
+}
+
 /// `base` with its credentials fetched once for the whole audit. AssumeRoleProvider asks its
 /// source afresh for every AssumeRole (it turns the SDK's cache off), and for an SSO or
 /// `credential_process` profile every ask is a call or a process: once per account, and again

@@ -18,8 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use output::{CohortFormat, render};
 pub use roster::{RosterEntry, parse_roster};
 
-use crate::aws::Aws;
-use crate::aws::assume::{Access, credentials_for, with_cached_credentials};
+use crate::aws::assume::{Access, reach, with_cached_credentials};
 use crate::checks::{Leftover, Status};
 use crate::events::Dispatch;
 use crate::grading::{self, Plan};
@@ -212,19 +211,11 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
         external_id: entry.external_id.as_deref(),
         session_name: "fargate-course-audit",
     };
-    let (config, assumed_account) = match credentials_for(base, &access).await {
-        Ok(c) => c,
+    let (aws, account) = match reach(base, &access, run.verbose).await {
+        Ok(reached) => reached,
         Err(message) => return failed(message),
     };
-    let aws = Aws::new(config, run.verbose).with_scan_regions(run.scan_regions.clone());
-    // Only credentials that did not come from AssumeRole need a call to name their account.
-    let account = match assumed_account {
-        Some(account) => account,
-        None => match aws.caller_identity().await {
-            Ok(identity) => identity.0.clone(),
-            Err(e) => return failed(format!("failed to sign in to the account: {e}")),
-        },
-    };
+    let aws = aws.with_scan_regions(run.scan_regions.clone());
     if account != entry.account_id {
         return failed(format!("the role belongs to account {account}, but the roster says {}", entry.account_id));
     }

@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::apply::{TeardownResult, apply};
 use super::plan::TeardownPlan;
-use crate::aws::Aws;
-use crate::aws::assume::{Access, credentials_for, with_cached_credentials};
+use crate::aws::assume::{Access, reach, with_cached_credentials};
 use crate::events::{AccountTally, Dispatch, RunEvent};
 
 /// The schema name of class plans.
@@ -224,17 +223,9 @@ async fn one_account(run: &ClassApply<'_>, base: &SdkConfig, account: &AccountPl
         external_id: account.external_id.as_deref(),
         session_name: "fargate-course-teardown",
     };
-    let (config, assumed) = match credentials_for(base, &access).await {
-        Ok(c) => c,
+    let (aws, reached) = match reach(base, &access, run.verbose).await {
+        Ok(r) => r,
         Err(e) => return failed(e),
-    };
-    let aws = Aws::new(config, run.verbose);
-    let reached = match assumed {
-        Some(account) => account,
-        None => match aws.caller_identity().await {
-            Ok(identity) => identity.0.clone(),
-            Err(e) => return failed(format!("failed to sign in to the account: {e}")),
-        },
     };
     // The same refusal as one account's plan: never delete in an account the plan is not for.
     if reached != plan.account {
