@@ -280,7 +280,39 @@ fn a_class_of_30_gets_a_gradebook_that_says_what_the_json_says() {
     assert!(empty_cells >= 3 * steps.len() && zeros > 0, "a mixed class: {empty_cells} empty cells, {zeros} zeros");
     eprintln!("gradebook: {full_marks} learners with full marks, {zeros} zero cells, {empty_cells} empty cells");
 
+    // Where the class is: the funnel's figures are the accounts' own step verdicts, counted.
+    let funnel = json["progress"]["steps"].as_array().unwrap();
+    assert_eq!(funnel.len(), steps.len());
+    let mut passed_cells = 0;
+    for (column, count) in steps.iter().zip(funnel) {
+        assert_eq!(column["id"], count["step"]);
+        let verdicts: Vec<&str> = accounts.iter().filter_map(|a| a.get("report")).map(|r| r["steps"].as_array().unwrap().iter().find(|s| s["id"] == column["id"]).unwrap()["status"].as_str().unwrap()).collect();
+        let n = |f: &dyn Fn(&str) -> bool| verdicts.iter().filter(|v| f(v)).count() as u64;
+        assert_eq!(count["passed"].as_u64().unwrap(), n(&|v| v == "pass"), "{count}");
+        assert_eq!(count["failed"].as_u64().unwrap(), n(&|v| v == "fail" || v == "skip"), "{count}");
+        assert_eq!(count["undecided"].as_u64().unwrap(), n(&|v| v == "error"), "{count}");
+        assert_eq!(count["not_audited"], 3, "the three learners without an audit role: {count}");
+        passed_cells += count["passed"].as_u64().unwrap();
+    }
+    // The known class: everyone audited finds the default VPC (27 of 30); the 8 running labs
+    // and the 4 empty clusters have a cluster (step 4: 12); only the 8 running labs get further.
+    let passed: Vec<u64> = funnel.iter().map(|c| c["passed"].as_u64().unwrap()).collect();
+    assert_eq!(passed, [27, 27, 8, 12, 8, 8, 8, 8, 8], "{funnel:?}");
+    for failing in json["progress"]["failing_checks"].as_array().unwrap() {
+        let learners = accounts
+            .iter()
+            .filter_map(|a| a.get("report"))
+            .filter(|r| r["steps"].as_array().unwrap().iter().any(|s| s["id"] == failing["step"] && s["checks"].as_array().unwrap().iter().any(|c| c["id"] == failing["check"] && c["status"] == "fail")))
+            .count();
+        assert_eq!(failing["learners"].as_u64().unwrap() as usize, learners, "{failing}");
+        assert!(failing["common_count"].as_u64().unwrap() >= 1 && failing["common_count"].as_u64() <= failing["learners"].as_u64(), "{failing}");
+    }
+    assert!(!json["progress"]["failing_checks"].as_array().unwrap().is_empty(), "a mixed class fails some checks");
     let html = run("html");
+    assert_eq!(html.matches("✓ passed</td>").count() as u64, passed_cells, "the grid shows each step a learner passed");
+    assert!(html.contains("<svg class=\"funnel\" role=\"img\""), "the funnel is drawn");
+    assert!(!html.contains("<th>$/hour</th>"), "build steps have no cost column");
+
     let started_at = json["started_at"].as_str().unwrap();
     assert!(started_at.len() == 20 && started_at.ends_with('Z'), "{started_at}");
     // The HTML run is a later run: its time is the JSON run's or after, in the same format.

@@ -76,6 +76,7 @@ pub fn merge(documents: &[(String, String)]) -> Result<CohortReport, String> {
         steps: first.steps.clone(),
         duration_ms,
         summary: CohortSummary::of(&accounts),
+        progress: super::funnel::progress(&first.steps, &accounts),
         accounts,
         rates: first.rates.clone(),
         shard: None,

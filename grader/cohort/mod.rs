@@ -2,7 +2,9 @@
 //! accounts, reached by AssumeRole, with bounded concurrency. One broken account never stops
 //! or slows the others beyond its own retries.
 
+pub mod funnel;
 pub mod merge;
+mod html_progress;
 mod output;
 mod progress;
 mod roster;
@@ -118,6 +120,9 @@ pub struct CohortReport {
     pub duration_ms: u64,
     pub accounts: Vec<AccountResult>,
     pub summary: CohortSummary,
+    /// Where the class is stuck: each step's funnel and the most failed checks.
+    #[serde(default)]
+    pub progress: funnel::ClassProgress,
     pub rates: Rates,
     /// A shard's document (`--shard K/N`) says which part of the class it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,6 +170,8 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
     let summary = CohortSummary::of(&accounts);
     let lab = run.plan.lab;
     let step_ids = run.plan.step_ids();
+    let steps: Vec<StepColumn> =
+        run.plan.steps.iter().map(|s| StepColumn { id: s.id.clone(), title: s.title.clone(), possible: s.checks.iter().map(|c| c.points).sum() }).collect();
     CohortReport {
         schema: COHORT_SCHEMA.into(),
         lab: lab.id.clone(),
@@ -173,12 +180,8 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
         grader_version: env!("CARGO_PKG_VERSION").into(),
         started_at,
         step: audited_step(&step_ids),
-        steps: run
-            .plan
-            .steps
-            .iter()
-            .map(|s| StepColumn { id: s.id.clone(), title: s.title.clone(), possible: s.checks.iter().map(|c| c.points).sum() })
-            .collect(),
+        progress: funnel::progress(&steps, &accounts),
+        steps,
         duration_ms: started.elapsed().as_millis() as u64,
         accounts,
         summary,

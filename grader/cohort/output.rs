@@ -239,21 +239,32 @@ fn html(report: &CohortReport) -> String {
     let anchors = anchors(report);
     let mut rows = String::new();
     let mut sections = String::new();
+    // Costs and teardown commands mean something for clean-up steps only.
+    let cleanup = report.step == "cleanup";
     for (a, anchor) in report.accounts.iter().zip(&anchors) {
         account_section(&mut sections, a, anchor);
         let teardown: Vec<String> = a.leftovers.iter().flat_map(|l| l.teardown.clone()).collect();
+        let money = if cleanup {
+            format!(
+                "<td data-sort=\"{cost:.6}\">{cost_text}</td><td>{details}</td><td><code>{teardown}</code></td>",
+                cost = a.usd_per_hour,
+                cost_text = if a.usd_per_hour > 0.0 { format!("${:.4}", a.usd_per_hour) } else { "–".into() },
+                details = xml(&leftover_summary(a)),
+                teardown = teardown.iter().map(|t| xml(t)).collect::<Vec<_>>().join("<br>")
+            )
+        } else {
+            format!("<td>{}</td>", xml(&leftover_summary(a)))
+        };
         let _ = writeln!(
             rows,
-            "<tr class=\"{status}\"><td><a href=\"#{anchor}\">{label}</a></td><td>{account}</td><td>{status}</td><td data-sort=\"{cost:.6}\">{cost_text}</td><td>{details}</td><td><code>{teardown}</code></td></tr>",
+            "<tr class=\"{status}\"><td><a href=\"#{anchor}\">{label}</a></td><td>{account}</td><td>{status}</td>{money}</tr>",
             status = a.status.as_str(),
             label = xml(&a.label),
             account = xml(&a.account_id),
-            cost = a.usd_per_hour,
-            cost_text = if a.usd_per_hour > 0.0 { format!("${:.4}", a.usd_per_hour) } else { "–".into() },
-            details = xml(&leftover_summary(a)),
-            teardown = teardown.iter().map(|t| xml(t)).collect::<Vec<_>>().join("<br>")
         );
     }
+    let columns = if cleanup { "<th>$/hour</th><th>Details</th><th>Teardown</th>" } else { "<th>Details</th>" };
+    let stuck = super::html_progress::render(report);
     format!(
         r##"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{lab} · cohort audit</title>
@@ -271,20 +282,23 @@ code {{ font-size: 0.85em; }}
 section {{ border-top: 1px solid #ddd; padding-top: 0.3em; }}
 section:target {{ background: #fffbe6; }}
 span.fail {{ color: #c0392b; }} span.error {{ color: #b7791f; }} span.pass {{ color: #2e7d32; }}
+{progress_css}
 </style></head><body>
 <h1>Cohort audit: {lab}, step <code>{step}</code></h1>
 <p class="meta">Audited <time datetime="{started_at}">{started_at}</time> (UTC) · lab <code>{lab}</code> format {lab_format}, content <code>{lab_digest}</code> · grader {grader_version}</p>
 <p>{accounts} accounts: {pass} pass, {fail} fail, {error} error. {leftovers} leftover resource(s), about <strong>${cost:.4}/hour</strong>.
 Costs use {rates}. Click a column to sort.</p>
-<table id="cohort"><thead><tr><th>Learner</th><th>Account</th><th>Status</th><th>$/hour</th><th>Details</th><th>Teardown</th></tr></thead>
+{stuck}<h2>Accounts</h2>
+<table id="cohort" class="sortable"><thead><tr><th>Learner</th><th>Account</th><th>Status</th>{columns}</tr></thead>
 <tbody>
 {rows}</tbody></table>
 <h2>Per account</h2>
 {sections}<script>
-document.querySelectorAll("#cohort th").forEach(function (th, col) {{
+document.querySelectorAll("table.sortable").forEach(function (table) {{
+ table.querySelectorAll("th").forEach(function (th, col) {{
   var asc = true;
   th.addEventListener("click", function () {{
-    var body = document.querySelector("#cohort tbody");
+    var body = table.querySelector("tbody");
     var rows = Array.prototype.slice.call(body.rows);
     rows.sort(function (a, b) {{
       var x = a.cells[col].getAttribute("data-sort") || a.cells[col].textContent;
@@ -296,6 +310,7 @@ document.querySelectorAll("#cohort th").forEach(function (th, col) {{
     asc = !asc;
     rows.forEach(function (r) {{ body.appendChild(r); }});
   }});
+ }});
 }});
 </script>
 </body></html>
@@ -311,6 +326,9 @@ document.querySelectorAll("#cohort th").forEach(function (th, col) {{
         rates = xml(&report.rates.source),
         rows = rows,
         sections = sections,
+        stuck = stuck,
+        progress_css = super::html_progress::CSS,
+        columns = columns,
         started_at = xml(&report.started_at),
         lab_format = report.lab_format_version,
         lab_digest = xml(&report.lab_digest),
