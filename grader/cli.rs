@@ -134,6 +134,10 @@ pub struct CohortArgs {
     /// How many accounts to audit at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
+    /// At most N AssumeRole calls a second, across the class (STS allows 600 a second per
+    /// account by default; other work in your account shares that).
+    #[arg(long, value_name = "N", default_value_t = crate::aws::assume::DEFAULT_ASSUME_RATE, value_parser = parse_rate)]
+    pub assume_rate: f64,
     #[arg(long, value_enum, default_value = "human")]
     pub format: crate::cohort::CohortFormat,
     /// Write the report here instead of stdout.
@@ -405,6 +409,13 @@ pub enum ApplyFormat {
     Ndjson,
 }
 
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!("`{text}` is not a rate: give calls per second, more than 0 (e.g. 20 or 0.5)")),
+    }
+}
+
 fn parse_wait(text: &str) -> Result<WaitFor, String> {
     WaitFor::parse(text)
 }
@@ -533,6 +544,7 @@ async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
         concurrency: args.concurrency,
         scan_regions: (!args.scan_regions.is_empty()).then(|| args.scan_regions.clone()),
         verbose: args.aws.verbose,
+        assume_pace: std::sync::Arc::new(crate::aws::assume::Pace::per_second(args.assume_rate)),
     };
     let mut report = crate::cohort::audit(&run, roster.clone()).await;
     if let Some(shard) = shard {

@@ -561,4 +561,7 @@ fn a_class_audited_in_shards_and_merged_reads_as_the_unsharded_audit() {
     let bad = grader_in(None, &["cohort", "--roster", roster.to_str().unwrap(), "--shard", "4/3"], &env);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("shard 4 of 3 does not exist"), "{}", bad.stderr);
+    let no_rate = grader_in(None, &["cohort", "--roster", roster.to_str().unwrap(), "--assume-rate", "0"], &env);
+    assert_eq!(no_rate.code, 2, "{}", no_rate.stderr);
+    assert!(no_rate.stderr.contains("`0` is not a rate"), "{}", no_rate.stderr);
 }

@@ -2,8 +2,10 @@
 //! credentials, then AssumeRole into the role the roster (or a teardown plan) names. The
 //! class audit (`grader cohort`) and the class teardown (`grader cleanup --apply`) share it.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
 
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
@@ -18,8 +20,10 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// How to reach one account.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Access<'a> {
+    /// Paces AssumeRole calls across every account of a run (first fetches and renewals).
+    pub pace: Option<&'a Arc<Pace>>,
     /// The account's region (else the base configuration's, else us-east-1).
     pub region: Option<&'a str>,
     /// A profile whose credentials (and endpoint) are used instead of the base ones.
@@ -66,10 +70,14 @@ pub async fn credentials_for(base: &SdkConfig, entry: &Access<'_>) -> Result<(Sd
     }
     let role = role.build().await;
     // One fetch now, so an account whose role refuses us is reported as such before any
-    // check runs; the provider renews the 15-minute session whenever an audit outlasts it.
+    // check runs; the provider renews the 15-minute session whenever an audit outlasts it
+    // (15 minutes is also well inside role chaining's one-hour limit).
+    if let Some(pace) = entry.pace {
+        pace.wait().await;
+    }
     let first = role.provide_credentials().await.map_err(|e| assume_role_failure(role_arn, &e))?;
     let account = first.account_id().map(|a| a.as_str().to_string());
-    let credentials = FirstThenRenewed { first: Mutex::new(Some(first)), renew: role };
+    let credentials = FirstThenRenewed { first: Mutex::new(Some(first)), renew: Paced { inner: role, pace: entry.pace.cloned() } };
     Ok((source.to_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build(), account))
 }
 
@@ -147,6 +155,58 @@ impl<P: ProvideCredentials> ProvideCredentials for FirstThenRenewed<P> {
     }
 }
 
+/// AssumeRole calls a second unless told otherwise: a thirtieth of STS's default quota.
+pub const DEFAULT_ASSUME_RATE: f64 = 20.0;
+
+/// At most so many calls a second, evenly spaced, however many tasks ask at once: a class
+/// of thousands must not spend the instructor account's STS quota (600 requests a second by
+/// default) in a burst, nor starve the other work in that account.
+#[derive(Debug)]
+pub struct Pace {
+    gap: Duration,
+    next: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Pace {
+    /// `per_second` must be positive (the command line checks).
+    pub fn per_second(per_second: f64) -> Pace {
+        Pace { gap: Duration::from_secs_f64(1.0 / per_second), next: tokio::sync::Mutex::new(None) }
+    }
+
+    /// Waits for this caller's turn.
+    pub async fn wait(&self) {
+        let turn = {
+            let mut next = self.next.lock().await;
+            let now = Instant::now();
+            let turn = next.map_or(now, |n| n.max(now));
+            *next = Some(turn + self.gap);
+            turn
+        };
+        tokio::time::sleep_until(turn).await;
+    }
+}
+
+/// A credentials provider whose every fetch waits for its turn first.
+#[derive(Debug)]
+struct Paced<P> {
+    inner: P,
+    pace: Option<Arc<Pace>>,
+}
+
+impl<P: ProvideCredentials> ProvideCredentials for Paced<P> {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            if let Some(pace) = &self.pace {
+                pace.wait().await;
+            }
+            self.inner.provide_credentials().await
+        })
+    }
+}
+
 /// Why AssumeRole failed, in the words an instructor can act on. The provider wraps STS's
 /// answer in a credentials error; its code tells a refusing role from everything else.
 fn assume_role_failure(role_arn: &str, e: &CredentialsError) -> String {
@@ -210,6 +270,28 @@ mod tests {
         expiring.provide_credentials().await.unwrap();
         expiring.provide_credentials().await.unwrap();
         assert_eq!(asked.load(Ordering::SeqCst), 3, "credentials about to expire are fetched again");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn assume_role_calls_are_paced_evenly_however_many_ask_at_once() {
+        let pace = Arc::new(Pace::per_second(4.0));
+        let started = Instant::now();
+        let turns: Vec<Duration> = futures::future::join_all((0..5).map(|_| {
+            let pace = pace.clone();
+            async move {
+                pace.wait().await;
+                started.elapsed()
+            }
+        }))
+        .await;
+        let mut ms: Vec<u128> = turns.iter().map(|t| t.as_millis()).collect();
+        ms.sort();
+        assert_eq!(ms, [0, 250, 500, 750, 1000]);
+        // After a pause, the next call goes at once.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let before = Instant::now();
+        pace.wait().await;
+        assert_eq!(before.elapsed(), Duration::ZERO);
     }
 
     #[test]

@@ -138,6 +138,8 @@ pub struct CohortRun<'a> {
     pub concurrency: usize,
     pub scan_regions: Option<Vec<String>>,
     pub verbose: bool,
+    /// AssumeRole calls, paced across the class.
+    pub assume_pace: std::sync::Arc<crate::aws::assume::Pace>,
 }
 
 /// Audits every account of the roster, at most `concurrency` at a time, with a progress bar
@@ -208,6 +210,7 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
         usd_per_hour: 0.0,
     };
     let access = Access {
+        pace: Some(&run.assume_pace),
         region: entry.region.as_deref(),
         profile: entry.profile.as_deref(),
         role_arn: entry.role_arn.as_deref(),

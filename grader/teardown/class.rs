@@ -179,6 +179,8 @@ pub struct ClassApply<'a> {
     pub base: SdkConfig,
     pub concurrency: usize,
     pub verbose: bool,
+    /// AssumeRole calls, paced across the class.
+    pub assume_pace: std::sync::Arc<crate::aws::assume::Pace>,
 }
 
 /// Applies every account's plan, `concurrency` accounts at a time, each through its teardown
@@ -217,6 +219,7 @@ async fn one_account(run: &ClassApply<'_>, base: &SdkConfig, account: &AccountPl
         return finished(TeardownResult::not_attempted(plan));
     }
     let access = Access {
+        pace: Some(&run.assume_pace),
         region: Some(&plan.region),
         profile: account.profile.as_deref(),
         role_arn: Some(role),

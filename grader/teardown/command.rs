@@ -158,7 +158,8 @@ async fn apply_class_plan(request: &ApplyRequest<'_>, plan: &ClassPlan, shown: &
     if request.output == ApplyOutput::Human {
         println!("Deleting what {shown} lists in {} account(s), {} at a time:", plan.accounts.len(), request.concurrency.max(1));
     }
-    let run = ClassApply { plan, roles, base, concurrency: request.concurrency, verbose: request.aws.verbose };
+    let assume_pace = std::sync::Arc::new(crate::aws::assume::Pace::per_second(crate::aws::assume::DEFAULT_ASSUME_RATE));
+    let run = ClassApply { plan, roles, base, concurrency: request.concurrency, verbose: request.aws.verbose, assume_pace };
     let result = apply_class(&run, &stop, &dispatch).await;
     watcher.abort();
     let mut dispatch = dispatch.into_inner().expect("event lock");
