@@ -670,3 +670,95 @@ fn deployments_are_judged_as_ecs_records_them_rolled_back_updated_or_failed_for_
     assert!(!run.stdout.lines().any(|l| l.contains("\"check_waiting\"")), "a failed deployment is not waited on:\n{}", run.stdout);
     assert!(run.stdout.contains("did not roll it back (rollback is off)"), "{}", run.stdout);
 }
+
+/// The scalable target's bounds for `service/alb-course/web` (`aws application-autoscaling
+/// register-scalable-target`).
+fn register_bounds(account: &Account, min: &str, max: &str) {
+    let resource = format!("service/{CLUSTER}/{SERVICE}");
+    account.aws_ok(&[
+        "application-autoscaling", "register-scalable-target", "--service-namespace", "ecs", "--resource-id", &resource, "--scalable-dimension", "ecs:service:DesiredCount",
+        "--min-capacity", min, "--max-capacity", max,
+    ]);
+}
+
+/// The service's scaling activities, newest first: (description, cause, status).
+fn scaling_activities(account: &Account) -> Vec<(String, String, String)> {
+    let resource = format!("service/{CLUSTER}/{SERVICE}");
+    let listed = cli(account, &["application-autoscaling", "describe-scaling-activities", "--service-namespace", "ecs", "--resource-id", &resource, "--query", "ScalingActivities"]);
+    let field = |a: &Value, name: &str| a[name].as_str().unwrap_or("").to_string();
+    listed.as_array().unwrap().iter().map(|a| (field(a, "Description"), field(a, "Cause"), field(a, "StatusCode"))).collect()
+}
+
+/// Waits until the target group has `count` healthy targets and no others.
+fn wait_for_healthy_targets(account: &Account, lab: &AlbLab, count: usize) {
+    wait_for(&format!("{count} healthy targets"), Duration::from_secs(10), || {
+        let health = target_health(account, &lab.target_group);
+        if health.len() == count && health.iter().all(|(_, state, _)| state == "healthy") { Ok(()) } else { Err(format!("{health:?}")) }
+    });
+}
+
+#[test]
+fn raising_the_minimum_scales_out_as_a_recorded_activity_which_grades_step_6_after_the_count_is_back() {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    let lab = build_alb_lab(&account);
+    wait_for_healthy_targets(&account, &lab, 2);
+    let step_6 = |account: &Account| check_alb_lab(account, &["step-6", "--no-wait", "--format", "json"]);
+    let resource = format!("service/{CLUSTER}/{SERVICE}");
+    let policy = r#"{"TargetValue":50.0,"PredefinedMetricSpecification":{"PredefinedMetricType":"ECSServiceAverageCPUUtilization"}}"#;
+
+    // Registered within the service's count, with the policy: nothing scaled yet, and the
+    // scale-out check says so.
+    register_bounds(&account, "2", "4");
+    account.aws_ok(&[
+        "application-autoscaling", "put-scaling-policy", "--service-namespace", "ecs", "--resource-id", &resource, "--scalable-dimension", "ecs:service:DesiredCount",
+        "--policy-name", "cpu-50", "--policy-type", "TargetTrackingScaling", "--target-tracking-scaling-policy-configuration", policy,
+    ]);
+    assert!(scaling_activities(&account).is_empty());
+    let before = step_6(&account);
+    assert_eq!(before.status_of("scalable-target"), "pass", "{}", before.stdout);
+    assert_eq!(before.status_of("scaled-out"), "fail", "{}", before.stdout);
+    assert!(before.check("scaled-out")["found"].as_str().unwrap().starts_with("no scaling activity since the scalable target was registered"), "{}", before.stdout);
+
+    // A minimum of 3: the desired count follows at once, as one successful activity, and ECS
+    // starts a third task and registers it.
+    register_bounds(&account, "3", "4");
+    assert_eq!(describe_service(&account)["desiredCount"], 3);
+    wait_for_healthy_targets(&account, &lab, 3);
+    let raised = ("Setting desired count to 3.".to_string(), "minimum capacity was set to 3".to_string(), "Successful".to_string());
+    assert_eq!(scaling_activities(&account), vec![raised.clone()]);
+    let scaled = step_6(&account);
+    assert_eq!(scaled.status_of("scaled-out"), "pass", "{}", scaled.stdout);
+    assert_eq!(scaled.status_of("scalable-target"), "fail", "the minimum is still 3: {}", scaled.stdout);
+
+    // The minimum back to 2 removes nothing (a floor, not a count) and records nothing; the
+    // desired count set back by hand ends the third task. The activity still grades the step.
+    register_bounds(&account, "2", "4");
+    assert_eq!(describe_service(&account)["desiredCount"], 3, "a lowered minimum leaves the count");
+    assert_eq!(scaling_activities(&account).len(), 1);
+    account.aws_ok(&["ecs", "update-service", "--cluster", CLUSTER, "--service", SERVICE, "--desired-count", "2"]);
+    wait_for_healthy_targets(&account, &lab, 2);
+    let from = emulator.all_requests().len();
+    let back = step_6(&account);
+    assert_eq!(back.code, 0, "{}", back.stdout);
+    assert!(back.check("scaled-out")["message"].as_str().unwrap().contains("set `service/alb-course/web`'s desired count to 3"), "{}", back.stdout);
+    emulator.assert_read_only_since(from, Some(&account.id));
+
+    // A maximum below the count lowers it, as an activity of its own, newest first.
+    register_bounds(&account, "1", "1");
+    assert_eq!(describe_service(&account)["desiredCount"], 1);
+    let activities = scaling_activities(&account);
+    assert_eq!(activities[0], ("Setting desired count to 1.".to_string(), "maximum capacity was set to 1".to_string(), "Successful".to_string()));
+    assert_eq!(activities[1], raised);
+
+    // Deregistered and registered again: AWS keeps the activities, but those of the earlier
+    // registration do not grade this one. (Activities and the target's creation are compared
+    // to the second, so the new registration waits for the next one.)
+    account.aws_ok(&["application-autoscaling", "deregister-scalable-target", "--service-namespace", "ecs", "--resource-id", &resource, "--scalable-dimension", "ecs:service:DesiredCount"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    register_bounds(&account, "1", "4");
+    assert_eq!(scaling_activities(&account).len(), 2, "activities outlive the target");
+    let again = step_6(&account);
+    assert_eq!(again.status_of("scaled-out"), "fail", "{}", again.stdout);
+    assert!(again.check("scaled-out")["found"].as_str().unwrap().contains("2 older one(s) belong to an earlier registration"), "{}", again.stdout);
+}

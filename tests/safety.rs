@@ -149,6 +149,11 @@ fn the_second_labs_policy_is_enough_under_iam_enforcement() {
     let emulator = Emulator::start(&["--enforce-iam"]);
     let built = Account::fresh(&emulator);
     support::alb::build_alb_lab(&built);
+    // Scaled out by its minimum, so that step 6's scale-out check reads the scaling activities.
+    built.aws_ok(&[
+        "application-autoscaling", "register-scalable-target", "--service-namespace", "ecs", "--resource-id", "service/alb-course/web",
+        "--scalable-dimension", "ecs:service:DesiredCount", "--min-capacity", "3", "--max-capacity", "4",
+    ]);
     let empty = Account::fresh(&emulator);
     let policy = grader(None, &["policy", "--lab", "alb"]);
     assert!(policy.stdout.contains("elasticloadbalancing:DescribeTargetHealth") && policy.stdout.contains("application-autoscaling:DescribeScalingPolicies"), "{}", policy.stdout);
@@ -159,6 +164,7 @@ fn the_second_labs_policy_is_enough_under_iam_enforcement() {
             // listeners and scaling policies.
             let passing = baseline.values().filter(|s| *s == "pass").count();
             assert!(passing >= 10, "{baseline:?}");
+            assert_eq!(baseline.get("scaled-out").map(String::as_str), Some("pass"), "{baseline:?}");
         }
         let (with_policy, runs) = alb_verdicts(&reader(admin, &policy.stdout));
         let messages: Vec<String> = runs.iter().flat_map(|r| r.json()["steps"].as_array().unwrap().clone()).flat_map(|s| s["checks"].as_array().unwrap().clone()).filter(|c| c["status"] != "pass").map(|c| format!("{}: {}", c["id"], c["message"])).collect();

@@ -1,11 +1,18 @@
 //! The tutorial end-to-end: the book's own ```bash blocks, in SUMMARY order, run in one shell
-//! session (bash, and zsh as on macOS) with the real AWS CLI against the emulator, with
-//! `grader check` before and after every step. The book cannot drift from the grader.
+//! session (bash, and zsh as on macOS) with the real AWS CLI (version 1 from PyPI, and Debian's
+//! version 2, which the book targets) against the emulator, with `grader check` before and after
+//! every step. The book cannot drift from the grader.
 //!
 //! The one override: the emulator cannot tell the learner's public IP, so the session starts
 //! with `MY_IP=127.0.0.1`, which step 3 keeps (`MY_IP="${MY_IP:-$(curl …)}"`). Nothing in
 //! the book's commands is edited, except in the variants below, which drop the cleanup
 //! blocks a forgetful learner would skip.
+//!
+//! Where the time goes: nearly all of it is AWS CLI processes (over half a second of CPU each,
+//! well over a hundred per walk of both labs), not the emulator or the grader. So the walks that are about lab 1's clean-up
+//! page share the set-up other tests use (`support::lab::build`, the SDK in-process) instead
+//! of walking lab 1's build pages again; the full walks run those pages in every shell and
+//! CLI.
 
 mod support;
 
@@ -16,6 +23,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use grader::book::commands::{LabPage, lab_pages, lab_pages_under};
+use support::lab::{LabBuild, block_on, build};
 use support::{Account, Emulator, GraderRun, grader_in, root, scratch_dir, venv_bin};
 
 /// Steps whose page creates what the step checks, so their checks must fail before it.
@@ -34,6 +42,39 @@ enum Shell {
     Zsh,
 }
 
+/// The AWS CLI a learner has. Version 2 parses some parameters differently from version 1
+/// (blob parameters, timestamps, the pager), and the book is written for version 2.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum AwsCli {
+    /// Version 1 from PyPI, in the emulator's virtualenv; it reads `AWS_ENDPOINT_URL`.
+    #[default]
+    V1,
+    /// Debian's `awscli` package (2.9), which `scripts/test` installs. It predates
+    /// `AWS_ENDPOINT_URL`, so the session reaches it through a wrapper that adds
+    /// `--endpoint-url` (see `aws_v2_wrapper`).
+    V2,
+}
+
+/// Where Debian's package puts AWS CLI v2.
+const AWS_V2: &str = "/usr/bin/aws";
+
+/// A directory holding an `aws` that runs AWS CLI v2 against the emulator, for the front of the
+/// session's PATH. A script on PATH rather than a shell function: the book pipes task ARNs to
+/// `xargs aws ecs describe-tasks`, and xargs runs `aws` from PATH, where a function of the
+/// shell is not seen (its calls would go to the real AWS endpoints).
+fn aws_v2_wrapper(dir: &Path) -> PathBuf {
+    let version = Command::new(AWS_V2).arg("--version").output();
+    let version = version.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    assert!(version.starts_with("aws-cli/2."), "AWS CLI v2 is missing at {AWS_V2} (found {version:?}): run scripts/test, which installs Debian's awscli");
+    let bin = dir.join(".aws-cli-v2");
+    std::fs::create_dir_all(&bin).unwrap();
+    let wrapper = bin.join("aws");
+    std::fs::write(&wrapper, format!("#!/bin/sh\n# AWS CLI v2 pointed at the test emulator (it ignores AWS_ENDPOINT_URL).\nexec {AWS_V2} --endpoint-url \"$AWS_ENDPOINT_URL\" \"$@\"\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
 /// One learner's terminal: a shell process that keeps its variables between blocks.
 struct Session {
     child: Child,
@@ -49,10 +90,14 @@ enum BlockError {
 }
 
 impl Session {
-    fn start(account: &Account, strict: bool, shell: Shell) -> Session {
+    fn start(account: &Account, strict: bool, shell: Shell, cli: AwsCli) -> Session {
         let dir = scratch_dir("tutorial");
         let grader_dir = Path::new(env!("CARGO_BIN_EXE_grader")).parent().unwrap().to_path_buf();
-        let path = format!("{}:{}:{}", venv_bin().display(), grader_dir.display(), std::env::var("PATH").unwrap_or_default());
+        let aws_dir = match cli {
+            AwsCli::V1 => venv_bin(),
+            AwsCli::V2 => aws_v2_wrapper(&dir),
+        };
+        let path = format!("{}:{}:{}", aws_dir.display(), grader_dir.display(), std::env::var("PATH").unwrap_or_default());
         let mut command = match shell {
             Shell::Bash => {
                 let mut c = Command::new("bash");
@@ -179,8 +224,12 @@ struct Variant {
     /// The learner's own names: (book default, theirs, grader variable).
     rename: Vec<(&'static str, &'static str, &'static str)>,
     shell: Shell,
+    cli: AwsCli,
     /// Also walk the second lab's pages (before lab 1's clean-up, which it builds on).
     second_lab: bool,
+    /// Lab 1 built as its pages build it, but by the SDK (`support::lab::build`), and only
+    /// the clean-up page walked: for the variants about the clean-up.
+    prebuilt: bool,
 }
 
 /// Runs the lab chapters; returns the cleanup report. Panics with the chapter, block,
@@ -192,11 +241,29 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
     // book's clean-up must wait for it before deleting the security group.
     emulator.configure(&account.id, serde_json::json!({ "eni_release_seconds": 5 }));
     let strict = variant.skip_cleanup_with.is_empty();
-    let mut session = Session::start(&account, strict, variant.shell);
+    let mut session = Session::start(&account, strict, variant.shell, variant.cli);
+    // The session's `aws` is the CLI this variant is about (v1 writes its version to stderr).
+    let version = session.run("aws --version 2>&1").unwrap_or_else(|_| panic!("`aws --version` failed in the {:?} session", variant.cli));
+    let major = match variant.cli {
+        AwsCli::V1 => "aws-cli/1.",
+        AwsCli::V2 => "aws-cli/2.",
+    };
+    assert!(version.starts_with(major), "the {:?} session runs {version}", variant.cli);
     let vars: Vec<String> = variant.rename.iter().map(|(_, theirs, var)| format!("{var}={theirs}")).collect();
     let mut last = None;
+    // Where the time goes (shown with `--nocapture`): the blocks, slowest first, and the checks.
+    let started = std::time::Instant::now();
+    let mut block_times: Vec<(Duration, String)> = Vec::new();
+    let mut grading = Duration::ZERO;
     // Lab 1's pages, then the second lab's before lab 1's clean-up.
     let mut walk = pages();
+    if variant.prebuilt {
+        assert!(!variant.second_lab && variant.rename.is_empty(), "a prebuilt walk is lab 1's clean-up under the book's names");
+        block_on(build(&account, &LabBuild::default()));
+        // Step 5 tags the role it creates; the clean-up page deletes only a tagged role.
+        account.aws_ok(&["iam", "tag-role", "--role-name", "ecsTaskExecutionRole", "--tags", "Key=created-by,Value=fargate-course"]);
+        walk.retain(|p| p.step.as_deref() == Some("cleanup"));
+    }
     if variant.second_lab {
         let cleanup = walk.iter().position(|p| p.step.as_deref() == Some("cleanup")).expect("lab 1 has a clean-up page");
         let second = lab_pages_under(&root().join("book"), "alb/").expect("read the second lab's chapters");
@@ -211,6 +278,7 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
         if let Some(step) = &page.step {
             if creating.contains(&step.as_str()) || is_cleanup {
                 let before = check_lab(&account, lab, step, &vars);
+                grading += before.elapsed;
                 let passing: Vec<_> = statuses(&before).into_iter().filter(|(_, s)| s == "pass" && !is_cleanup).collect();
                 assert!(passing.is_empty(), "{chapter}: before its commands ran, these checks of {step} already passed: {passing:?}\n{}", before.stdout);
                 assert_eq!(before.code, 1, "{chapter}: {step} should fail before its commands run:\n{}", before.stdout);
@@ -224,7 +292,10 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
             for (default, theirs, _) in &variant.rename {
                 code = code.replace(default, theirs);
             }
-            if let Err(e) = session.run(&code) {
+            let block_started = std::time::Instant::now();
+            let ran = session.run(&code);
+            block_times.push((block_started.elapsed(), format!("{chapter}:{}", block.line)));
+            if let Err(e) = ran {
                 // A forgetful learner's commands may fail; none may hang.
                 let (status, stderr, hung) = match e {
                     BlockError::Failed { status, stderr } => (status, stderr, false),
@@ -241,6 +312,7 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
         }
         if let Some(step) = &page.step {
             let after = check_lab(&account, lab, step, &vars);
+            grading += after.elapsed;
             if is_cleanup && lab.is_none() {
                 last = Some(after);
                 continue;
@@ -248,6 +320,19 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
             assert_eq!(after.code, 0, "{chapter}: after its commands, `grader check {step}` should pass:\n{}\n{}", after.stdout, after.stderr);
         }
     }
+    block_times.sort_by_key(|b| std::cmp::Reverse(b.0));
+    let in_blocks: Duration = block_times.iter().map(|(d, _)| *d).sum();
+    let slowest: Vec<String> = block_times.iter().take(8).map(|(d, at)| format!("  {:>5.1}s {at}", d.as_secs_f64())).collect();
+    eprintln!(
+        "walk ({:?}, {:?}): {:.0}s in all, {:.0}s in {} blocks, {:.0}s in grader checks; slowest blocks:\n{}",
+        variant.shell,
+        variant.cli,
+        started.elapsed().as_secs_f64(),
+        in_blocks.as_secs_f64(),
+        block_times.len(),
+        grading.as_secs_f64(),
+        slowest.join("\n")
+    );
     last.expect("the book has a cleanup page with {{#check cleanup}}")
 }
 
@@ -261,6 +346,18 @@ fn the_book_as_written_passes_every_step_of_both_labs_and_cleans_up() {
 fn the_book_as_written_passes_in_zsh_too() {
     let cleanup = walk_the_book(&Variant { shell: Shell::Zsh, second_lab: true, ..Variant::default() });
     assert_eq!(cleanup.code, 0, "after the cleanup page in zsh, `grader check cleanup` should pass:\n{}", cleanup.stdout);
+}
+
+#[test]
+fn the_book_as_written_passes_with_aws_cli_v2() {
+    let cleanup = walk_the_book(&Variant { cli: AwsCli::V2, second_lab: true, ..Variant::default() });
+    assert_eq!(cleanup.code, 0, "after the cleanup page with AWS CLI v2, `grader check cleanup` should pass:\n{}", cleanup.stdout);
+}
+
+#[test]
+fn the_book_as_written_passes_in_zsh_with_aws_cli_v2() {
+    let cleanup = walk_the_book(&Variant { shell: Shell::Zsh, cli: AwsCli::V2, second_lab: true, ..Variant::default() });
+    assert_eq!(cleanup.code, 0, "after the cleanup page in zsh with AWS CLI v2, `grader check cleanup` should pass:\n{}", cleanup.stdout);
 }
 
 /// Interactive zsh (a Mac's Terminal) takes `#` as a command unless `interactivecomments` is
@@ -317,7 +414,7 @@ fn own_names_pass_with_var() {
 /// Skips the cleanup blocks that delete one resource; the cleanup check must fail on that
 /// resource, name it, and give the command that removes it.
 fn forgotten(skip: &'static [&'static str], check_id: &str, command: &str, only_this: bool) {
-    let cleanup = walk_the_book(&Variant { skip_cleanup_with: skip, ..Variant::default() });
+    let cleanup = walk_the_book(&Variant { skip_cleanup_with: skip, prebuilt: true, ..Variant::default() });
     assert_eq!(cleanup.code, 1, "{}", cleanup.stdout);
     let c = cleanup.check(check_id);
     assert_eq!(c["status"], "fail", "{c}");

@@ -22,6 +22,7 @@ mod log_group;
 mod log_streams;
 mod nearby;
 mod scalable_target;
+mod scaling_activity;
 mod scaling_policy;
 mod security_group;
 mod security_group_source;
@@ -282,6 +283,7 @@ kinds! {
     LbHttp => lb_http::LbHttp,
     ScalableTarget => scalable_target::ScalableTarget,
     ScalingPolicy => scaling_policy::ScalingPolicy,
+    ScalingActivity => scaling_activity::ScalingActivity,
     Deployment => deployment::Deployment,
     ServiceAbsent => cleanup::ServiceAbsent,
     ClusterAbsent => cleanup::ClusterAbsent,

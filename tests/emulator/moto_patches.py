@@ -828,7 +828,8 @@ def application_autoscaling_like_aws() -> None:
     matches ResourceId by substring; DeregisterScalableTarget leaves the target's
     policies behind (AWS deletes them); a target tracking policy's two CloudWatch
     alarms both get threshold 6 (AWS: the target value, and 90 % of it).
-    No scaling ever happens: nothing publishes the alarms' metrics.
+    No policy ever scales: nothing publishes the alarms' metrics (the bounds do move the
+    desired count, and are recorded as scaling activities: scaling_activities.py).
     """
     original_register = ApplicationAutoscalingBackend.register_scalable_target
     original_put = ApplicationAutoscalingBackend.put_scaling_policy

@@ -14,7 +14,8 @@ lives beside this file: `ecs_scheduler.py` (service tasks), `task_runtime.py`
 health checks, a proxy per ALB listener), `api_middleware.py` (latency, throttling,
 request log, error shapes, control API), `moto_patches.py` (fixes to moto
 itself), `pagination.py` (AWS-style pages), `service_deployments.py` (ECS's history of
-service deployments, ListServiceDeployments) and `account_settings.py` (per-account
+service deployments, ListServiceDeployments), `scaling_activities.py` (auto scaling's
+bounds moving a service, DescribeScalingActivities) and `account_settings.py` (per-account
 awkwardness set through `/_emulator/accounts/<ACCOUNT_ID>/settings`).
 """
 
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     from werkzeug.serving import make_server
 
     import moto_patches
+    import scaling_activities
     from account_settings import SETTINGS
     from api_middleware import ApiMiddleware, MiddlewareOptions
     from ecs_scheduler import EcsScheduler
@@ -137,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     moto_patches.configurable_describe_answers()
     moto_patches.deployment_configuration_like_aws()
     moto_patches.application_autoscaling_like_aws()
+    scaling_activities.bounds_drive_desired_count()
     moto_patches.list_service_deployments()
     if args.enforce_iam:
         moto_patches.enforce_iam()
