@@ -38,9 +38,13 @@ Exit codes: 0 all passed · 1 a check failed · 2 usage error · 3 invalid lab f
 The grader only reads your account; it never creates, changes or deletes anything, except
 `grader cleanup --apply`, which deletes exactly the plan `grader cleanup --plan` showed you.";
 
+/// What `grader --version` prints after the name: the version and the commit it was built
+/// from (grader/build.rs), so a learner's bug report says exactly which build they ran.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("GRADER_BUILD_COMMIT"), ")");
+
 /// Checks your AWS account against the labs of the Fargate course, read-only.
 #[derive(Debug, Parser)]
-#[command(name = "grader", version, about, after_help = AFTER_HELP, propagate_version = true)]
+#[command(name = "grader", version = VERSION, about, after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
