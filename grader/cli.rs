@@ -191,7 +191,10 @@ enabled region and writes each leftover with its ARN, its creation time and id, 
 deleted (grader.teardown-plan/v1). --apply looks each one up again and deletes it only if it is still that \
 resource: one created since under the same name is skipped and named, one already gone is fine. It asks \
 first; with no terminal and no --yes it deletes nothing. A plan for another account is refused whole. \
-Ctrl-C stops after the current resource; --apply again continues. The permissions: `grader policy --teardown`.
+Ctrl-C stops after the current resource; --apply again continues. The permissions: `grader policy --teardown`. \
+A class's plan (`grader cohort --teardown-plan FILE`) is applied account by account through each account's \
+teardown role (the roster's `teardown_role_arn`, else --teardown-role-name), --concurrency accounts at a time; \
+an account that cannot be reached keeps everything, and the others go on.
 Exit code: 0 nothing (left) to delete, 1 the plan holds resources / something was skipped or failed, \
 2 not confirmed or not a plan, 4 AWS could not be reached, 130 interrupted."
 )]

@@ -446,5 +446,8 @@ fn a_forgotten_log_group_is_named_with_its_teardown() {
 
 #[test]
 fn a_forgotten_security_group_is_named_with_its_teardown() {
-    forgotten(&["delete-security-group"], "security-group-deleted", "aws ec2 delete-security-group --group-id sg-", true);
+    // The skipped block is also the one that waits for ECS to release the task's interface,
+    // so right after the page that interface may still use the group: only the group's own
+    // check is asserted.
+    forgotten(&["delete-security-group"], "security-group-deleted", "aws ec2 delete-security-group --group-id sg-", false);
 }
