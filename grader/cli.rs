@@ -89,6 +89,9 @@ pub enum Command {
         /// lab's resources by ARN wherever IAM allows, plus the reads it uses.
         #[arg(long)]
         teardown: bool,
+        /// Add `ce:GetCostAndUsage` for `grader cohort --spend` (the audit role's policy).
+        #[arg(long, conflicts_with_all = ["trust", "teardown"])]
+        spend: bool,
         #[command(flatten)]
         vars: VarsArg,
         /// With --trust: the instructor's AWS account id.
@@ -150,6 +153,18 @@ pub struct CohortArgs {
     /// Scan only these regions for leftovers (comma-separated), not every enabled region.
     #[arg(long, value_name = "REGIONS", value_delimiter = ',')]
     pub scan_regions: Vec<String>,
+    /// Also read what each account has been charged, by service, from Cost Explorer
+    /// (GetCostAndUsage through the audit role, which then needs `ce:GetCostAndUsage`: see
+    /// `grader policy --spend`). AWS charges $0.01 per request, one or more per account, so
+    /// it is off unless asked for.
+    #[arg(long)]
+    pub spend: bool,
+    /// With --spend: the day the course began, YYYY-MM-DD (default: the first of this month).
+    #[arg(long, value_name = "DATE", requires = "spend")]
+    pub since: Option<String>,
+    /// With --spend: flag every account that has spent more than this many USD.
+    #[arg(long, value_name = "USD", requires = "spend")]
+    pub spend_alert: Option<f64>,
     /// Also write every account's leftovers as one teardown plan for the class
     /// (grader.teardown-class-plan/v1), for `grader cleanup --apply FILE`. Read-only.
     #[arg(long, value_name = "FILE", conflicts_with = "all")]
@@ -448,7 +463,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::List(lab) => list(&labs(&cli.labs_dir)?, &lab),
         Command::Hint { step, lab } => hint(&labs(&cli.labs_dir)?, &lab, &step),
         Command::Validate { path, schema } => validate(path.or(cli.labs_dir), schema, cli.book_dir.as_deref()),
-        Command::Policy { lab, trust, teardown, vars, instructor_account, external_id } => {
+        Command::Policy { lab, trust, teardown, spend, vars, instructor_account, external_id } => {
             let document = if trust {
                 crate::policy::trust_policy(&instructor_account, &external_id)
             } else {
@@ -472,7 +487,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
                     }
                     crate::teardown::policy::teardown_policy(&chosen.iter().collect::<Vec<_>>())
                 } else {
-                    crate::policy::permissions_policy(&chosen.iter().collect::<Vec<_>>())
+                    crate::policy::permissions_policy(&chosen.iter().collect::<Vec<_>>(), spend)
                 }
             };
             println!("{}", serde_json::to_string_pretty(&document).expect("policies serialize"));
@@ -544,8 +559,13 @@ async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
     if args.teardown_plan.is_some() && !steps_are_cleanup(&plan) {
         return Err(Failure::usage("--teardown-plan needs the clean-up audit (the default `--step cleanup`): only clean-up checks find leftovers"));
     }
+    let spend = match args.spend {
+        true => Some(crate::cohort::spend::period(args.since.as_deref(), &crate::cohort::spend::today(), args.spend_alert).map_err(Failure::usage)?),
+        false => None,
+    };
     let base = load_config(&args.aws.options(lab)).await?;
     let run = crate::cohort::CohortRun {
+        spend,
         plan,
         base,
         concurrency: args.concurrency,

@@ -233,6 +233,7 @@ pub fn undecided_outcomes(planned: &[PlannedCheck], decided: &[CheckOutcome], re
             duration: std::time::Duration::ZERO,
             leftovers: Vec::new(),
             resources: Vec::new(),
+            transient: false,
         })
         .collect()
 }

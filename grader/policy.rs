@@ -19,21 +19,24 @@ pub fn actions(labs: &[&Lab]) -> BTreeSet<&'static str> {
     actions
 }
 
-/// The least-privilege permissions policy for running these labs' checks.
-pub fn permissions_policy(labs: &[&Lab]) -> serde_json::Value {
+/// The least-privilege permissions policy for running these labs' checks; with `spend`, also
+/// for reading the account's costs (`grader cohort --spend`), in a statement of its own.
+pub fn permissions_policy(labs: &[&Lab], spend: bool) -> serde_json::Value {
     let name: String = match labs {
         [lab] => lab.id.split(['-', '_']).map(capitalise).collect(),
         _ => "AllLabs".into(),
     };
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": format!("FargateCourseGrader{name}"),
-            "Effect": "Allow",
-            "Action": actions(labs).into_iter().collect::<Vec<_>>(),
-            "Resource": "*"
-        }]
-    })
+    let mut statements = vec![json!({
+        "Sid": format!("FargateCourseGrader{name}"),
+        "Effect": "Allow",
+        "Action": actions(labs).into_iter().collect::<Vec<_>>(),
+        "Resource": "*"
+    })];
+    if spend {
+        // Cost Explorer has no resource-level permissions: `*` is the only Resource it takes.
+        statements.push(json!({ "Sid": "FargateCourseSpend", "Effect": "Allow", "Action": ["ce:GetCostAndUsage"], "Resource": "*" }));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
 /// The trust policy for the audit role in each learner account: the instructor's account may

@@ -41,6 +41,9 @@ pub struct CheckOutcome {
     pub leftovers: Vec<Leftover>,
     /// What a passing check graded, for `grader check --receipt`.
     pub resources: Vec<Resource>,
+    /// Undecided only because AWS was slow or throttling past the retries: asking again
+    /// later may decide it (a class audit does, once, at the end).
+    pub transient: bool,
 }
 
 /// What the runner reports while it works.
@@ -154,7 +157,7 @@ async fn run_one(
     options: RunOptions,
     events: &mpsc::UnboundedSender<Event>,
 ) -> CheckOutcome {
-    let outcome = |verdict: Verdict, started: Instant| CheckOutcome {
+    let outcome = |verdict: Verdict, started: Instant, transient: bool| CheckOutcome {
         step_id: check.step_id.clone(),
         id: check.id.clone(),
         kind: check.kind.name(),
@@ -168,6 +171,7 @@ async fn run_one(
         duration: started.elapsed(),
         leftovers: verdict.leftovers,
         resources: verdict.resources,
+        transient,
     };
     // A dependency outside this run (another step) is not waited for.
     for (id, rx) in deps {
@@ -180,7 +184,7 @@ async fn run_one(
             let mut v = Verdict::default();
             v.status = Some(Status::Skip);
             v.message = skip_message(&id, status);
-            return outcome(v, Instant::now());
+            return outcome(v, Instant::now(), false);
         }
     }
     // The check's own time starts once its dependencies are decided.
@@ -200,9 +204,13 @@ async fn run_one(
             Some(at) => aws.lookup_since(at),
         };
         let ctx = Ctx { aws: lookup, region: &aws.region, vantage: options.vantage };
+        let mut transient = false;
         let verdict = match check.kind.evaluate(&ctx).await {
             Ok(v) => v,
-            Err(e) => Verdict::error(e.to_string()),
+            Err(e) => {
+                transient = e.is_transient();
+                Verdict::error(e.to_string())
+            }
         };
         let elapsed = started.elapsed();
         let left = limit.saturating_sub(elapsed);
@@ -222,6 +230,6 @@ async fn run_one(
             attempt_started = Some(Instant::now());
             continue;
         }
-        return outcome(verdict, started);
+        return outcome(verdict, started, transient);
     }
 }

@@ -386,12 +386,14 @@ fn aws_max_attempts_and_aws_retry_mode_are_honoured() {
     std::fs::write(&roster, format!("label,account_id,role_arn\na,{id},arn:aws:iam::{id}:role/{AUDIT_ROLE}\n")).unwrap();
     // The default (adaptive, six attempts) is not run: under constant throttling adaptive
     // retry paces itself so that six attempts outlast the one-minute operation timeout.
+    // Throttled past the retries, the account is asked once more at the end of the audit:
+    // twice the attempts in all.
     for (env, attempts) in [(&[("AWS_MAX_ATTEMPTS", "2")][..], 2), (&[("AWS_RETRY_MODE", "standard")][..], 3)] {
         let before = emulator.all_requests().len();
         let report = audit(&emulator, &roster, env);
         let error = report["accounts"][0]["error"].as_str().unwrap_or_default();
-        assert!(error.contains("failed to assume"), "{env:?}: {report}");
-        assert_eq!(calls_since(&emulator, before, "AssumeRole"), attempts, "{env:?}");
+        assert!(error.contains("failed to assume") && report["accounts"][0]["retried"] == true, "{env:?}: {report}");
+        assert_eq!(calls_since(&emulator, before, "AssumeRole"), 2 * attempts, "{env:?}");
     }
 }
 
@@ -564,4 +566,201 @@ fn a_class_audited_in_shards_and_merged_reads_as_the_unsharded_audit() {
     let no_rate = grader_in(None, &["cohort", "--roster", roster.to_str().unwrap(), "--assume-rate", "0"], &env);
     assert_eq!(no_rate.code, 2, "{}", no_rate.stderr);
     assert!(no_rate.stderr.contains("`0` is not a rate"), "{}", no_rate.stderr);
+}
+
+/// A learner account whose audit role trusts the instructor and holds `policy`, charged
+/// `charges` (Cost Explorer's answers) and with Cost Explorer open to it or not.
+async fn set_up_spender(emulator: &Emulator, account_id: &str, policy: Option<&str>, charges: serde_json::Value, cost_explorer: bool) {
+    set_up(&emulator.url, account_id, Kind::Clean).await;
+    if let Some(policy) = policy {
+        let learner = Account::assume_with_sdk(&emulator.url, account_id, "OrganizationAccountAccessRole").await;
+        let iam = Clients::new(&learner, "us-east-1").iam;
+        iam.put_role_policy().role_name(AUDIT_ROLE).policy_name("grader").policy_document(policy).send().await.unwrap();
+    }
+    emulator.configure(account_id, serde_json::json!({"cost_and_usage": charges, "cost_explorer_enabled": cost_explorer, "max_page_size": 2}));
+}
+
+fn charge(date: &str, service: &str, usd: f64) -> serde_json::Value {
+    serde_json::json!({"date": date, "service": service, "usd": usd})
+}
+
+const ECS: &str = "Amazon Elastic Container Service";
+const VPC: &str = "Amazon Virtual Private Cloud";
+
+#[test]
+fn each_learners_spend_is_read_flagged_past_the_alert_and_said_in_every_format() {
+    let emulator = Emulator::shared();
+    let (big, small, closed, elsewhere, actual) = (fresh_account_id(), fresh_account_id(), fresh_account_id(), fresh_account_id(), fresh_account_id());
+    support::lab::block_on(async {
+        // Charges before the course began are not the course's.
+        let big_charges = serde_json::json!([charge("2025-12-31", ECS, 100.0), charge("2026-01-15", ECS, 20.0), charge("2026-02-03", VPC, 5.5), charge("2026-02-04", ECS, 0.75)]);
+        set_up_spender(emulator, &big, None, big_charges, true).await;
+        set_up_spender(emulator, &small, None, serde_json::json!([charge("2026-03-01", VPC, 2.0), charge("2026-03-02", "Tax", 0.001)]), true).await;
+        set_up_spender(emulator, &closed, None, serde_json::json!([charge("2026-03-01", ECS, 9.0)]), false).await;
+    });
+    let dir = scratch_dir("cohort-spend");
+    let roster = dir.join("roster.csv");
+    let rows = [
+        format!("big,{big},arn:aws:iam::{big}:role/{AUDIT_ROLE},{EXTERNAL_ID}"),
+        format!("small,{small},arn:aws:iam::{small}:role/{AUDIT_ROLE},{EXTERNAL_ID}"),
+        format!("closed,{closed},arn:aws:iam::{closed}:role/{AUDIT_ROLE},{EXTERNAL_ID}"),
+        format!("elsewhere,{elsewhere},arn:aws:iam::{actual}:role/{AUDIT_ROLE},{EXTERNAL_ID}"),
+    ];
+    std::fs::write(&roster, format!("label,account_id,role_arn,external_id\n{}\n", rows.join("\n"))).unwrap();
+    let spend = ["--spend", "--since", "2026-01-01", "--spend-alert", "25"];
+    let before = emulator.all_requests().len();
+    let report = audit_with(emulator, &roster, &[], &spend);
+    let account = |i: usize| &report["accounts"][i];
+    // 20 + 5.5 + 0.75, its services largest first; above the $25 alert.
+    assert_eq!(account(0)["spend"]["usd"], 26.25, "{report:#}");
+    assert_eq!(account(0)["spend"]["above_alert"], true);
+    assert_eq!(account(0)["spend"]["by_service"], serde_json::json!([{"service": ECS, "usd": 20.75}, {"service": VPC, "usd": 5.5}]));
+    // Tax of a tenth of a cent is noise; $2 is below the alert.
+    assert_eq!(account(1)["spend"], serde_json::json!({"usd": 2.0, "by_service": [{"service": VPC, "usd": 2.0}], "estimated": true, "above_alert": false, "requests": account(1)["spend"]["requests"]}));
+    // Closed to Cost Explorer: unknown, and why; the audit's verdict is unchanged.
+    assert_eq!(account(2)["status"], "pass");
+    let why = account(2)["spend"]["error"].as_str().unwrap();
+    assert!(account(2)["spend"]["usd"].is_null() && why.contains("Cost Explorer is not enabled for this account"), "{why}");
+    // Not reached at all: no spend, no request.
+    assert_eq!(account(3)["status"], "error");
+    assert!(account(3).get("spend").is_none(), "{report:#}");
+    // Monthly periods from January through this month, two to a page (max_page_size 2).
+    let this_month = &report["started_at"].as_str().unwrap()[..7];
+    let (year, month): (u32, u32) = (this_month[..4].parse().unwrap(), this_month[5..].parse().unwrap());
+    let pages = ((year - 2026) * 12 + month).div_ceil(2);
+    assert_eq!(account(0)["spend"]["requests"], pages, "{report:#}");
+    assert_eq!(calls_since(emulator, before, "GetCostAndUsage"), 2 * pages as usize + 1);
+    let class = &report["spend"];
+    assert_eq!((class["since"].as_str(), class["metric"].as_str(), class["alert_usd"].as_f64()), (Some("2026-01-01"), Some("UnblendedCost"), Some(25.0)));
+    assert_eq!((class["total_usd"].as_f64(), class["above_alert"].as_u64(), class["unknown"].as_u64()), (Some(28.25), Some(1), Some(2)));
+    assert_eq!(class["requests_usd"].as_f64().unwrap(), f64::from(2 * pages + 1) * 0.01);
+
+    // The same figures in the instructor's other formats.
+    let text = |format: &str| {
+        let out = dir.join(format!("report.{format}"));
+        let mut args = vec!["cohort", "--roster", roster.to_str().unwrap(), "--scan-regions", "us-west-2", "--format", format, "--output", out.to_str().unwrap()];
+        args.extend_from_slice(&spend);
+        let run = grader_in(None, &args, &[("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_ENDPOINT_URL", emulator.url.as_str())]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        std::fs::read_to_string(out).unwrap()
+    };
+    let human = text("human");
+    assert!(human.contains("! $26.25") && human.contains("$2.00"), "{human}");
+    assert!(human.contains("Spent from 2026-01-01 to ") && human.contains("(UnblendedCost, before credits, partly estimated): $28.25 across the class"), "{human}");
+    assert!(human.contains(&format!("1 account(s) above the $25.00 alert (marked !):\n  big ({big}): $26.25 ({ECS} $20.75, {VPC} $5.50)")), "{human}");
+    assert!(human.contains(&format!("Spend unknown for 1 account(s):\n  closed ({closed}): unknown: `ce:GetCostAndUsage` failed: Cost Explorer is not enabled")), "{human}");
+    let csv = text("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].ends_with(",error,spend_usd,spend_above_alert,spend_by_service"), "{csv}");
+    assert!(lines[1].ends_with(&format!(",26.25,true,{ECS} 20.75; {VPC} 5.50")), "{csv}");
+    assert!(lines[4].ends_with(",,,"), "not reached: {csv}");
+    let gradebook = text("gradebook");
+    let rows: Vec<&str> = gradebook.lines().collect();
+    assert_eq!(rows[0], "label,fargate-nginx:cleanup (6 pts),alb:cleanup (9 pts),total (15 pts),spent since 2026-01-01 (USD),notes", "{gradebook}");
+    assert!(rows[1].starts_with("big,6,9,15,26.25,\"above the alert: spend $26.25 ("), "{gradebook}");
+    assert_eq!(rows[2], "small,6,9,15,2.00,", "{gradebook}");
+    assert!(rows[3].starts_with("closed,6,9,15,,\"spend unknown: `ce:GetCostAndUsage` failed: Cost Explorer is not enabled"), "{gradebook}");
+    let html = text("html");
+    assert!(html.contains("<th>Spent</th>") && html.contains("$26.25 <strong class=\"over\">⚠ above alert</strong>"), "{html}");
+    assert!(html.contains("<strong>$28.25</strong>. 1 above the <strong>$25.00</strong> alert (⚠). 2 unknown."), "{html}");
+
+    // Shards carry their accounts' spend into the merge; a shard that read no spend does not
+    // merge with one that did.
+    let shard = |k: &str, extra: &[&str]| {
+        let mut args = vec!["--shard", k];
+        args.extend_from_slice(extra);
+        let path = dir.join(format!("shard-{}-{}.json", &k[..1], extra.len()));
+        std::fs::write(&path, audit_with(emulator, &roster, &[], &args).to_string()).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (first, second, second_plain) = (shard("1/2", &spend), shard("2/2", &spend), shard("2/2", &[]));
+    let merged = grader_in(None, &["cohort", "merge", &first, &second, "--format", "json"], &[]);
+    let merged: serde_json::Value = serde_json::from_str(&merged.stdout).unwrap_or_else(|e| panic!("{e}: {}", merged.stderr));
+    for key in ["since", "total_usd", "above_alert", "unknown", "alert_usd"] {
+        assert_eq!(merged["spend"][key], report["spend"][key], "{key}: {merged:#}");
+    }
+    let mixed = grader_in(None, &["cohort", "merge", &first, &second_plain], &[]);
+    assert_eq!(mixed.code, 2, "{}", mixed.stderr);
+    assert!(mixed.stderr.contains("spend differently"), "{}", mixed.stderr);
+
+    // Without --spend nothing is asked of Cost Explorer and no column appears; a bad date or
+    // an alert without --spend is refused before any account is asked.
+    let before = emulator.all_requests().len();
+    let plain = audit(emulator, &roster, &[]);
+    assert!(plain.get("spend").is_none() && plain["accounts"][0].get("spend").is_none(), "{plain:#}");
+    assert_eq!(calls_since(emulator, before, "GetCostAndUsage"), 0);
+    for (args, says) in [(&["--spend", "--since", "2026-02-30"][..], "is not a date"), (&["--spend-alert", "10"][..], "--spend")] {
+        let mut all = vec!["cohort", "--roster", roster.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let run = grader_in(None, &all, &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn reading_spend_needs_its_own_permission_under_iam_enforcement() {
+    let emulator = Emulator::start(&["--enforce-iam"]);
+    let policy = |extra: &[&str]| {
+        let mut args = vec!["policy", "--lab", "fargate-nginx"];
+        args.extend_from_slice(extra);
+        let run = grader_in(None, &args, &[]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let (with_spend, without) = (policy(&["--spend"]), policy(&[]));
+    assert!(with_spend.contains("\"ce:GetCostAndUsage\"") && !without.contains("ce:"), "only when asked:\n{with_spend}\n{without}");
+    let (allowed, denied) = (fresh_account_id(), fresh_account_id());
+    support::lab::block_on(async {
+        set_up_spender(&emulator, &allowed, Some(&with_spend), serde_json::json!([charge("2026-01-02", ECS, 3.0)]), true).await;
+        set_up_spender(&emulator, &denied, Some(&without), serde_json::json!([charge("2026-01-02", ECS, 3.0)]), true).await;
+    });
+    let roster = scratch_dir("cohort-spend-iam").join("roster.csv");
+    let rows = format!("allowed,{allowed},arn:aws:iam::{allowed}:role/{AUDIT_ROLE},{EXTERNAL_ID}\ndenied,{denied},arn:aws:iam::{denied}:role/{AUDIT_ROLE},{EXTERNAL_ID}\n");
+    std::fs::write(&roster, format!("label,account_id,role_arn,external_id\n{rows}")).unwrap();
+    let report = audit_with(&emulator, &roster, &[], &["--lab", "fargate-nginx", "--spend", "--since", "2026-01-01"]);
+    // The audit itself passes in both: its own policy is enough for the clean-up checks.
+    assert_eq!((report["accounts"][0]["status"].as_str(), report["accounts"][1]["status"].as_str()), (Some("pass"), Some("pass")), "{report:#}");
+    assert_eq!(report["accounts"][0]["spend"]["usd"], 3.0, "{report:#}");
+    let why = report["accounts"][1]["spend"]["error"].as_str().unwrap_or_default();
+    assert!(why.starts_with("missing permission `ce:GetCostAndUsage`"), "{report:#}");
+}
+
+#[test]
+fn an_account_aws_was_too_busy_for_is_asked_again_at_the_end_and_classified_right() {
+    let emulator = Emulator::shared();
+    let kinds = [Kind::Clean, Kind::EmptyCluster, Kind::Clean, Kind::Clean, Kind::Clean];
+    let ids: Vec<String> = kinds.iter().map(|_| fresh_account_id()).collect();
+    support::lab::block_on(async {
+        futures::future::join_all(ids.iter().zip(&kinds).map(|(id, kind)| set_up(&emulator.url, id, *kind))).await;
+    });
+    let dir = scratch_dir("cohort-busy");
+    let roster_of = |name: &str, accounts: &[&String]| {
+        let rows: String = accounts.iter().enumerate().map(|(i, id)| format!("learner-{i},{id},arn:aws:iam::{id}:role/{AUDIT_ROLE},{EXTERNAL_ID}\n")).collect();
+        let path = dir.join(name);
+        std::fs::write(&path, format!("label,account_id,role_arn,external_id\n{rows}")).unwrap();
+        path
+    };
+    let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_ENDPOINT_URL", emulator.url.as_str()), ("AWS_MAX_ATTEMPTS", "2")];
+    let cohort = |roster: &Path| grader_in(None, &["cohort", "--roster", roster.to_str().unwrap(), "--scan-regions", "us-west-2", "--format", "json", "--concurrency", "2"], &env);
+    // Busy throughout: every call throttled, in both audits. Half its calls is what one
+    // audit asks when AWS refuses everything.
+    emulator.configure(&ids[3], serde_json::json!({"throttle_rate": 1.0}));
+    let set_up_calls = emulator.requests(&ids[3]).len();
+    let alone = cohort(&roster_of("busy.csv", &[&ids[3]]));
+    assert!(alone.stdout.contains("\"retried\": true"), "{}\n{}", alone.stdout, alone.stderr);
+    let calls = emulator.requests(&ids[3]).len() - set_up_calls;
+    assert!(calls > 0 && calls % 2 == 0, "{calls} calls");
+    // Busy for exactly the first audit, then answering; for contrast, a clean and a failing
+    // account, audited once.
+    emulator.configure(&ids[2], serde_json::json!({"throttle_calls": calls / 2}));
+    let run = cohort(&roster_of("class.csv", &ids.iter().collect::<Vec<_>>()));
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    let statuses: Vec<&str> = report["accounts"].as_array().unwrap().iter().map(|a| a["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["pass", "fail", "pass", "error", "pass"], "{report:#}");
+    let retried: Vec<bool> = report["accounts"].as_array().unwrap().iter().map(|a| a["retried"] == true).collect();
+    assert_eq!(retried, [false, false, true, true, false], "only the accounts AWS was too busy for: {report:#}");
+    assert!(report["accounts"][3]["error"].as_str().unwrap().contains("throttled"), "{report:#}");
+    assert_eq!(report["summary"]["retried"], 2);
+    assert!(run.stderr.contains("cohort: asking 2 account(s) again that AWS was too slow or busy to answer"), "{}", run.stderr);
 }

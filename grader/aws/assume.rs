@@ -35,10 +35,30 @@ pub struct Access<'a> {
     pub session_name: &'a str,
 }
 
+/// Why an account could not be reached, and whether asking again later may help: AWS was
+/// only slow or throttling, not refusing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreached {
+    pub message: String,
+    pub transient: bool,
+}
+
+impl std::fmt::Display for Unreached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for Unreached {
+    fn from(message: String) -> Unreached {
+        Unreached { message, transient: false }
+    }
+}
+
 /// Credentials for one learner account: its profile, or the base credentials, then
 /// AssumeRole into `access.role_arn` (with the external id when given). Returns the
 /// configuration and, after AssumeRole, the account the role is in.
-pub async fn credentials_for(base: &SdkConfig, entry: &Access<'_>) -> Result<(SdkConfig, Option<String>), String> {
+pub async fn credentials_for(base: &SdkConfig, entry: &Access<'_>) -> Result<(SdkConfig, Option<String>), Unreached> {
     let region = entry.region.map(str::to_string).or_else(|| base.region().map(|r| r.to_string())).unwrap_or_else(|| "us-east-1".into());
     let mut source = match entry.profile {
         Some(profile) => {
@@ -83,12 +103,12 @@ pub async fn credentials_for(base: &SdkConfig, entry: &Access<'_>) -> Result<(Sd
 
 /// Signs in to one account: its credentials ([`credentials_for`]), its clients, and the
 /// account they reach: AssumeRole's answer names it; other credentials cost one STS call.
-pub async fn reach(base: &SdkConfig, access: &Access<'_>, verbose: bool) -> Result<(super::Aws, String), String> {
+pub async fn reach(base: &SdkConfig, access: &Access<'_>, verbose: bool) -> Result<(super::Aws, String), Unreached> {
     let (config, assumed_account) = credentials_for(base, access).await?;
     let aws = super::Aws::new(config, verbose);
     let account = match assumed_account {
         Some(account) => account,
-        None => aws.caller_identity().await.map_err(|e| format!("failed to sign in to the account: {e}"))?.0.clone(),
+        None => aws.caller_identity().await.map_err(|e| Unreached { message: format!("failed to sign in to the account: {e}"), transient: e.is_transient() })?.0.clone(),
     };
     Ok((aws, account))
 }
@@ -209,22 +229,29 @@ impl<P: ProvideCredentials> ProvideCredentials for Paced<P> {
 
 /// Why AssumeRole failed, in the words an instructor can act on. The provider wraps STS's
 /// answer in a credentials error; its code tells a refusing role from everything else.
-fn assume_role_failure(role_arn: &str, e: &CredentialsError) -> String {
+fn assume_role_failure(role_arn: &str, e: &CredentialsError) -> Unreached {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cause {
         if let Some(sts) = c.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>() {
             let message = sts.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(sts).to_string());
-            return match sts.code() {
+            // Slow or busy, not refused: the audit asks again at the end.
+            let transient = match sts {
+                SdkError::TimeoutError(_) => true,
+                SdkError::DispatchFailure(d) => d.is_timeout(),
+                _ => matches!(sts.code(), Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded")),
+            };
+            let message = match sts.code() {
                 Some("AccessDenied") => {
                     format!("role `{role_arn}` cannot be assumed (does it exist, and does its trust policy allow you and this external id?): {message}")
                 }
                 Some(code) => format!("failed to assume `{role_arn}`: {code}: {message}"),
                 None => format!("failed to assume `{role_arn}`: {message}"),
             };
+            return Unreached { message, transient };
         }
         cause = c.source();
     }
-    format!("failed to assume `{role_arn}`: {}", DisplayErrorContext(e))
+    format!("failed to assume `{role_arn}`: {}", DisplayErrorContext(e)).into()
 }
 
 #[cfg(test)]
@@ -305,8 +332,10 @@ mod tests {
         };
         let arn = "arn:aws:iam::111122223333:role/audit";
         let denied = assume_role_failure(arn, &sts_error("AccessDenied"));
-        assert!(denied.starts_with("role `arn:aws:iam::111122223333:role/audit` cannot be assumed") && denied.ends_with("not today"), "{denied}");
+        assert!(denied.message.starts_with("role `arn:aws:iam::111122223333:role/audit` cannot be assumed") && denied.message.ends_with("not today"), "{denied}");
+        assert!(!denied.transient, "a refusal stays a refusal");
+        // Throttled past the retries: worth asking again at the end of the audit.
         let throttled = assume_role_failure(arn, &sts_error("Throttling"));
-        assert_eq!(throttled, "failed to assume `arn:aws:iam::111122223333:role/audit`: Throttling: not today");
+        assert_eq!(throttled, Unreached { message: "failed to assume `arn:aws:iam::111122223333:role/audit`: Throttling: not today".into(), transient: true });
     }
 }

@@ -47,6 +47,12 @@ impl AwsError {
         AwsError { kind: AwsErrorKind::Other, action, code: None, message: message.into() }
     }
 
+    /// Whether AWS was only slow or busy (throttling past the retries, no answer in time), so
+    /// that asking again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.kind, AwsErrorKind::Throttled | AwsErrorKind::Timeout)
+    }
+
     /// Whether the run cannot go on at all (exit 4) rather than one check being undecided.
     pub fn is_setup_problem(&self) -> bool {
         matches!(self.kind, AwsErrorKind::Credentials | AwsErrorKind::NoCredentials | AwsErrorKind::CredentialSource | AwsErrorKind::Unreachable | AwsErrorKind::Timeout)

@@ -4,6 +4,7 @@
 mod cache;
 pub mod assume;
 pub mod clock;
+pub mod cost;
 pub mod ec2;
 pub mod ecs;
 pub mod elb;

@@ -153,6 +153,8 @@ mod tests {
             report: Some(Report { schema: String::new(), lab: String::new(), account: String::new(), region: String::new(), duration_ms: 0, steps, summary: Summary::default() }),
             leftovers: Vec::new(),
             usd_per_hour: 0.0,
+            retried: false,
+            spend: None,
         }
     }
 

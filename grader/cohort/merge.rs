@@ -37,6 +37,11 @@ pub fn merge(documents: &[(String, String)]) -> Result<CohortReport, String> {
         if report.step != first.step || report.steps != first.steps {
             return Err(differs("different steps", &first.step, &report.step));
         }
+        let period = |r: &CohortReport| r.spend.as_ref().map(|s| (s.period.since.clone(), s.period.metric.clone(), s.period.alert_usd.map(f64::to_bits)));
+        if period(report) != period(first) {
+            let show = |r: &CohortReport| r.spend.as_ref().map_or("no --spend".to_string(), |s| format!("--spend since {}", s.period.since));
+            return Err(differs("spend differently", &show(first), &show(report)));
+        }
         if info.count != first_info.count {
             return Err(differs("different shard counts", &first_info.count.to_string(), &info.count.to_string()));
         }
@@ -63,6 +68,12 @@ pub fn merge(documents: &[(String, String)]) -> Result<CohortReport, String> {
     }
     placed.sort_by_key(|(position, _, _)| *position);
     let accounts: Vec<super::AccountResult> = placed.into_iter().map(|(_, _, a)| a).collect();
+    // Shards that ran on different days counted up to the latest of them.
+    let class_spend = first.spend.as_ref().map(|s| {
+        let mut period = s.period.clone();
+        period.until = shards.iter().filter_map(|(_, r, _)| r.spend.as_ref().map(|s| s.period.until.clone())).max().unwrap_or(period.until);
+        super::spend::ClassSpend::of(&period, &accounts)
+    });
     let started_at = shards.iter().map(|(_, r, _)| r.started_at.clone()).min().unwrap_or_default();
     let duration_ms = shards.iter().map(|(_, r, _)| r.duration_ms).max().unwrap_or(0);
     Ok(CohortReport {
@@ -80,5 +91,6 @@ pub fn merge(documents: &[(String, String)]) -> Result<CohortReport, String> {
         accounts,
         rates: first.rates.clone(),
         shard: None,
+        spend: class_spend,
     })
 }

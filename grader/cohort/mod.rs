@@ -2,6 +2,7 @@
 //! accounts, reached by AssumeRole, with bounded concurrency. One broken account never stops
 //! or slows the others beyond its own retries.
 
+mod adaptive;
 pub mod funnel;
 pub mod merge;
 mod html_progress;
@@ -9,6 +10,7 @@ mod output;
 mod progress;
 mod roster;
 pub mod shard;
+pub mod spend;
 
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -49,6 +51,13 @@ pub struct AccountResult {
     pub leftovers: Vec<Leftover>,
     /// Sum of the leftovers' hourly cost.
     pub usd_per_hour: f64,
+    /// Audited a second time at the end of the run, because AWS was too slow or busy to
+    /// answer the first time; this is the second audit's result.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retried: bool,
+    /// What the account has been charged (`--spend`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spend: Option<spend::AccountSpend>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -59,6 +68,13 @@ pub struct CohortSummary {
     pub error: usize,
     pub leftovers: usize,
     pub usd_per_hour: f64,
+    /// Accounts audited again at the end because AWS was slow or busy the first time.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retried: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl CohortSummary {
@@ -72,6 +88,7 @@ impl CohortSummary {
                 _ => summary.fail += 1,
             }
             summary.leftovers += a.leftovers.len();
+            summary.retried += usize::from(a.retried);
             summary.usd_per_hour += a.usd_per_hour;
         }
         summary
@@ -127,6 +144,9 @@ pub struct CohortReport {
     /// A shard's document (`--shard K/N`) says which part of the class it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<shard::ShardInfo>,
+    /// What the class has been charged, with `--spend`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spend: Option<spend::ClassSpend>,
 }
 
 /// What the cohort run needs besides the roster.
@@ -140,36 +160,36 @@ pub struct CohortRun<'a> {
     pub verbose: bool,
     /// AssumeRole calls, paced across the class.
     pub assume_pace: std::sync::Arc<crate::aws::assume::Pace>,
+    /// Read each account's spend over this period (`--spend`).
+    pub spend: Option<spend::SpendPeriod>,
 }
 
-/// Audits every account of the roster, at most `concurrency` at a time, with a progress bar
-/// on a terminal. Results come back in roster order.
+/// Audits every account of the roster, at most `concurrency` at a time (fewer while AWS is
+/// slow), with a progress bar on a terminal; then once more each account that AWS was too
+/// slow or busy to answer. Results come back in roster order.
 pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortReport {
     let started = Instant::now();
     let started_at = crate::timestamp::now();
-    // On a terminal: a line per account as it finishes, under a bar with an estimate.
-    let progress = std::sync::Mutex::new(std::io::stderr().is_terminal().then(|| progress::Progress::new(roster.len())));
     let base = &with_cached_credentials(&run.base);
-    let mut results: Vec<(usize, AccountResult)> = futures::stream::iter(roster.into_iter().enumerate())
-        .map(|(i, entry)| {
-            let progress = &progress;
-            async move {
-                let result = audit_account(run, base, &entry).await;
-                if let Some(p) = progress.lock().expect("progress lock").as_mut() {
-                    eprint!("{}", p.account_done(&result));
-                }
-                (i, result)
+    let limiter = adaptive::Adaptive::new(run.concurrency);
+    let entries: Vec<(usize, &RosterEntry)> = roster.iter().enumerate().collect();
+    let mut results = audit_accounts(run, base, &limiter, &entries).await;
+    // Undecided only because AWS was slow: asked again, once, now that the rest is done and
+    // at the concurrency AWS coped with.
+    let again: Vec<(usize, &RosterEntry)> = results.iter().filter(|(_, _, slow)| *slow).map(|(i, _, _)| (*i, &roster[*i])).collect();
+    if !again.is_empty() {
+        eprintln!("cohort: asking {} account(s) again that AWS was too slow or busy to answer, {} at a time", again.len(), limiter.limit());
+        for (i, mut result, _) in audit_accounts(run, base, &limiter, &again).await {
+            result.retried = true;
+            if let Some(first) = results.iter_mut().find(|(j, _, _)| *j == i) {
+                first.1 = result;
             }
-        })
-        .buffer_unordered(run.concurrency.max(1))
-        .collect()
-        .await;
-    if let Some(p) = progress.into_inner().expect("progress lock") {
-        eprint!("{}", p.finish());
+        }
     }
-    results.sort_by_key(|(i, _)| *i);
-    let accounts: Vec<AccountResult> = results.into_iter().map(|(_, r)| r).collect();
+    results.sort_by_key(|(i, _, _)| *i);
+    let accounts: Vec<AccountResult> = results.into_iter().map(|(_, r, _)| r).collect();
     let summary = CohortSummary::of(&accounts);
+    let class_spend = run.spend.as_ref().map(|period| spend::ClassSpend::of(period, &accounts));
     let lab = run.plan.lab;
     let step_ids = run.plan.step_ids();
     let steps: Vec<StepColumn> =
@@ -188,6 +208,7 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
         accounts,
         summary,
         shard: None,
+        spend: class_spend,
         rates: Rates {
             source: crate::pricing::RATES_AS_OF.into(),
             fargate_vcpu_hour: crate::pricing::FARGATE_VCPU_HOUR,
@@ -197,7 +218,41 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
     }
 }
 
-async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntry) -> AccountResult {
+/// Audits these accounts (roster position, entry) through the limiter, with a line per
+/// account and a bar on a terminal. Each result says whether AWS was too slow for it.
+async fn audit_accounts(run: &CohortRun<'_>, base: &SdkConfig, limiter: &adaptive::Adaptive, entries: &[(usize, &RosterEntry)]) -> Vec<(usize, AccountResult, bool)> {
+    // On a terminal: a line per account as it finishes, under a bar with an estimate.
+    let progress = std::sync::Mutex::new(std::io::stderr().is_terminal().then(|| progress::Progress::new(entries.len())));
+    let results = futures::stream::iter(entries.iter().copied())
+        .map(|(i, entry)| {
+            let progress = &progress;
+            async move {
+                let slot = limiter.start().await;
+                let (result, slow) = audit_account(run, base, entry).await;
+                let lowered = limiter.finish(slot, slow);
+                let mut progress = progress.lock().expect("progress lock");
+                if let Some(limit) = lowered.filter(|limit| *limit < run.concurrency) {
+                    let clear = if progress.is_some() { crate::bar::CLEAR } else { "" };
+                    eprintln!("{clear}cohort: AWS is slow to answer (timeouts or throttling); {limit} account(s) at a time now, of --concurrency {}", run.concurrency);
+                }
+                if let Some(p) = progress.as_mut() {
+                    eprint!("{}", p.account_done(&result));
+                }
+                (i, result, slow)
+            }
+        })
+        .buffer_unordered(run.concurrency.max(1))
+        .collect()
+        .await;
+    if let Some(p) = progress.into_inner().expect("progress lock") {
+        eprint!("{}", p.finish());
+    }
+    results
+}
+
+/// One account's audit, and whether AWS was too slow or busy to decide some of it (a check
+/// timed out or stayed throttled, or AssumeRole did).
+async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntry) -> (AccountResult, bool) {
     let failed = |message: String| AccountResult {
         label: entry.label.clone(),
         account_id: entry.account_id.clone(),
@@ -208,6 +263,8 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
         report: None,
         leftovers: Vec::new(),
         usd_per_hour: 0.0,
+        retried: false,
+        spend: None,
     };
     let access = Access {
         pace: Some(&run.assume_pace),
@@ -219,11 +276,11 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
     };
     let (aws, account) = match reach(base, &access, run.verbose).await {
         Ok(reached) => reached,
-        Err(message) => return failed(message),
+        Err(unreached) => return (failed(unreached.message), unreached.transient),
     };
     let aws = aws.with_scan_regions(run.scan_regions.clone());
     if account != entry.account_id {
-        return failed(format!("the role belongs to account {account}, but the roster says {}", entry.account_id));
+        return (failed(format!("the role belongs to account {account}, but the roster says {}", entry.account_id)), false);
     }
     // An audit decides on what it sees now; nobody is there to wait for.
     // An instructor's machine is not the learner's: HTTP checks judge AWS's evidence.
@@ -231,9 +288,14 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
     let signed_in = async { Ok(account.clone()) };
     let end = match grading::run(&aws, signed_in, &run.plan, options, &mut Dispatch::default(), std::future::pending()).await {
         Ok(end) => end,
-        Err(e) => return failed(e.0),
+        Err(e) => return (failed(e.0), false),
     };
+    let slow = end.outcomes.iter().any(|o| o.transient);
     let leftovers: Vec<Leftover> = end.outcomes.iter().flat_map(|o| o.leftovers.clone()).collect();
+    let spend = match &run.spend {
+        Some(period) => Some(spend::of_account(&aws, period).await),
+        None => None,
+    };
     let report = end.report;
     let status = if report.summary.error > 0 {
         Status::Error
@@ -246,7 +308,7 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
         let undecided: Vec<String> = report.steps.iter().flat_map(|s| &s.checks).filter(|c| c.status == Status::Error).map(|c| format!("{}: {}", c.id, c.message)).collect();
         undecided.join("; ")
     });
-    AccountResult {
+    let result = AccountResult {
         label: entry.label.clone(),
         account_id: entry.account_id.clone(),
         email: entry.email.clone(),
@@ -257,7 +319,10 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
         usd_per_hour: crate::pricing::total(leftovers.iter().flat_map(|l| &l.charges)),
         leftovers,
         report: Some(report),
-    }
+        retried: false,
+        spend,
+    };
+    (result, slow)
 }
 
 /// Accounts in the order an instructor should look at them: undecided first, then by what

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::spend::{AccountSpend, ClassSpend};
 use super::{AccountResult, CohortReport, needing_attention};
 use crate::checks::Status;
 use crate::report::undecided_checks;
@@ -59,6 +60,9 @@ fn gradebook(report: &CohortReport) -> String {
     header.extend(with_sis_id.then(|| "sis_id".to_string()));
     header.extend(report.steps.iter().map(|s| format!("{} ({})", s.id, points(s.possible))));
     header.push(format!("total ({})", points(possible)));
+    if let Some(spend) = &report.spend {
+        header.push(format!("spent since {} (USD)", spend.period.since));
+    }
     header.push("notes".into());
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(&header).expect("writing to memory");
@@ -75,7 +79,15 @@ fn gradebook(report: &CohortReport) -> String {
         row.extend(cells.iter().map(|c| c.map(|p| p.to_string()).unwrap_or_default()));
         let total: Option<u32> = cells.iter().copied().sum();
         row.push(total.map(|t| t.to_string()).unwrap_or_default());
-        row.push(a.error.clone().unwrap_or_default());
+        let mut notes: Vec<String> = a.error.iter().cloned().collect();
+        if report.spend.is_some() {
+            let spend = a.spend.as_ref();
+            row.push(spend.and_then(|s| s.usd).map(|usd| format!("{usd:.2}")).unwrap_or_default());
+            if let Some(s) = spend.filter(|s| s.usd.is_none() || s.above_alert) {
+                notes.push(format!("{}spend {}", if s.above_alert { "above the alert: " } else { "" }, s.describe()));
+            }
+        }
+        row.push(notes.join("; "));
         out.write_record(&row).expect("writing to memory");
     }
     String::from_utf8(out.into_inner().expect("writing to memory")).expect("the cells are strings")
@@ -98,11 +110,18 @@ fn leftover_summary(a: &AccountResult) -> String {
 fn human(report: &CohortReport) -> String {
     let mut out = String::new();
     let label_width = report.accounts.iter().map(|a| a.label.chars().count()).max().unwrap_or(5).clamp(5, 24);
-    let _ = writeln!(out, "{:<12}  {:<label_width$}  {:<6}  {:>8}  DETAILS", "ACCOUNT", "LEARNER", "STATUS", "$/HOUR");
+    // With --spend, a column of what each account was charged (`!` past the alert).
+    let spent_header = if report.spend.is_some() { format!("  {:>10}", "SPENT") } else { String::new() };
+    let _ = writeln!(out, "{:<12}  {:<label_width$}  {:<6}  {:>8}{spent_header}  DETAILS", "ACCOUNT", "LEARNER", "STATUS", "$/HOUR");
     for a in &report.accounts {
         let label: String = a.label.chars().take(label_width).collect();
         let cost = if a.usd_per_hour > 0.0 { format!("{:.4}", a.usd_per_hour) } else { "-".into() };
-        let _ = writeln!(out, "{:<12}  {label:<label_width$}  {:<6}  {cost:>8}  {}", a.account_id, a.status.as_str(), leftover_summary(a));
+        let spent = match (&report.spend, &a.spend) {
+            (None, _) => String::new(),
+            (Some(_), Some(AccountSpend { usd: Some(usd), above_alert, .. })) => format!("  {:>10}", format!("{}${usd:.2}", if *above_alert { "! " } else { "" })),
+            (Some(_), _) => format!("  {:>10}", "?"),
+        };
+        let _ = writeln!(out, "{:<12}  {label:<label_width$}  {:<6}  {cost:>8}{spent}  {}", a.account_id, a.status.as_str(), leftover_summary(a));
     }
     let s = &report.summary;
     let _ = writeln!(
@@ -117,6 +136,9 @@ fn human(report: &CohortReport) -> String {
         report.duration_ms as f64 / 1000.0
     );
     let _ = writeln!(out, "Costs use {}.", report.rates.source);
+    if let Some(spend) = &report.spend {
+        human_spend(&mut out, report, spend);
+    }
     let attention = needing_attention(report);
     if !attention.is_empty() {
         let _ = writeln!(out, "\nNeeds attention first:");
@@ -135,16 +157,58 @@ fn human(report: &CohortReport) -> String {
     out
 }
 
+/// The class's spend: the total and period, then the accounts past the alert and those whose
+/// spend could not be read, each with why.
+fn human_spend(out: &mut String, report: &CohortReport, spend: &ClassSpend) {
+    let p = &spend.period;
+    let estimated = if report.accounts.iter().any(|a| a.spend.as_ref().is_some_and(|s| s.estimated)) { ", partly estimated" } else { "" };
+    let _ = writeln!(
+        out,
+        "\nSpent from {} to {} ({}, before credits{estimated}): ${:.2} across the class. {} Cost Explorer request(s), ${:.2}.",
+        p.since,
+        p.until,
+        p.metric,
+        spend.total_usd,
+        spend.requests,
+        spend.requests_usd
+    );
+    if let Some(alert) = p.alert_usd {
+        let _ = writeln!(out, "{} account(s) above the ${alert:.2} alert (marked !):", spend.above_alert);
+        let mut above: Vec<&AccountResult> = report.accounts.iter().filter(|a| a.spend.as_ref().is_some_and(|s| s.above_alert)).collect();
+        above.sort_by(|a, b| spent(b).partial_cmp(&spent(a)).unwrap_or(std::cmp::Ordering::Equal));
+        for a in above {
+            let _ = writeln!(out, "  {} ({}): {}", a.label, a.account_id, a.spend.as_ref().map(AccountSpend::describe).unwrap_or_default());
+        }
+    }
+    let unknown: Vec<&AccountResult> = report.accounts.iter().filter(|a| a.spend.as_ref().is_some_and(|s| s.usd.is_none())).collect();
+    if !unknown.is_empty() {
+        let _ = writeln!(out, "Spend unknown for {} account(s):", unknown.len());
+        for a in unknown {
+            let _ = writeln!(out, "  {} ({}): {}", a.label, a.account_id, a.spend.as_ref().map(AccountSpend::describe).unwrap_or_default());
+        }
+    }
+}
+
+/// An account's spend for sorting (unknown last).
+fn spent(a: &AccountResult) -> f64 {
+    a.spend.as_ref().and_then(|s| s.usd).unwrap_or(-1.0)
+}
+
 fn csv_cell(text: &str) -> String {
     if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
 }
 
 fn csv(report: &CohortReport) -> String {
-    let mut out = String::from("label,account_id,status,usd_per_hour,leftovers,teardown,error\n");
+    let mut out = String::from("label,account_id,status,usd_per_hour,leftovers,teardown,error");
+    // With --spend only, so the columns of an audit without it stay as they were.
+    if report.spend.is_some() {
+        out.push_str(",spend_usd,spend_above_alert,spend_by_service");
+    }
+    out.push('\n');
     for a in &report.accounts {
         let leftovers: Vec<String> = a.leftovers.iter().map(|l| format!("{} {} ({})", l.resource, l.name, l.region)).collect();
         let teardown: Vec<String> = a.leftovers.iter().flat_map(|l| l.teardown.clone()).collect();
-        let _ = writeln!(
+        let _ = write!(
             out,
             "{},{},{},{:.4},{},{},{}",
             csv_cell(&a.label),
@@ -155,6 +219,18 @@ fn csv(report: &CohortReport) -> String {
             csv_cell(&teardown.join("; ")),
             csv_cell(a.error.as_deref().unwrap_or(""))
         );
+        if report.spend.is_some() {
+            let (usd, above, services) = match &a.spend {
+                Some(s @ AccountSpend { usd: Some(usd), .. }) => {
+                    let services: Vec<String> = s.by_service.iter().map(|c| format!("{} {:.2}", c.service, c.usd)).collect();
+                    (format!("{usd:.2}"), s.above_alert.to_string(), services.join("; "))
+                }
+                Some(s) => (String::new(), String::new(), s.describe()),
+                None => Default::default(),
+            };
+            let _ = write!(out, ",{usd},{above},{}", csv_cell(&services));
+        }
+        out.push('\n');
     }
     out
 }
@@ -255,15 +331,44 @@ fn html(report: &CohortReport) -> String {
         } else {
             format!("<td>{}</td>", xml(&leftover_summary(a)))
         };
+        let spent = match (&report.spend, &a.spend) {
+            (None, _) => String::new(),
+            (Some(_), Some(s @ AccountSpend { usd: Some(usd), .. })) => {
+                // Past the alert: a symbol and words as well as the colour.
+                let flag = if s.above_alert { " <strong class=\"over\">⚠ above alert</strong>" } else { "" };
+                format!("<td data-sort=\"{usd:.6}\" title=\"{}\">${usd:.2}{flag}</td>", xml(&s.describe()))
+            }
+            (Some(_), s) => format!("<td data-sort=\"-1\">unknown<br><small>{}</small></td>", xml(s.as_ref().and_then(|s| s.error.as_deref()).unwrap_or("not read"))),
+        };
         let _ = writeln!(
             rows,
-            "<tr class=\"{status}\"><td><a href=\"#{anchor}\">{label}</a></td><td>{account}</td><td>{status}</td>{money}</tr>",
+            "<tr class=\"{status}\"><td><a href=\"#{anchor}\">{label}</a></td><td>{account}</td><td>{status}</td>{spent}{money}</tr>",
             status = a.status.as_str(),
             label = xml(&a.label),
             account = xml(&a.account_id),
         );
     }
     let columns = if cleanup { "<th>$/hour</th><th>Details</th><th>Teardown</th>" } else { "<th>Details</th>" };
+    let (spent_column, spent_summary) = match &report.spend {
+        None => ("", String::new()),
+        Some(spend) => {
+            let p = &spend.period;
+            let alert = p.alert_usd.map(|a| format!(" {} above the <strong>${a:.2}</strong> alert (⚠).", spend.above_alert)).unwrap_or_default();
+            let unknown = if spend.unknown > 0 { format!(" {} unknown.", spend.unknown) } else { String::new() };
+            (
+                "<th>Spent</th>",
+                format!(
+                    "<p>Spent from <time datetime=\"{since}\">{since}</time> to <time datetime=\"{until}\">{until}</time> ({metric}, before credits): <strong>${total:.2}</strong>.{alert}{unknown} {requests} Cost Explorer request(s), ${cost:.2}.</p>\n",
+                    since = xml(&p.since),
+                    until = xml(&p.until),
+                    metric = xml(&p.metric),
+                    total = spend.total_usd,
+                    requests = spend.requests,
+                    cost = spend.requests_usd,
+                ),
+            )
+        }
+    };
     let stuck = super::html_progress::render(report);
     format!(
         r##"<!DOCTYPE html>
@@ -281,6 +386,7 @@ code {{ font-size: 0.85em; }}
 .meta {{ color: #555; }}
 section {{ border-top: 1px solid #ddd; padding-top: 0.3em; }}
 section:target {{ background: #fffbe6; }}
+.over {{ color: #a61b0f; }}
 span.fail {{ color: #c0392b; }} span.error {{ color: #b7791f; }} span.pass {{ color: #2e7d32; }}
 {progress_css}
 </style></head><body>
@@ -288,8 +394,8 @@ span.fail {{ color: #c0392b; }} span.error {{ color: #b7791f; }} span.pass {{ co
 <p class="meta">Audited <time datetime="{started_at}">{started_at}</time> (UTC) · lab <code>{lab}</code> format {lab_format}, content <code>{lab_digest}</code> · grader {grader_version}</p>
 <p>{accounts} accounts: {pass} pass, {fail} fail, {error} error. {leftovers} leftover resource(s), about <strong>${cost:.4}/hour</strong>.
 Costs use {rates}. Click a column to sort.</p>
-{stuck}<h2>Accounts</h2>
-<table id="cohort" class="sortable"><thead><tr><th>Learner</th><th>Account</th><th>Status</th>{columns}</tr></thead>
+{spent_summary}{stuck}<h2>Accounts</h2>
+<table id="cohort" class="sortable"><thead><tr><th>Learner</th><th>Account</th><th>Status</th>{spent_column}{columns}</tr></thead>
 <tbody>
 {rows}</tbody></table>
 <h2>Per account</h2>
@@ -329,6 +435,8 @@ document.querySelectorAll("table.sortable").forEach(function (table) {{
         stuck = stuck,
         progress_css = super::html_progress::CSS,
         columns = columns,
+        spent_column = spent_column,
+        spent_summary = spent_summary,
         started_at = xml(&report.started_at),
         lab_format = report.lab_format_version,
         lab_digest = xml(&report.lab_digest),

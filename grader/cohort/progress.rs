@@ -29,8 +29,18 @@ impl Progress {
     }
 }
 
-/// One finished account, e.g. `✗ Ana (111122223333): 2 leftovers, $0.05/h`.
+/// One finished account, e.g. `✗ Ana (111122223333): 2 leftovers, $0.05/h`, and with
+/// `--spend` what it was charged, flagged past the alert.
 fn account_line(r: &AccountResult) -> String {
+    let spend = match &r.spend {
+        Some(s) if s.above_alert => format!(" · spent {} ⚠ above the alert", s.describe()),
+        Some(s) => format!(" · spent {}", s.describe()),
+        None => String::new(),
+    };
+    verdict_line(r) + &spend
+}
+
+fn verdict_line(r: &AccountResult) -> String {
     let who = format!("{} ({})", r.label, r.account_id);
     match r.status {
         Status::Pass => format!("  ✓ {who}"),
@@ -59,6 +69,8 @@ mod tests {
             report: None,
             leftovers: Vec::new(),
             usd_per_hour: 0.0,
+            retried: false,
+            spend: None,
         }
     }
 
@@ -72,6 +84,10 @@ mod tests {
         messy.leftovers = vec![Leftover { usd_per_hour: Some(0.0173), ..Leftover::new("ecs_service", "web", "us-east-1", vec![]) }; 2];
         messy.usd_per_hour = 0.0346;
         assert_eq!(account_line(&messy), "  ✗ Ana (111122223333): 2 leftover(s), $0.035/h");
+        let service = super::super::spend::ServiceCost { service: "Amazon Elastic Container Service".into(), usd: 31.0 };
+        let mut spender = result(Status::Pass);
+        spender.spend = Some(super::super::spend::AccountSpend { usd: Some(31.0), by_service: vec![service], estimated: false, above_alert: true, error: None, requests: 1 });
+        assert_eq!(account_line(&spender), "  ✓ Ana (111122223333) · spent $31.00 (Amazon Elastic Container Service $31.00) ⚠ above the alert");
     }
 
     #[test]

@@ -228,7 +228,7 @@ async fn one_account(run: &ClassApply<'_>, base: &SdkConfig, account: &AccountPl
     };
     let (aws, reached) = match reach(base, &access, run.verbose).await {
         Ok(r) => r,
-        Err(e) => return failed(e),
+        Err(e) => return failed(e.message),
     };
     // The same refusal as one account's plan: never delete in an account the plan is not for.
     if reached != plan.account {

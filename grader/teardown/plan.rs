@@ -210,6 +210,7 @@ mod tests {
             duration: std::time::Duration::ZERO,
             leftovers,
             resources: Vec::new(),
+            transient: false,
         }
     }
 

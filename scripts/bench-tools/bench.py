@@ -27,6 +27,11 @@ What it measures, in one run:
    one run): wall time, peak RSS, the grader's own CPU time and the emulators' CPU time,
    after each JSON report is checked account by account. `--cohort-emulators 4,1` adds the
    same with one emulator (first size only), for comparison.
+3. The largest cohort again as `--cohort-shards` shards (default 4) side by side, each a
+   `grader cohort --shard K/N` process of its own (its wall time, CPU and peak RSS), then
+   `grader cohort merge`, whose report must classify every account as the unsharded
+   audit does. From these: the grader's CPU per account, each shard's peak memory, and a
+   paper estimate for a class of 100,000 accounts on AWS Batch.
 
 Then it prints the figures and the goals (met, or missed by how much) as Markdown and
 writes them to BENCHMARKS.md. Exit status: 0 when the benchmark ran (goals met or not),
@@ -82,6 +87,11 @@ GOAL_VS_BOTO3 = 3.0  # ... and than the sequential boto3 script
 GOAL_VS_BOUND = 1.5  # grader's median at most this many times the latency bound
 GOAL_COHORT_SECONDS = 5.0  # for 200 accounts (the first --cohort-sizes)
 GOAL_COHORT_RSS_MB = 60.0
+GOAL_CPU_MS_PER_ACCOUNT = 5.0  # the grader's CPU per audited account, in the sharded run
+DEFAULT_COHORT_SHARDS = 4
+# The paper estimate: a class this large, STS's AssumeRole quota the audits share.
+ESTIMATE_ACCOUNTS = 100_000
+STS_ASSUME_RATE = 20.0  # `--assume-rate`'s default, per shard
 # Larger classes: at most (accounts / first size) times the first size's wall time (linear).
 # Against --baseline-bin: the grader's median at most this much slower than the baseline's.
 GOAL_BASELINE_SHARE = 0.10
@@ -323,29 +333,53 @@ class CohortRun:
 
 
 @dataclass
+class ShardRun:
+    accounts: int
+    seconds: float
+    max_rss_bytes: int
+    grader_cpu_seconds: float
+
+
+@dataclass
+class ShardedRun:
+    """The class as N shards side by side, then merged."""
+    seconds: float  # from the first shard's start to the last one's end
+    shards: list[ShardRun]
+    merge: Run
+    emulator_cpu_seconds: float
+
+
+@dataclass
 class CohortFigures:
     accounts: int
     emulators: int
     setup_seconds: float
     expected: dict[str, int]  # status -> accounts
     runs: dict[int, list[CohortRun]] = field(default_factory=dict)  # by concurrency
+    sharded: ShardedRun | None = None
 
     def title(self) -> str:
         return f"{self.accounts:,} accounts on {self.emulators} emulator{'s' if self.emulators > 1 else ''}"
 
 
-def bench_cohorts(grader: Path, sizes: list[int], emulator_counts: list[int], runs: int, workdir: Path) -> list[CohortFigures]:
+def bench_cohorts(
+    grader: Path, sizes: list[int], emulator_counts: list[int], runs: int, shards: int, workdir: Path
+) -> list[CohortFigures]:
     """Every size on the first emulator count (the first size also one account at a time);
-    the other emulator counts at the first size only, for comparison."""
+    the other emulator counts at the first size only, for comparison; the largest size also
+    in shards."""
     found = []
     for size in sizes:
         for emulators in emulator_counts if size == sizes[0] else emulator_counts[:1]:
             sequential = size == sizes[0] and emulators == emulator_counts[0]
-            found.append(bench_cohort(grader, size, emulators, runs, sequential, workdir))
+            sharded = shards if size == max(sizes) and emulators == emulator_counts[0] else 0
+            found.append(bench_cohort(grader, size, emulators, runs, sequential, sharded, workdir))
     return found
 
 
-def bench_cohort(grader: Path, accounts: int, emulator_count: int, runs: int, sequential: bool, workdir: Path) -> CohortFigures:
+def bench_cohort(
+    grader: Path, accounts: int, emulator_count: int, runs: int, sequential: bool, shards: int, workdir: Path
+) -> CohortFigures:
     tag = f"cohort-{accounts}-on-{emulator_count}"
     options = ["--strict-assume-role", "--latency-ms", str(COHORT_LATENCY_MS)]
     log(f"{tag}: starting {emulator_count} emulator(s) at {COHORT_LATENCY_MS} ms")
@@ -392,7 +426,61 @@ def bench_cohort(grader: Path, accounts: int, emulator_count: int, runs: int, se
                 f"emulators' CPU {fmt_seconds(audit.emulator_cpu_seconds)}, peak RSS {fmt_mb(audit.max_rss_bytes)}"
             )
             figures.runs.setdefault(concurrency, []).append(audit)
+        if shards > 1:
+            log(f"{tag}: {shards} shards side by side, then merged")
+            figures.sharded = audit_shards(
+                grader, emulators, roster, config, credentials, shards, expected, workdir, files / "shards"
+            )
+            sharded = figures.sharded
+            log(
+                f"{tag}: shards {fmt_seconds(sharded.seconds)}, grader CPU "
+                f"{fmt_seconds(sum(r.grader_cpu_seconds for r in sharded.shards))}, merge {fmt_seconds(sharded.merge.seconds)}"
+            )
     return figures
+
+
+def audit_shards(
+    grader: Path, emulators: list[Emulator], roster: Path, config: Path, credentials: Path, count: int,
+    expected: dict[str, str], workdir: Path, rundir: Path,
+) -> ShardedRun:
+    """`count` shard processes at once (as an AWS Batch array job runs them), then the merge;
+    the merged report is checked account by account."""
+    import concurrent.futures
+
+    rundir.mkdir(parents=True)
+    env = cohort_env(workdir, config, credentials, rundir / "grader-state")
+
+    def shard(k: int) -> Run:
+        command = [
+            str(grader), "cohort", "--roster", str(roster), "--concurrency", str(COHORT_CONCURRENCY),
+            "--scan-regions", COHORT_SCAN_REGIONS, "--shard", f"{k}/{count}", "--format", "json",
+            "--output", str(rundir / f"shard-{k}.json"),
+        ]
+        return run(command, env)
+
+    cpu_before = sum(e.cpu_seconds() for e in emulators)
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
+        results = list(pool.map(shard, range(1, count + 1)))
+    seconds = time.perf_counter() - started
+    emulator_cpu = sum(e.cpu_seconds() for e in emulators) - cpu_before
+    shard_runs = []
+    for k, result in enumerate(results, start=1):
+        path = rundir / f"shard-{k}.json"
+        if result.code not in (0, 1) or not path.exists():
+            raise BenchError(f"grader cohort --shard {k}/{count}: exit {result.code}\n{tail(result.stderr)}")
+        shard_runs.append(ShardRun(len(json.loads(path.read_text())["accounts"]), result.seconds, result.max_rss_bytes,
+                                   result.cpu_seconds))
+    merged_path = rundir / "merged.json"
+    merge = run([str(grader), "cohort", "merge", *[str(rundir / f"shard-{k}.json") for k in range(1, count + 1)],
+                 "--format", "json", "--output", str(merged_path)], env)
+    if merge.code not in (0, 1) or not merged_path.exists():
+        raise BenchError(f"grader cohort merge: exit {merge.code}\n{tail(merge.stderr)}")
+    report = json.loads(merged_path.read_text())
+    wrong = [a["account_id"] for a in report["accounts"] if a["status"] != expected.get(a["account_id"])]
+    if wrong or len(report["accounts"]) != len(expected):
+        raise BenchError(f"the merged shards misclassified {len(wrong)} accounts (or lost some): {wrong[:10]}")
+    return ShardedRun(seconds, shard_runs, merge, emulator_cpu)
 
 
 def audit_cohort(
@@ -535,6 +623,18 @@ def cohort_goals(cohorts: list[CohortFigures], cores: int) -> list[Goal]:
         f"met, {GOAL_COHORT_RSS_MB - rss_mb:.1f} MB to spare" if rss_mb < GOAL_COHORT_RSS_MB
         else f"missed by {rss_mb - GOAL_COHORT_RSS_MB:.1f} MB",
     ))
+    for c in cohorts:
+        if c.sharded is None:
+            continue
+        cpu_ms = sum(r.grader_cpu_seconds for r in c.sharded.shards) * 1000 / c.accounts
+        found.append(Goal(
+            f"Cohort of {c.accounts:,} as {len(c.sharded.shards)} shards: the grader's CPU per account",
+            f"≤ {GOAL_CPU_MS_PER_ACCOUNT:g} ms",
+            f"{cpu_ms:.1f} ms",
+            cpu_ms <= GOAL_CPU_MS_PER_ACCOUNT,
+            f"met, {GOAL_CPU_MS_PER_ACCOUNT - cpu_ms:.1f} ms to spare" if cpu_ms <= GOAL_CPU_MS_PER_ACCOUNT
+            else f"missed by {cpu_ms - GOAL_CPU_MS_PER_ACCOUNT:.1f} ms",
+        ))
     for larger in cohorts[1:]:
         if larger.emulators != first.emulators:
             continue
@@ -849,12 +949,63 @@ def cohort_section(cohorts: list[CohortFigures], cores: int, rss_floor_bytes: in
             notes.append(f"On {c.emulators} emulator{'s' if c.emulators > 1 else ''} the same class took {fmt_seconds(wall)} "
                          f"({wall / first_wall:.1f}× the time on {first.emulators}).")
     out += [" ".join(notes), ""] if notes else []
+    out += shards_section(cohorts)
     out.append(
         f"Peak RSS and CPU are the grader's `ru_maxrss` and `ru_utime + ru_stime` from `os.wait4`, started from the small "
         f"launcher `scripts/bench-tools/measure.py` (Linux counts the starting process's size in a child's peak, so the "
         f"figure cannot go below the launcher's {fmt_mb(rss_floor_bytes)}, measured with `true`). The emulators' CPU is "
         "read from `/proc/PID/stat` before and after each run. 1 MB = 10⁶ bytes."
     )
+    return out
+
+
+def shards_section(cohorts: list[CohortFigures]) -> list[str]:
+    """The sharded run's figures, and what they say about a class of 100,000."""
+    out = []
+    for c in cohorts:
+        sharded = c.sharded
+        if sharded is None:
+            continue
+        n = len(sharded.shards)
+        cpu = sum(r.grader_cpu_seconds for r in sharded.shards)
+        out += [
+            f"### {c.accounts:,} accounts as {n} shards, then merged",
+            "",
+            f"`grader cohort … --shard K/{n}` for K = 1…{n}, all at once (as an AWS Batch array job runs them), "
+            f"each at concurrency {COHORT_CONCURRENCY}, then `grader cohort merge` of the {n} JSON documents; the "
+            f"merged report classified every account as expected. All {n} shards took {fmt_seconds(sharded.seconds)} "
+            f"wall; the emulators used {fmt_seconds(sharded.emulator_cpu_seconds)} of CPU meanwhile.",
+            "",
+            "| shard | accounts | wall time | grader CPU | CPU per account | peak RSS |",
+            "|---|---|---|---|---|---|",
+        ]
+        for k, r in enumerate(sharded.shards, start=1):
+            out.append(
+                f"| {k}/{n} | {r.accounts:,} | {fmt_seconds(r.seconds)} | {fmt_seconds(r.grader_cpu_seconds)} "
+                f"| {r.grader_cpu_seconds * 1000 / max(r.accounts, 1):.1f} ms | {fmt_mb(r.max_rss_bytes)} |"
+            )
+        out += [
+            f"| merge | {c.accounts:,} | {fmt_seconds(sharded.merge.seconds)} | {fmt_seconds(sharded.merge.cpu_seconds)} "
+            f"| {sharded.merge.cpu_seconds * 1000 / c.accounts:.2f} ms | {fmt_mb(sharded.merge.max_rss_bytes)} |",
+            "",
+        ]
+        # The paper estimate: per shard, accounts × the wall time one account costs a shard
+        # here; STS's rate bounds how fast the shards together can start accounts.
+        per_account_wall = median([r.seconds / max(r.accounts, 1) for r in sharded.shards])
+        cpu_per_account = cpu / c.accounts
+        for shard_count in (50, 200):
+            per_shard = ESTIMATE_ACCOUNTS / shard_count
+            wall = per_shard * per_account_wall
+            sts_floor = ESTIMATE_ACCOUNTS / (STS_ASSUME_RATE * shard_count)
+            out.append(
+                f"- Paper estimate, {ESTIMATE_ACCOUNTS:,} accounts in {shard_count} shards ({per_shard:,.0f} accounts each): "
+                f"about {fmt_seconds(max(wall, sts_floor))} per shard at this run's {per_account_wall * 1000:.0f} ms of wall "
+                f"time per account and shard (AssumeRole at {STS_ASSUME_RATE:g}/s per shard alone needs "
+                f"{fmt_seconds(sts_floor)}; {shard_count} shards × {STS_ASSUME_RATE:g}/s = {shard_count * STS_ASSUME_RATE:,.0f} "
+                f"AssumeRole calls a second from the instructor's account, {'within' if shard_count * STS_ASSUME_RATE <= 600 else 'above'} "
+                f"STS's default 600/s); {ESTIMATE_ACCOUNTS * cpu_per_account / 3600:.2f} CPU-hours of grader in all."
+            )
+        out.append("")
     return out
 
 
@@ -897,6 +1048,10 @@ def parse_args() -> argparse.Namespace:
         "--cohort-emulators", metavar="K[,K]", type=int_list, default=int_list(DEFAULT_COHORT_EMULATORS),
         help=f"emulator processes the cohort is spread over (default {DEFAULT_COHORT_EMULATORS}); "
         "more counts (e.g. 4,1) run the first cohort size again on each, for comparison",
+    )
+    parser.add_argument(
+        "--cohort-shards", metavar="N", type=int, default=DEFAULT_COHORT_SHARDS,
+        help=f"audit the largest cohort again as N shards side by side, then merge (default {DEFAULT_COHORT_SHARDS}; 0: skip)",
     )
     parser.add_argument(
         "--only", choices=["lab", "cohort"], help="run one part only (for trying the script; the report lacks the other)",
@@ -972,7 +1127,7 @@ def main() -> int:
             if args.only != "cohort":
                 labs = [bench_lab(latency, ctx["tools"], args.runs, workdir) for latency in LAB_LATENCIES_MS]
             if args.only != "lab":
-                cohorts = bench_cohorts(grader, args.cohort_sizes, args.cohort_emulators, args.runs, workdir)
+                cohorts = bench_cohorts(grader, args.cohort_sizes, args.cohort_emulators, args.runs, args.cohort_shards, workdir)
         except (BenchError, EmulatorError, TimeoutError, BotoCoreError, ClientError) as e:
             log(f"FAILED: {e}")
             return 1

@@ -15,6 +15,7 @@ The settings are emulator configuration, not moto state: they survive
 from __future__ import annotations
 
 import copy
+import datetime
 import ipaddress
 import threading
 from dataclasses import dataclass
@@ -62,6 +63,31 @@ def _validate(key: str, value: Any) -> None:
     elif key == "throttle_rate":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise SettingsError("throttle_rate must be a number from 0 to 1")
+    elif key == "throttle_calls":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise SettingsError("throttle_calls must be an integer >= 0")
+    elif key == "cost_explorer_enabled":
+        if not isinstance(value, bool):
+            raise SettingsError(f"{key} must be true or false")
+    elif key == "cost_and_usage":
+        # What the account was charged, day by day (cost_explorer.py sums it).
+        if not isinstance(value, list):
+            raise SettingsError("cost_and_usage must be a list of charges")
+        for charge in value:
+            if (
+                not isinstance(charge, dict)
+                or set(charge) != {"date", "service", "usd"}
+                or not isinstance(charge["service"], str)
+                or isinstance(charge["usd"], bool)
+                or not isinstance(charge["usd"], (int, float))
+            ):
+                raise SettingsError(
+                    'each cost_and_usage charge is {"date": "YYYY-MM-DD", "service": "...", "usd": 1.25}'
+                )
+            try:
+                datetime.date.fromisoformat(charge["date"])
+            except (TypeError, ValueError):
+                raise SettingsError(f"cost_and_usage date {charge['date']!r} is not YYYY-MM-DD") from None
     elif key == "client_address":
         # Security groups are judged against it (security_groups.py), so it must be
         # an address a CIDR can contain.
@@ -73,7 +99,8 @@ def _validate(key: str, value: Any) -> None:
         raise SettingsError(
             f"unknown setting {key!r}; known: allowed_regions, eni_release_seconds, "
             "describe_failures, cluster_status, max_page_size, creates_service_linked_role, "
-            "client_address, service_deployments_api, load_balancer_state, throttle_rate"
+            "client_address, service_deployments_api, load_balancer_state, throttle_rate, "
+            "cost_and_usage, cost_explorer_enabled, throttle_calls"
         )
 
 
@@ -142,6 +169,16 @@ class AccountSettings:
         """The share of this account's calls answered with throttling (None: the server's)."""
         return self._value(account_id, "throttle_rate")
 
+    def take_throttled_call(self, account_id: str) -> bool:
+        """Whether this call is one of the account's `throttle_calls` (counting it down)."""
+        with self._lock:
+            settings = self._by_account.get(account_id)
+            left = settings.get("throttle_calls", 0) if settings is not None else 0
+            if left <= 0:
+                return False
+            settings["throttle_calls"] = left - 1
+            return True
+
     def eni_release_seconds(self, account_id: str) -> float:
         return float(self._value(account_id, "eni_release_seconds") or 0.0)
 
@@ -168,6 +205,14 @@ class AccountSettings:
         """Whether ECS offers ListServiceDeployments to the account (false: it answers
         UnknownOperationException, as an endpoint without the API does)."""
         return self._value(account_id, "service_deployments_api") is not False
+
+    def cost_and_usage(self, account_id: str) -> list[dict[str, Any]]:
+        """The account's charges, day by day (none unless a test gave some)."""
+        return list(self._value(account_id, "cost_and_usage") or [])
+
+    def cost_explorer_enabled(self, account_id: str) -> bool:
+        """Whether Cost Explorer answers the account (false: AccessDeniedException)."""
+        return self._value(account_id, "cost_explorer_enabled") is not False
 
     def client_address(self, account_id: str) -> str | None:
         """The public address the account's HTTP clients appear to come from, or None:

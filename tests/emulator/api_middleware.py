@@ -318,7 +318,9 @@ class ApiMiddleware:
 
     def answer(self, call: ApiCall, environ: dict[str, Any]) -> Response:
         rate = SETTINGS.throttle_rate(call.account_id)
-        if self._random.random() < (self.options.throttle_rate if rate is None else rate):
+        if SETTINGS.take_throttled_call(call.account_id) or self._random.random() < (
+            self.options.throttle_rate if rate is None else rate
+        ):
             call.throttled = True
             return throttling_error(call)
         if (

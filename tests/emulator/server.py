@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     from werkzeug.serving import make_server
 
+    import cost_explorer
     import moto_patches
     import scaling_activities
     from account_settings import SETTINGS
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     moto_patches.application_autoscaling_like_aws()
     scaling_activities.bounds_drive_desired_count()
     moto_patches.list_service_deployments()
+    cost_explorer.per_account_costs()
     if args.enforce_iam:
         moto_patches.enforce_iam()
 
