@@ -499,7 +499,10 @@ fn a_class_audited_in_shards_and_merged_reads_as_the_unsharded_audit() {
         let mut args = vec!["cohort", "--roster", roster.to_str().unwrap(), "--scan-regions", "us-west-2,eu-west-1,us-east-1", "--output", out];
         args.extend_from_slice(extra);
         let run = grader_in(None, &args, &[&env[..], vars].concat());
-        assert_eq!(run.code, 1, "some accounts fail: {}", run.stderr);
+        // Accounts go to shards by a hash of their id, and the ids differ from run to run:
+        // a shard may hold only passing accounts, and then exits 0.
+        let all_pass = run.stderr.lines().any(|l| l.split_once(" accounts: ").is_some_and(|(n, rest)| rest.starts_with(&format!("{n} pass,"))));
+        assert_eq!(run.code, if all_pass { 0 } else { 1 }, "exit 1 when some account does not pass: {}", run.stderr);
     };
     let read = |name: &str| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(file(name)).unwrap()).unwrap() };
     audit(&["--format", "json"], &file("whole.json"), &[]);

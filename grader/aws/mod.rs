@@ -17,7 +17,7 @@ mod regions;
 mod sign_in;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
@@ -46,13 +46,15 @@ pub struct AwsOptions {
     pub external_id: Option<String>,
 }
 
-/// Clients for one region.
+/// Clients for one region, each made when first needed: most regions of a leftover scan
+/// are asked by two or three services, and making a client costs more than a call's CPU.
+#[derive(Default)]
 struct RegionClients {
-    ecs: aws_sdk_ecs::Client,
-    ec2: aws_sdk_ec2::Client,
-    logs: aws_sdk_cloudwatchlogs::Client,
-    elb: aws_sdk_elasticloadbalancingv2::Client,
-    scaling: aws_sdk_applicationautoscaling::Client,
+    ecs: OnceLock<aws_sdk_ecs::Client>,
+    ec2: OnceLock<aws_sdk_ec2::Client>,
+    logs: OnceLock<aws_sdk_cloudwatchlogs::Client>,
+    elb: OnceLock<aws_sdk_elasticloadbalancingv2::Client>,
+    scaling: OnceLock<aws_sdk_applicationautoscaling::Client>,
 }
 
 /// The grader's view of one AWS account for one run.
@@ -106,7 +108,47 @@ pub(crate) fn partition(region: &str) -> &'static str {
 /// static: a connection pool belongs to the tokio runtime that opened its connections.
 pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::tls;
-    aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)).build_https()
+    let hyper = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)).build_https();
+    aws_smithy_runtime_api::client::http::SharedHttpClient::new(ValidatedOnce { inner: hyper, validated: Arc::new(std::sync::OnceLock::new()) })
+}
+
+/// An HTTP client that checks itself once, not at every SDK client's construction. The hyper
+/// client's check builds a throwaway connector, reading and parsing the system's root
+/// certificates, each time an SDK client is made with it; a class audit makes a dozen clients
+/// per account, and that check was the largest part of its CPU (BENCHMARKS.md). The
+/// connectors it really uses are built once per timeout setting and cached, so one check
+/// proves them all.
+#[derive(Debug)]
+struct ValidatedOnce {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    validated: Arc<std::sync::OnceLock<()>>,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpClient for ValidatedOnce {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        self.inner.http_connector(settings, components)
+    }
+
+    fn validate_base_client_config(
+        &self,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder,
+        config: &aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if self.validated.get().is_some() {
+            return Ok(());
+        }
+        self.inner.validate_base_client_config(components, config)?;
+        let _ = self.validated.set(());
+        Ok(())
+    }
+
+    fn connector_metadata(&self) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
 }
 
 /// How long one attempt of a call may take: AWS answers reads in well under a second, so
@@ -197,39 +239,40 @@ impl Aws {
     }
 
     fn clients(&self, region: &str) -> Arc<RegionClients> {
-        let mut clients = self.clients.lock().expect("client map lock");
-        clients
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let r = Region::new(region.to_string());
-                Arc::new(RegionClients {
-                    ecs: aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(&self.config).region(r.clone()).build()),
-                    ec2: aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&self.config).region(r.clone()).build()),
-                    logs: aws_sdk_cloudwatchlogs::Client::from_conf(aws_sdk_cloudwatchlogs::config::Builder::from(&self.config).region(r.clone()).build()),
-                    elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(aws_sdk_elasticloadbalancingv2::config::Builder::from(&self.config).region(r.clone()).build()),
-                    scaling: aws_sdk_applicationautoscaling::Client::from_conf(aws_sdk_applicationautoscaling::config::Builder::from(&self.config).region(r).build()),
-                })
-            })
-            .clone()
+        self.clients.lock().expect("client map lock").entry(region.to_string()).or_default().clone()
     }
 
     pub(crate) fn ecs(&self, region: &str) -> aws_sdk_ecs::Client {
-        self.clients(region).ecs.clone()
+        let r = Region::new(region.to_string());
+        self.clients(region).ecs.get_or_init(|| aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(&self.config).region(r).build())).clone()
     }
     pub(crate) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        self.clients(region).ec2.clone()
+        let r = Region::new(region.to_string());
+        self.clients(region).ec2.get_or_init(|| aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&self.config).region(r).build())).clone()
     }
     pub(crate) fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
-        self.clients(region).logs.clone()
+        let r = Region::new(region.to_string());
+        self.clients(region)
+            .logs
+            .get_or_init(|| aws_sdk_cloudwatchlogs::Client::from_conf(aws_sdk_cloudwatchlogs::config::Builder::from(&self.config).region(r).build()))
+            .clone()
     }
     pub(crate) fn elb(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
-        self.clients(region).elb.clone()
+        let r = Region::new(region.to_string());
+        self.clients(region)
+            .elb
+            .get_or_init(|| aws_sdk_elasticloadbalancingv2::Client::from_conf(aws_sdk_elasticloadbalancingv2::config::Builder::from(&self.config).region(r).build()))
+            .clone()
     }
     pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
         self.iam.clone()
     }
     pub(crate) fn scaling(&self, region: &str) -> aws_sdk_applicationautoscaling::Client {
-        self.clients(region).scaling.clone()
+        let r = Region::new(region.to_string());
+        self.clients(region)
+            .scaling
+            .get_or_init(|| aws_sdk_applicationautoscaling::Client::from_conf(aws_sdk_applicationautoscaling::config::Builder::from(&self.config).region(r).build()))
+            .clone()
     }
 
     /// Reads for a first attempt: answers the run already has are good enough.
