@@ -172,11 +172,16 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
     let started_at = crate::timestamp::now();
     let base = &with_cached_credentials(&run.base);
     let limiter = adaptive::Adaptive::new(run.concurrency);
-    let entries: Vec<(usize, &RosterEntry)> = roster.iter().enumerate().collect();
+    let entries: Vec<(usize, &RosterEntry, Option<spend::AccountSpend>)> = roster.iter().enumerate().map(|(i, e)| (i, e, None)).collect();
     let mut results = audit_accounts(run, base, &limiter, &entries).await;
     // Undecided only because AWS was slow: asked again, once, now that the rest is done and
     // at the concurrency AWS coped with.
-    let again: Vec<(usize, &RosterEntry)> = results.iter().filter(|(_, _, slow)| *slow).map(|(i, _, _)| (*i, &roster[*i])).collect();
+    // A spend already read is kept: Cost Explorer bills every request.
+    let again: Vec<(usize, &RosterEntry, Option<spend::AccountSpend>)> = results
+        .iter()
+        .filter(|(_, _, slow)| *slow)
+        .map(|(i, first, _)| (*i, &roster[*i], first.spend.clone().filter(|s| s.usd.is_some())))
+        .collect();
     if !again.is_empty() {
         eprintln!("cohort: asking {} account(s) again that AWS was too slow or busy to answer, {} at a time", again.len(), limiter.limit());
         for (i, mut result, _) in audit_accounts(run, base, &limiter, &again).await {
@@ -220,15 +225,20 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
 
 /// Audits these accounts (roster position, entry) through the limiter, with a line per
 /// account and a bar on a terminal. Each result says whether AWS was too slow for it.
-async fn audit_accounts(run: &CohortRun<'_>, base: &SdkConfig, limiter: &adaptive::Adaptive, entries: &[(usize, &RosterEntry)]) -> Vec<(usize, AccountResult, bool)> {
+async fn audit_accounts(
+    run: &CohortRun<'_>,
+    base: &SdkConfig,
+    limiter: &adaptive::Adaptive,
+    entries: &[(usize, &RosterEntry, Option<spend::AccountSpend>)],
+) -> Vec<(usize, AccountResult, bool)> {
     // On a terminal: a line per account as it finishes, under a bar with an estimate.
     let progress = std::sync::Mutex::new(std::io::stderr().is_terminal().then(|| progress::Progress::new(entries.len())));
-    let results = futures::stream::iter(entries.iter().copied())
-        .map(|(i, entry)| {
+    let results = futures::stream::iter(entries.iter())
+        .map(|(i, entry, known_spend)| {
             let progress = &progress;
             async move {
                 let slot = limiter.start().await;
-                let (result, slow) = audit_account(run, base, entry).await;
+                let (result, slow) = audit_account(run, base, entry, known_spend.clone()).await;
                 let lowered = limiter.finish(slot, slow);
                 let mut progress = progress.lock().expect("progress lock");
                 if let Some(limit) = lowered.filter(|limit| *limit < run.concurrency) {
@@ -238,7 +248,7 @@ async fn audit_accounts(run: &CohortRun<'_>, base: &SdkConfig, limiter: &adaptiv
                 if let Some(p) = progress.as_mut() {
                     eprint!("{}", p.account_done(&result));
                 }
-                (i, result, slow)
+                (*i, result, slow)
             }
         })
         .buffer_unordered(run.concurrency.max(1))
@@ -252,7 +262,9 @@ async fn audit_accounts(run: &CohortRun<'_>, base: &SdkConfig, limiter: &adaptiv
 
 /// One account's audit, and whether AWS was too slow or busy to decide some of it (a check
 /// timed out or stayed throttled, or AssumeRole did).
-async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntry) -> (AccountResult, bool) {
+/// `known_spend`: the account's spend from an earlier audit of this run, read again only if
+/// it is missing.
+async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntry, known_spend: Option<spend::AccountSpend>) -> (AccountResult, bool) {
     let failed = |message: String| AccountResult {
         label: entry.label.clone(),
         account_id: entry.account_id.clone(),
@@ -292,9 +304,10 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
     };
     let slow = end.outcomes.iter().any(|o| o.transient);
     let leftovers: Vec<Leftover> = end.outcomes.iter().flat_map(|o| o.leftovers.clone()).collect();
-    let spend = match &run.spend {
-        Some(period) => Some(spend::of_account(&aws, period).await),
-        None => None,
+    let spend = match (&run.spend, known_spend) {
+        (Some(_), Some(known)) => Some(known),
+        (Some(period), None) => Some(spend::of_account(&aws, period).await),
+        (None, _) => None,
     };
     let report = end.report;
     let status = if report.summary.error > 0 {
