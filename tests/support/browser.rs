@@ -32,7 +32,11 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = scratch_dir("chromium-profile");
-        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        // WebDriver's default script timeout is 30 s; axe-core on the print page (the whole book
+        // as one document) takes longer than that on a slow 2-core machine running other tests.
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
+            "timeouts": {"script": 300_000, "pageLoad": 300_000, "implicit": 0},
+            "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,1600",
