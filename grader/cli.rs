@@ -138,7 +138,9 @@ pub struct CohortArgs {
     /// Audit every build step instead (who has finished what).
     #[arg(long)]
     pub all: bool,
-    /// How many accounts to audit at once.
+    /// How many accounts to audit at once, at most: the audit halves it while AWS times out,
+    /// throttles or answers far slower than for the first accounts, and raises it again as
+    /// accounts go well. Accounts AWS was too busy to decide are asked once more at the end.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
     /// At most N AssumeRole calls a second, across the class (STS allows 600 a second per

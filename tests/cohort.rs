@@ -767,3 +767,41 @@ fn an_account_aws_was_too_busy_for_is_asked_again_at_the_end_and_classified_righ
     assert_eq!(report["summary"]["retried"], 2);
     assert!(run.stderr.contains("cohort: asking 2 account(s) again that AWS was too slow or busy to answer"), "{}", run.stderr);
 }
+
+#[test]
+fn an_audit_slows_down_for_an_aws_that_answers_slowly_and_still_classifies_every_account() {
+    // No timeouts, no throttling: AWS only takes far longer to answer some accounts than the
+    // first ones. The audit lowers its concurrency, does not ask them again (they were
+    // answered), and grades them like the rest.
+    let emulator = Emulator::shared();
+    let kinds = [Kind::Clean, Kind::Clean, Kind::Clean, Kind::EmptyCluster, Kind::Clean];
+    let ids: Vec<String> = kinds.iter().map(|_| fresh_account_id()).collect();
+    support::lab::block_on(async {
+        futures::future::join_all(ids.iter().zip(&kinds).map(|(id, kind)| set_up(&emulator.url, id, *kind))).await;
+    });
+    for id in &ids[2..] {
+        emulator.configure(id, serde_json::json!({"latency_ms": 4000}));
+    }
+    let rows: String = ids.iter().enumerate().map(|(i, id)| format!("learner-{i},{id},arn:aws:iam::{id}:role/{AUDIT_ROLE},{EXTERNAL_ID}\n")).collect();
+    let roster = scratch_dir("cohort-slow").join("roster.csv");
+    std::fs::write(&roster, format!("label,account_id,role_arn,external_id\n{rows}")).unwrap();
+    let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_ENDPOINT_URL", emulator.url.as_str())];
+    let run = grader_in(
+        None,
+        &["cohort", "--roster", roster.to_str().unwrap(), "--lab", "fargate-nginx", "--scan-regions", "us-west-2", "--format", "json", "--concurrency", "2"],
+        &env,
+    );
+    for id in &ids[2..] {
+        emulator.configure(id, serde_json::json!({"latency_ms": null}));
+    }
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    let statuses: Vec<&str> = report["accounts"].as_array().unwrap().iter().map(|a| a["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["pass", "pass", "pass", "fail", "pass"], "{report:#}");
+    assert!(report["accounts"].as_array().unwrap().iter().all(|a| a["retried"] != true), "answered, only slowly: nothing to ask again: {report:#}");
+    assert!(!run.stderr.contains("asking"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cohort: AWS is slow to answer (timeouts, throttling or answers far slower than before); 1 account(s) at a time now, of --concurrency 2"),
+        "{}",
+        run.stderr
+    );
+}

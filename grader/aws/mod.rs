@@ -10,6 +10,7 @@ pub mod ecs;
 pub mod elb;
 mod error;
 pub mod iam;
+pub mod latency;
 pub mod logs;
 pub mod profile;
 pub mod scaling;
@@ -72,6 +73,8 @@ pub struct Aws {
     scan_regions: Option<Vec<String>>,
     /// AWS's clock, from the `Date` of the sign-in's answer.
     pub clock: Arc<clock::AwsClock>,
+    /// How long the run's questions took.
+    pub call_times: latency::CallTimes,
 }
 
 /// The questions one attempt of a check asks. Every AWS question goes through a `Lookup`,
@@ -228,6 +231,7 @@ impl Aws {
             http,
             verbose,
             scan_regions: None,
+            call_times: latency::CallTimes::default(),
         }
     }
 
@@ -301,10 +305,12 @@ impl Lookup<'_> {
         Fut: Future<Output = Result<T, AwsError>>,
     {
         let verbose = self.verbose;
+        let call_times = &self.aws.call_times;
         self.cache
             .get_or_fetch(self.since, format!("{action} {key}"), || async move {
                 let started = Instant::now();
                 let result = call().await;
+                call_times.record(started.elapsed());
                 if verbose {
                     let outcome = match &result {
                         Ok(_) => "ok".to_string(),

@@ -1,9 +1,11 @@
 //! How many accounts a class audit works on at once, lowered when AWS slows down. An account
-//! whose checks timed out or were throttled past the retries halves the limit (at most once per
-//! window of accounts, so one slow burst does not collapse it to 1); a window of accounts that
-//! went well raises it by one again, up to the instructor's `--concurrency`.
+//! whose checks timed out or were throttled past the retries, or whose questions took far
+//! longer than the class's fastest account's, halves the limit (at most once per window of
+//! accounts, so one slow burst does not collapse it to 1); a window of accounts that went well
+//! raises it by one again, up to the instructor's `--concurrency`.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
@@ -13,7 +15,16 @@ struct State {
     running: usize,
     /// Accounts finished since the limit last changed.
     finished_since_change: usize,
+    /// The lowest mean question time of any account so far: what AWS answers in when it
+    /// is not struggling (the instructor's distance to each region included).
+    fastest: Option<Duration>,
 }
+
+/// An account's questions are slow when their mean is this many times the fastest account's…
+const TIMES_THE_FASTEST: u32 = 4;
+/// …and at least this long: a few hundred milliseconds more per question is distance or noise,
+/// not an AWS that needs fewer callers.
+const SLOW_QUESTION: Duration = Duration::from_secs(1);
 
 pub struct Adaptive {
     max: usize,
@@ -28,7 +39,7 @@ pub struct Slot(());
 impl Adaptive {
     pub fn new(max: usize) -> Adaptive {
         let max = max.max(1);
-        Adaptive { max, state: Mutex::new(State { limit: max, running: 0, finished_since_change: 0 }), freed: Notify::new() }
+        Adaptive { max, state: Mutex::new(State { limit: max, running: 0, finished_since_change: 0, fastest: None }), freed: Notify::new() }
     }
 
     /// Waits until fewer accounts than the current limit are in progress.
@@ -75,6 +86,20 @@ impl Adaptive {
         changed
     }
 
+    /// Whether an account whose AWS questions took `mean` each was answered slowly: far slower
+    /// than the class's fastest account so far (which this one may become). The first accounts
+    /// set the measure, so an AWS slow from the start is noticed only by its timeouts.
+    pub fn answered_slowly(&self, mean: Option<Duration>) -> bool {
+        let Some(mean) = mean else { return false };
+        let mut state = self.state.lock().expect("limiter lock");
+        let fastest = *state.fastest.get_or_insert(mean);
+        if mean < fastest {
+            state.fastest = Some(mean);
+            return false;
+        }
+        mean >= SLOW_QUESTION && mean >= fastest * TIMES_THE_FASTEST
+    }
+
     pub fn limit(&self) -> usize {
         self.state.lock().expect("limiter lock").limit
     }
@@ -117,6 +142,18 @@ mod tests {
             limiter.finish(slot, false);
         }
         assert_eq!(limiter.limit(), 8, "never above --concurrency");
+    }
+
+    #[test]
+    fn questions_far_slower_than_the_fastest_account_s_are_slow() {
+        let limiter = Adaptive::new(4);
+        let ms = |n| Some(Duration::from_millis(n));
+        assert!(!limiter.answered_slowly(None), "an account that asked nothing says nothing");
+        assert!(!limiter.answered_slowly(ms(400)), "the first sets the measure");
+        assert!(!limiter.answered_slowly(ms(1_500)), "under 4x the fastest");
+        assert!(!limiter.answered_slowly(ms(100)), "a faster one lowers the measure");
+        assert!(limiter.answered_slowly(ms(1_500)), "15x the fastest, over a second");
+        assert!(!limiter.answered_slowly(ms(900)), "9x, but under a second: distance, not trouble");
     }
 
     #[tokio::test]

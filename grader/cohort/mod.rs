@@ -179,7 +179,7 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
     // A spend already read is kept: Cost Explorer bills every request.
     let again: Vec<(usize, &RosterEntry, Option<spend::AccountSpend>)> = results
         .iter()
-        .filter(|(_, _, slow)| *slow)
+        .filter(|(_, _, undecided)| *undecided)
         .map(|(i, first, _)| (*i, &roster[*i], first.spend.clone().filter(|s| s.usd.is_some())))
         .collect();
     if !again.is_empty() {
@@ -224,7 +224,8 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
 }
 
 /// Audits these accounts (roster position, entry) through the limiter, with a line per
-/// account and a bar on a terminal. Each result says whether AWS was too slow for it.
+/// account and a bar on a terminal. Each result says whether AWS was too slow or busy to
+/// decide it.
 async fn audit_accounts(
     run: &CohortRun<'_>,
     base: &SdkConfig,
@@ -238,17 +239,21 @@ async fn audit_accounts(
             let progress = &progress;
             async move {
                 let slot = limiter.start().await;
-                let (result, slow) = audit_account(run, base, entry, known_spend.clone()).await;
+                let (result, health) = audit_account(run, base, entry, known_spend.clone()).await;
+                let slow = health.undecided || limiter.answered_slowly(health.mean_question);
                 let lowered = limiter.finish(slot, slow);
                 let mut progress = progress.lock().expect("progress lock");
                 if let Some(limit) = lowered.filter(|limit| *limit < run.concurrency) {
                     let clear = if progress.is_some() { crate::bar::CLEAR } else { "" };
-                    eprintln!("{clear}cohort: AWS is slow to answer (timeouts or throttling); {limit} account(s) at a time now, of --concurrency {}", run.concurrency);
+                    eprintln!(
+                        "{clear}cohort: AWS is slow to answer (timeouts, throttling or answers far slower than before); {limit} account(s) at a time now, of --concurrency {}",
+                        run.concurrency
+                    );
                 }
                 if let Some(p) = progress.as_mut() {
                     eprint!("{}", p.account_done(&result));
                 }
-                (*i, result, slow)
+                (*i, result, health.undecided)
             }
         })
         .buffer_unordered(run.concurrency.max(1))
@@ -260,11 +265,25 @@ async fn audit_accounts(
     results
 }
 
-/// One account's audit, and whether AWS was too slow or busy to decide some of it (a check
-/// timed out or stayed throttled, or AssumeRole did).
+/// How AWS answered one account's audit.
+struct Health {
+    /// AWS was too slow or busy to decide some of it (a check timed out or stayed throttled,
+    /// or AssumeRole did): asked again at the end.
+    undecided: bool,
+    /// The mean time of its AWS questions.
+    mean_question: Option<std::time::Duration>,
+}
+
+impl Health {
+    fn unreached(transient: bool) -> Health {
+        Health { undecided: transient, mean_question: None }
+    }
+}
+
+/// One account's audit, and how AWS answered it.
 /// `known_spend`: the account's spend from an earlier audit of this run, read again only if
 /// it is missing.
-async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntry, known_spend: Option<spend::AccountSpend>) -> (AccountResult, bool) {
+async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntry, known_spend: Option<spend::AccountSpend>) -> (AccountResult, Health) {
     let failed = |message: String| AccountResult {
         label: entry.label.clone(),
         account_id: entry.account_id.clone(),
@@ -288,11 +307,11 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
     };
     let (aws, account) = match reach(base, &access, run.verbose).await {
         Ok(reached) => reached,
-        Err(unreached) => return (failed(unreached.message), unreached.transient),
+        Err(unreached) => return (failed(unreached.message), Health::unreached(unreached.transient)),
     };
     let aws = aws.with_scan_regions(run.scan_regions.clone());
     if account != entry.account_id {
-        return (failed(format!("the role belongs to account {account}, but the roster says {}", entry.account_id)), false);
+        return (failed(format!("the role belongs to account {account}, but the roster says {}", entry.account_id)), Health::unreached(false));
     }
     // An audit decides on what it sees now; nobody is there to wait for.
     // An instructor's machine is not the learner's: HTTP checks judge AWS's evidence.
@@ -300,9 +319,9 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
     let signed_in = async { Ok(account.clone()) };
     let end = match grading::run(&aws, signed_in, &run.plan, options, &mut Dispatch::default(), std::future::pending()).await {
         Ok(end) => end,
-        Err(e) => return (failed(e.0), false),
+        Err(e) => return (failed(e.0), Health::unreached(false)),
     };
-    let slow = end.outcomes.iter().any(|o| o.transient);
+    let health = Health { undecided: end.outcomes.iter().any(|o| o.transient), mean_question: aws.call_times.mean() };
     let leftovers: Vec<Leftover> = end.outcomes.iter().flat_map(|o| o.leftovers.clone()).collect();
     let spend = match (&run.spend, known_spend) {
         (Some(_), Some(known)) => Some(known),
@@ -335,7 +354,7 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
         retried: false,
         spend,
     };
-    (result, slow)
+    (result, health)
 }
 
 /// Accounts in the order an instructor should look at them: undecided first, then by what

@@ -66,6 +66,9 @@ def _validate(key: str, value: Any) -> None:
     elif key == "throttle_calls":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise SettingsError("throttle_calls must be an integer >= 0")
+    elif key == "latency_ms":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 60_000:
+            raise SettingsError("latency_ms must be a number of milliseconds from 0 to 60000")
     elif key == "cost_explorer_enabled":
         if not isinstance(value, bool):
             raise SettingsError(f"{key} must be true or false")
@@ -100,7 +103,7 @@ def _validate(key: str, value: Any) -> None:
             f"unknown setting {key!r}; known: allowed_regions, eni_release_seconds, "
             "describe_failures, cluster_status, max_page_size, creates_service_linked_role, "
             "client_address, service_deployments_api, load_balancer_state, throttle_rate, "
-            "cost_and_usage, cost_explorer_enabled, throttle_calls"
+            "cost_and_usage, cost_explorer_enabled, throttle_calls, latency_ms"
         )
 
 
@@ -164,6 +167,11 @@ class AccountSettings:
     def allowed_regions(self, account_id: str) -> list[str] | None:
         """The only regions regional services answer in, or None for all."""
         return self._value(account_id, "allowed_regions")
+
+    def latency_ms(self, account_id: str) -> float | None:
+        """How long each of this account's calls waits before it is answered (None: the
+        server's `--latency-ms`): an AWS that is slow for one account's region or endpoint."""
+        return self._value(account_id, "latency_ms")
 
     def throttle_rate(self, account_id: str) -> float | None:
         """The share of this account's calls answered with throttling (None: the server's)."""

@@ -4,7 +4,8 @@ Requests to `/_emulator/` are the emulator's control API (per-account settings,
 see `control_api`): no latency, no throttling, never logged. For every AWS API call
 (anything but those and moto's own `/moto-api/` paths) it, in order:
 
-1. sleeps `--latency-ms` (in the request's own thread, so calls overlap);
+1. sleeps the account's `latency_ms`, else `--latency-ms` (in the request's own
+   thread, so calls overlap);
 2. answers a `--throttle-rate` share of calls with the service's real throttling
    error, without reaching moto;
    then answers ECS ListServiceDeployments with UnknownOperationException for an
@@ -305,9 +306,11 @@ class ApiMiddleware:
         call = read_api_call(environ)
         if call is None:
             return self.moto_app(environ, start_response)
-        if self.options.latency_ms > 0:
-            time.sleep(self.options.latency_ms / 1000.0)
         call.account_id = account_of(environ, call.access_key)
+        latency_ms = SETTINGS.latency_ms(call.account_id)
+        latency_ms = self.options.latency_ms if latency_ms is None else latency_ms
+        if latency_ms > 0:
+            time.sleep(latency_ms / 1000.0)
         status, headers, body = self.answer(call, environ)
         if self.request_log is not None:
             self.request_log.write(call, status)
