@@ -5,15 +5,17 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use crate::checks::kind_info;
 use crate::lab::Lab;
 
-/// Every action the labs' checks may call, sorted. Identity comes first in every run.
-pub fn actions(labs: &[&Lab]) -> BTreeSet<&'static str> {
-    let mut actions: BTreeSet<&'static str> = ["sts:GetCallerIdentity"].into();
+/// Every action the labs' checks may call, sorted and each once (IAM compares action names
+/// without regard to case). Identity comes first in every run.
+pub fn actions(labs: &[&Lab]) -> BTreeSet<String> {
+    let mut actions: BTreeSet<String> = ["sts:GetCallerIdentity".to_string()].into();
     for (_, check) in labs.iter().flat_map(|l| l.checks()) {
-        if let Some(info) = kind_info(check.kind.name()) {
-            actions.extend(info.actions.iter().copied());
+        for action in check.kind.actions() {
+            if !actions.iter().any(|a| a.eq_ignore_ascii_case(&action)) {
+                actions.insert(action);
+            }
         }
     }
     actions

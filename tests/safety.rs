@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::lab::{LabBuild, block_on, build};
-use support::{Account, Emulator, GraderRun, grader, grader_in};
+use support::{Account, Emulator, GraderRun, grader, grader_in, reader};
 
 /// Every check's status in a run, by check id.
 fn verdicts(run: &GraderRun) -> BTreeMap<String, String> {
@@ -40,19 +40,6 @@ fn all_verdicts(account: &Account, env: &[(&str, &str)], remote: bool) -> (BTree
         runs.push(run);
     }
     (all, runs)
-}
-
-/// A reader user in `account` holding exactly `policy`; returns its credentials.
-fn reader(account: &Account, policy: &str) -> Account {
-    let _ = account.aws(&["iam", "create-user", "--user-name", "grader-reader"]);
-    account.aws_ok(&["iam", "put-user-policy", "--user-name", "grader-reader", "--policy-name", "grader", "--policy-document", policy]);
-    let key: serde_json::Value = serde_json::from_str(&account.aws_ok(&["iam", "create-access-key", "--user-name", "grader-reader", "--output", "json"])).unwrap();
-    Account {
-        access_key: key["AccessKey"]["AccessKeyId"].as_str().unwrap().into(),
-        secret_key: key["AccessKey"]["SecretAccessKey"].as_str().unwrap().into(),
-        session_token: String::new(),
-        ..account.clone()
-    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod cache;
 pub mod assume;
 pub mod clock;
+pub mod cloudcontrol;
 pub mod cost;
 pub mod ec2;
 pub mod ecs;
@@ -56,6 +57,7 @@ struct RegionClients {
     logs: OnceLock<aws_sdk_cloudwatchlogs::Client>,
     elb: OnceLock<aws_sdk_elasticloadbalancingv2::Client>,
     scaling: OnceLock<aws_sdk_applicationautoscaling::Client>,
+    cloudcontrol: OnceLock<aws_sdk_cloudcontrol::Client>,
 }
 
 /// The grader's view of one AWS account for one run.
@@ -249,6 +251,13 @@ impl Aws {
     pub(crate) fn ecs(&self, region: &str) -> aws_sdk_ecs::Client {
         let r = Region::new(region.to_string());
         self.clients(region).ecs.get_or_init(|| aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(&self.config).region(r).build())).clone()
+    }
+    pub(crate) fn cloudcontrol(&self, region: &str) -> aws_sdk_cloudcontrol::Client {
+        let r = Region::new(region.to_string());
+        self.clients(region)
+            .cloudcontrol
+            .get_or_init(|| aws_sdk_cloudcontrol::Client::from_conf(aws_sdk_cloudcontrol::config::Builder::from(&self.config).region(r).build()))
+            .clone()
     }
     pub(crate) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
         let r = Region::new(region.to_string());

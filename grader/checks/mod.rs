@@ -21,6 +21,8 @@ mod load_balancer;
 mod log_group;
 mod log_streams;
 mod nearby;
+mod properties;
+mod resource;
 mod scalable_target;
 mod scaling_activity;
 mod scaling_policy;
@@ -219,6 +221,11 @@ pub trait Kind {
     const SUMMARY: &'static str;
     /// Every IAM action this kind may call; `grader policy` is built from these.
     const ACTIONS: &'static [&'static str];
+    /// The IAM actions this check needs besides the kind's own: what its parameters add
+    /// (a `resource` check's type needs its handler's read permissions).
+    fn extra_actions(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Decides. An `Err` (API error) becomes an `error` verdict, never a fail or a pass.
     fn evaluate(&self, ctx: &Ctx<'_>) -> impl Future<Output = Result<Verdict, AwsError>> + Send;
 }
@@ -257,6 +264,13 @@ macro_rules! kinds {
                 match self { $(KindSpec::$variant(_) => <$ty as Kind>::NAME,)* }
             }
 
+            /// Every IAM action this check may call: its kind's and its parameters'.
+            pub fn actions(&self) -> Vec<String> {
+                match self {
+                    $(KindSpec::$variant(k) => <$ty as Kind>::ACTIONS.iter().map(|a| a.to_string()).chain(k.extra_actions()).collect(),)*
+                }
+            }
+
             pub async fn evaluate(&self, ctx: &Ctx<'_>) -> Result<Verdict, AwsError> {
                 match self { $(KindSpec::$variant(k) => k.evaluate(ctx).await,)* }
             }
@@ -285,6 +299,7 @@ kinds! {
     ScalingPolicy => scaling_policy::ScalingPolicy,
     ScalingActivity => scaling_activity::ScalingActivity,
     Deployment => deployment::Deployment,
+    Resource => resource::Resource,
     ServiceAbsent => cleanup::ServiceAbsent,
     ClusterAbsent => cleanup::ClusterAbsent,
     TasksStopped => cleanup::TasksStopped,
@@ -296,6 +311,7 @@ kinds! {
     TargetGroupAbsent => cleanup::TargetGroupAbsent,
     ScalableTargetAbsent => cleanup::ScalableTargetAbsent,
     TaskDefinitionsDeregistered => cleanup::TaskDefinitionsDeregistered,
+    ResourceAbsent => cleanup::ResourceAbsent,
 }
 
 /// The registry entry for a kind name.
@@ -318,7 +334,7 @@ mod tests {
             assert!(!kind.actions.is_empty() || kind.name == "http_get", "`{}` declares no AWS actions", kind.name);
             for action in kind.actions {
                 let (service, op) = action.split_once(':').unwrap_or_else(|| panic!("`{action}` is not service:Action"));
-                assert!(["ecs", "ec2", "iam", "logs", "sts", "elasticloadbalancing", "application-autoscaling"].contains(&service), "unknown service in `{action}`");
+                assert!(["ecs", "ec2", "iam", "logs", "sts", "elasticloadbalancing", "application-autoscaling", "cloudformation"].contains(&service), "unknown service in `{action}`");
                 assert!(op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get"), "`{action}` is not read-only");
             }
         }

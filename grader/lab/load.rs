@@ -187,6 +187,13 @@ pub(crate) fn yaml_diagnostic(file: &str, text: &str, error: &serde_yaml::Error)
     } else if let Some(field) = detail.strip_prefix("missing field ") {
         let field = field.trim_matches('`');
         help = Some(format!("add `{field}:` here"));
+    } else if let Some(word) = quoted.filter(|_| detail.starts_with('`')) {
+        // A kind's own check of a value ("`Tags[x]` is not a property path", "`Value`:
+        // unknown operator …"): serde places it at the check, the text names the spot.
+        if let Some(at) = locator.find(word, line) {
+            (line, column) = at;
+            width = word.len();
+        }
     } else if detail.starts_with("invalid type") || detail.starts_with("invalid value") {
         // "invalid type: string \"abc\", expected u32": point at the value when it is quoted.
         if let Some(value) = detail.split('"').nth(1) {

@@ -44,6 +44,7 @@ pub(crate) fn validate(lab: &Lab, at: &Locator<'_>) -> Vec<Diagnostic> {
             }
             *n += 1;
             unknown_variables(lab, check, here, at, &mut problems);
+            resource_type(check, here, at, &mut problems);
         }
     }
 
@@ -95,6 +96,46 @@ fn unknown_variables(lab: &Lab, check: &super::CheckSpec, here: Option<(usize, u
                 }
             }
             Err(e) => problems.push(at.diagnostic(at.find("{{", from), 2, e).with_help("write variables as `{{name}}`")),
+        }
+    }
+}
+
+/// A `resource` or `resource_absent` check's type: a type name, and one whose handler's read
+/// permissions the grader knows (its table) or the check names, so `grader policy` is whole.
+fn resource_type(check: &super::CheckSpec, here: Option<(usize, usize)>, at: &Locator<'_>, problems: &mut Vec<Diagnostic>) {
+    use crate::aws::cloudcontrol::{KNOWN_TYPES, is_type_name, known_type};
+    use crate::checks::KindSpec;
+    let (type_name, permissions) = match &check.kind {
+        KindSpec::Resource(r) => (&r.type_name, &r.permissions),
+        KindSpec::ResourceAbsent(r) => (&r.type_name, &r.permissions),
+        _ => return,
+    };
+    let from = here.map(|(l, _)| l).unwrap_or(1);
+    let spot = at.find(type_name, from);
+    if type_name.contains("{{") {
+        // A variable's value is the learner's or the course's: checked when the lab runs.
+    } else if !is_type_name(type_name) {
+        problems.push(
+            at.diagnostic(spot, type_name.len().max(1), format!("`{type_name}` is not a resource type name"))
+                .with_help("write a CloudFormation type name, Organization::Service::Resource, such as `AWS::S3::Bucket`"),
+        );
+    } else if known_type(type_name).is_none() && permissions.is_empty() {
+        let known: Vec<&str> = KNOWN_TYPES.iter().map(|t| t.name).collect();
+        let d = at.diagnostic(spot, type_name.len(), format!("the grader does not know which permissions `{type_name}`'s handler reads with"));
+        problems.push(d.with_help(format!(
+            "list its registry schema's `handlers.read.permissions` under `permissions:` (the grader knows {})",
+            known.join(", ")
+        )));
+    }
+    for permission in permissions {
+        let well_formed = permission.split_once(':').is_some_and(|(service, action)| {
+            !service.is_empty() && service.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !action.is_empty() && action.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+        if !well_formed {
+            problems.push(
+                at.diagnostic(at.find(permission, from), permission.len().max(1), format!("`{permission}` is not an IAM action"))
+                    .with_help("write `service:Action`, e.g. `s3:GetBucketVersioning`"),
+            );
         }
     }
 }

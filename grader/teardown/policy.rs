@@ -62,8 +62,9 @@ fn target_group(v: &[&str]) -> String {
 /// The teardown policy for these labs.
 pub fn teardown_policy(labs: &[&Lab]) -> Value {
     let statement = |sid: &str, actions: &[&str], resources: Vec<String>| json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources });
+    let reads = crate::policy::actions(labs);
     let mut statements = vec![
-        statement("ReadLikeTheGrader", &crate::policy::actions(labs).into_iter().chain(["iam:ListRolePolicies"]).collect::<Vec<_>>(), vec!["*".into()]),
+        statement("ReadLikeTheGrader", &reads.iter().map(String::as_str).chain(["iam:ListRolePolicies"]).collect::<Vec<_>>(), vec!["*".into()]),
         statement("LabServices", &["ecs:UpdateService", "ecs:DeleteService"], arns(labs, &[(&["cluster", "service"], ecs_service)])),
         statement("LabTasks", &["ecs:StopTask"], arns(labs, &[(&["cluster"], ecs_task)])),
         statement("LabClusters", &["ecs:DeleteCluster"], arns(labs, &[(&["cluster"], ecs_cluster)])),

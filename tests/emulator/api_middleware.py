@@ -14,7 +14,9 @@ see `control_api`): no latency, no throttling, never logged. For every AWS API c
    region-denying SCP does;
 4. with `--strict-assume-role`, refuses AssumeRole into a role that does not exist
    or whose trust policy does not name the caller;
-5. refuses EC2 DeleteSecurityGroup while an ENI still uses the group, as AWS does;
+5. answers Cloud Control's GetResource and ListResources from moto's backends
+   (cloud_control.py: moto has none);
+   refuses EC2 DeleteSecurityGroup while an ENI still uses the group, as AWS does;
 6. runs the call in moto, under the backend lock for the services the ECS
    scheduler touches, reconciling ECS before reads and after writes (and first
    deleting the lingering ENIs whose `eni_release_seconds` are over), and opening
@@ -46,6 +48,7 @@ from moto.ecs.models import ecs_backends
 from moto.iam.models import get_account_id_from
 from moto.sts.models import sts_backends
 
+import cloud_control
 from account_settings import SETTINGS, SettingsError
 from ecs_scheduler import EcsScheduler
 from moto_patches import find_role
@@ -345,6 +348,9 @@ class ApiMiddleware:
             denial = self.refuse_unknown_role(call)
             if denial is not None:
                 return denial
+        if call.service == "cloudcontrolapi":
+            # moto has no Cloud Control: answered from its backends (cloud_control.py).
+            return cloud_control.answer(call.action, call.account_id, call.region, environ, read_body(environ))
         locked = call.service in LOCKED_SERVICES
         with self.scheduler.lock if locked else nullcontext():
             if locked:

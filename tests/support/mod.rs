@@ -380,3 +380,17 @@ pub fn curl_status(host: &str, port: u16, path: &str) -> Option<u16> {
     stream.read_to_end(&mut raw).ok()?;
     String::from_utf8_lossy(&raw).split_whitespace().nth(1)?.parse().ok()
 }
+
+/// A reader user in `account` holding exactly `policy` (an IAM user `grader-reader`, whose
+/// policy a test may put again); returns its credentials.
+pub fn reader(account: &Account, policy: &str) -> Account {
+    let _ = account.aws(&["iam", "create-user", "--user-name", "grader-reader"]);
+    account.aws_ok(&["iam", "put-user-policy", "--user-name", "grader-reader", "--policy-name", "grader", "--policy-document", policy]);
+    let key: serde_json::Value = serde_json::from_str(&account.aws_ok(&["iam", "create-access-key", "--user-name", "grader-reader", "--output", "json"])).unwrap();
+    Account {
+        access_key: key["AccessKey"]["AccessKeyId"].as_str().unwrap().into(),
+        secret_key: key["AccessKey"]["SecretAccessKey"].as_str().unwrap().into(),
+        session_token: String::new(),
+        ..account.clone()
+    }
+}

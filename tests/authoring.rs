@@ -1,0 +1,155 @@
+//! Labs written in YAML alone: an author's lab on S3, DynamoDB and SSM (tests/fixtures/authored)
+//! checked through the Cloud Control API with `resource` and `resource_absent`, built and torn
+//! down with the AWS CLI against the emulator, and its `grader policy` proven under IAM
+//! enforcement.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use support::{Account, Emulator, GraderRun, grader, root};
+
+const LABS: &str = "tests/fixtures/authored";
+
+fn check(account: &Account, args: &[&str]) -> GraderRun {
+    let mut all = vec!["check", "--labs-dir", LABS, "--lab", "storage", "--format", "json", "--no-wait"];
+    all.extend_from_slice(args);
+    grader(Some(account), &all)
+}
+
+/// Each check's status and, where it did not pass, its `found`.
+fn verdicts(run: &GraderRun) -> BTreeMap<String, (String, String)> {
+    let report = run.json();
+    let mut out = BTreeMap::new();
+    for step in report["steps"].as_array().unwrap_or_else(|| panic!("{}\n{}", run.stdout, run.stderr)) {
+        for c in step["checks"].as_array().unwrap() {
+            let found = c["found"].as_str().or(c["message"].as_str()).unwrap_or_default().to_string();
+            out.insert(c["id"].as_str().unwrap().to_string(), (c["status"].as_str().unwrap().to_string(), found));
+        }
+    }
+    out
+}
+
+fn status(v: &BTreeMap<String, (String, String)>, id: &str) -> String {
+    v[id].0.clone()
+}
+
+/// The lab as its pages would have the learner build it; `versioning` is the bucket's status.
+fn build(account: &Account, versioning: &str) {
+    account.aws_ok(&["s3api", "create-bucket", "--bucket", "course-notes-bucket"]);
+    account.aws_ok(&["s3api", "put-bucket-versioning", "--bucket", "course-notes-bucket", "--versioning-configuration", &format!("Status={versioning}")]);
+    account.aws_ok(&["s3api", "put-bucket-tagging", "--bucket", "course-notes-bucket", "--tagging", "TagSet=[{Key=course,Value=fargate}]"]);
+    account.aws_ok(&[
+        "dynamodb",
+        "create-table",
+        "--table-name",
+        "course-scores",
+        "--attribute-definitions",
+        "AttributeName=learner,AttributeType=S",
+        "--key-schema",
+        "AttributeName=learner,KeyType=HASH",
+        "--billing-mode",
+        "PAY_PER_REQUEST",
+    ]);
+    account.aws_ok(&["dynamodb", "update-continuous-backups", "--table-name", "course-scores", "--point-in-time-recovery-specification", "PointInTimeRecoveryEnabled=true"]);
+    account.aws_ok(&["ssm", "put-parameter", "--name", "/course/theme", "--type", "String", "--value", "dark"]);
+}
+
+#[test]
+fn an_author_s_lab_in_yaml_alone_fails_empty_names_the_property_passes_built_and_its_clean_up() {
+    let validated = grader(None, &["validate", &format!("{LABS}/storage.yaml")]);
+    assert_eq!(validated.code, 0, "{}", validated.stderr);
+    let account = Account::fresh(Emulator::shared());
+
+    // Empty: every build check fails, saying the resource is not there; the clean-up passes.
+    let empty = verdicts(&check(&account, &["--all"]));
+    for id in ["bucket-versioned", "table-shaped", "parameter-set"] {
+        assert_eq!(empty[id], ("fail".to_string(), "not found".to_string()), "{id}: {empty:?}");
+    }
+    let clean = verdicts(&check(&account, &["cleanup"]));
+    assert!(clean.values().all(|(s, _)| s == "pass"), "{clean:?}");
+
+    // Built with versioning suspended: only the bucket fails, naming the property and its value.
+    build(&account, "Suspended");
+    let run = check(&account, &["--all"]);
+    let half = verdicts(&run);
+    assert_eq!(half["bucket-versioned"].0, "fail");
+    assert_eq!(half["bucket-versioned"].1, "VersioningConfiguration.Status is Suspended, expected Enabled", "{}", run.stdout);
+    assert_eq!((status(&half, "table-shaped"), status(&half, "parameter-set")), ("pass".into(), "pass".into()), "{half:?}");
+    assert_eq!(run.code, 1);
+
+    // Fixed: every step passes; the clean-up names what is left and how to delete it.
+    account.aws_ok(&["s3api", "put-bucket-versioning", "--bucket", "course-notes-bucket", "--versioning-configuration", "Status=Enabled"]);
+    let run = check(&account, &["--all"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let run = check(&account, &["cleanup"]);
+    let left = verdicts(&run);
+    assert!(left.values().all(|(s, _)| s == "fail"), "{left:?}");
+    assert!(run.stdout.contains("aws cloudcontrol delete-resource --type-name AWS::DynamoDB::Table --identifier 'course-scores' --region us-east-1"), "{}", run.stdout);
+
+    // Deleted: the clean-up passes again.
+    account.aws_ok(&["s3api", "delete-bucket", "--bucket", "course-notes-bucket"]);
+    account.aws_ok(&["dynamodb", "delete-table", "--table-name", "course-scores"]);
+    account.aws_ok(&["ssm", "delete-parameter", "--name", "/course/theme"]);
+    let gone = verdicts(&check(&account, &["cleanup"]));
+    assert!(gone.values().all(|(s, _)| s == "pass"), "{gone:?}");
+
+    // The policy names the reads of each type's handler.
+    let policy = grader(None, &["policy", "--labs-dir", LABS, "--lab", "storage"]);
+    assert_eq!(policy.code, 0, "{}", policy.stderr);
+    for action in ["cloudformation:GetResource", "s3:GetBucketVersioning", "dynamodb:DescribeTable", "ssm:GetParameters", "ec2:DescribeRegions"] {
+        assert!(policy.stdout.contains(&format!("\"{action}\"")), "{action} missing from:\n{}", policy.stdout);
+    }
+}
+
+#[test]
+fn an_author_s_lab_s_policy_is_enough_and_a_missing_handler_permission_is_named() {
+    let emulator = Emulator::start(&["--enforce-iam"]);
+    let admin = Account::fresh(&emulator);
+    build(&admin, "Enabled");
+    let policy = grader(None, &["policy", "--labs-dir", LABS, "--lab", "storage"]).stdout;
+    let reader = support::reader(&admin, &policy);
+    let run = check(&reader, &["--all"]);
+    assert_eq!(run.code, 0, "the policy's holder passes the built lab:\n{}", run.stdout);
+
+    // Without one permission of the bucket handler's reads, the bucket's check cannot decide
+    // and says which permission; the other types' checks still pass.
+    let mut reduced: serde_json::Value = serde_json::from_str(&policy).unwrap();
+    let actions = reduced["Statement"][0]["Action"].as_array_mut().unwrap();
+    actions.retain(|a| a != "s3:GetBucketVersioning");
+    admin.aws_ok(&["iam", "put-user-policy", "--user-name", "grader-reader", "--policy-name", "grader", "--policy-document", &reduced.to_string()]);
+    let run = check(&reader, &["--all"]);
+    let v = verdicts(&run);
+    assert_eq!(status(&v, "bucket-versioned"), "error", "{v:?}");
+    assert!(run.stdout.contains("missing permission `s3:GetBucketVersioning`"), "{}", run.stdout);
+    assert_eq!((status(&v, "table-shaped"), status(&v, "parameter-set")), ("pass".into(), "pass".into()), "{v:?}");
+
+    // Without Cloud Control's own action, every check says so.
+    let mut reduced: serde_json::Value = serde_json::from_str(&policy).unwrap();
+    reduced["Statement"][0]["Action"].as_array_mut().unwrap().retain(|a| a != "cloudformation:GetResource");
+    admin.aws_ok(&["iam", "put-user-policy", "--user-name", "grader-reader", "--policy-name", "grader", "--policy-document", &reduced.to_string()]);
+    let run = check(&reader, &["--all"]);
+    assert_eq!(run.stdout.matches("missing permission `cloudformation:GetResource`").count(), 3, "{}", run.stdout);
+}
+
+#[test]
+fn a_resource_check_s_type_paths_and_operators_are_validated_with_their_place() {
+    let lab = std::fs::read_to_string(root().join(LABS).join("storage.yaml")).unwrap();
+    let cases = [
+        ("type: AWS::S3::Bucket\n        identifier: \"{{bucket}}\"\n        properties:", "type: AWS::S3::Buckets::x\n        identifier: \"{{bucket}}\"\n        properties:", "`AWS::S3::Buckets::x` is not a resource type name"),
+        ("type: AWS::SSM::Parameter", "type: AWS::Pipes::Pipe", "the grader does not know which permissions `AWS::Pipes::Pipe`'s handler reads with"),
+        ("KeySchema[0].AttributeName", "KeySchema[first].AttributeName", "`KeySchema[first].AttributeName` is not a property path"),
+        ("Value: {any_of: [light, dark]}", "Value: {one_of: [light, dark]}", "unknown operator `one_of`"),
+    ];
+    let dir = support::scratch_dir("authored-invalid");
+    for (from, to, says) in cases {
+        assert!(lab.contains(from), "{from}");
+        let path = dir.join("storage.yaml");
+        std::fs::write(&path, lab.replacen(from, to, 1)).unwrap();
+        let run = grader(None, &["validate", path.to_str().unwrap()]);
+        assert_eq!(run.code, 3, "{to}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{to}: {}", run.stderr);
+        let line = lab.lines().position(|l| l.contains(to.lines().next().unwrap().trim()) || l.contains(from.lines().next().unwrap().trim())).map(|n| n + 1).unwrap();
+        assert!(run.stderr.contains(&format!("storage.yaml:{line}:")), "{to}: expected line {line} in:\n{}", run.stderr);
+    }
+}
