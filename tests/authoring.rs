@@ -153,3 +153,63 @@ fn a_resource_check_s_type_paths_and_operators_are_validated_with_their_place() 
         assert!(run.stderr.contains(&format!("storage.yaml:{line}:")), "{to}: expected line {line} in:\n{}", run.stderr);
     }
 }
+
+#[test]
+fn the_other_known_types_are_read_in_their_schema_s_shapes() {
+    let account = Account::fresh(Emulator::shared());
+    // The CLI's SQS commands do not take their endpoint from the environment.
+    let sqs = ["sqs", "create-queue", "--queue-name", "jobs", "--attributes", "VisibilityTimeout=90", "--output", "json", "--endpoint-url", &account.endpoint];
+    let queue: serde_json::Value = serde_json::from_str(&account.aws_ok(&sqs)).unwrap();
+    account.aws_ok(&["logs", "create-log-group", "--log-group-name", "/course/app"]);
+    account.aws_ok(&["logs", "put-retention-policy", "--log-group-name", "/course/app", "--retention-in-days", "7"]);
+    account.aws_ok(&["ecr", "create-repository", "--repository-name", "course/web", "--image-scanning-configuration", "scanOnPush=true", "--image-tag-mutability", "IMMUTABLE"]);
+    let secret: serde_json::Value = serde_json::from_str(&account.aws_ok(&[
+        "secretsmanager",
+        "create-secret",
+        "--name",
+        "course/db",
+        "--description",
+        "Database password",
+        "--secret-string",
+        "not-for-graders",
+        "--output",
+        "json",
+    ]))
+    .unwrap();
+    account.aws_ok(&[
+        "cloudwatch",
+        "put-metric-alarm",
+        "--alarm-name",
+        "course-cpu-high",
+        "--metric-name",
+        "CPUUtilization",
+        "--namespace",
+        "AWS/ECS",
+        "--statistic",
+        "Average",
+        "--period",
+        "60",
+        "--evaluation-periods",
+        "2",
+        "--threshold",
+        "80",
+        "--comparison-operator",
+        "GreaterThanThreshold",
+        "--dimensions",
+        "Name=ClusterName,Value=fargate-course",
+    ]);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    account.aws_ok(&["iam", "create-role", "--role-name", "course-app-role", "--assume-role-policy-document", trust]);
+    let vars = [format!("queue_url={}", queue["QueueUrl"].as_str().unwrap()), format!("secret_arn={}", secret["ARN"].as_str().unwrap())];
+    let args = ["check", "--labs-dir", LABS, "--lab", "more-types", "--all", "--no-wait", "--format", "json", "--var", &vars[0], "--var", &vars[1]];
+    let run = grader(Some(&account), &args);
+    let v = verdicts(&run);
+    // Retention is 7 days, not 30: only that check fails, and says so.
+    assert_eq!(v["log-group"], ("fail".to_string(), "RetentionInDays is 7, expected 30".to_string()), "{v:?}");
+    for id in ["queue", "repository", "secret", "alarm", "role"] {
+        assert_eq!(status(&v, id), "pass", "{id}: {v:?}");
+    }
+    assert!(!run.stdout.contains("not-for-graders") && !run.stderr.contains("not-for-graders"), "a secret's value never shows");
+    account.aws_ok(&["logs", "put-retention-policy", "--log-group-name", "/course/app", "--retention-in-days", "30"]);
+    assert_eq!(grader(Some(&account), &args).code, 0);
+}
