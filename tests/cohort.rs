@@ -729,19 +729,29 @@ fn reading_spend_needs_its_own_permission_under_iam_enforcement() {
     assert!(why.starts_with("missing permission `ce:GetCostAndUsage`"), "{report:#}");
 }
 
+/// A class of fresh accounts set up as `kinds` say, in parallel; their ids in that order.
+fn set_up_class(emulator: &Emulator, kinds: &[Kind]) -> Vec<String> {
+    let ids: Vec<String> = kinds.iter().map(|_| fresh_account_id()).collect();
+    support::lab::block_on(async {
+        futures::future::join_all(ids.iter().zip(kinds).map(|(id, kind)| set_up(&emulator.url, id, *kind))).await;
+    });
+    ids
+}
+
+/// A roster at `path` of these accounts, `learner-N` each, reached through the audit role.
+fn write_roster(path: &Path, accounts: &[&String]) {
+    let rows: String = accounts.iter().enumerate().map(|(i, id)| format!("learner-{i},{id},arn:aws:iam::{id}:role/{AUDIT_ROLE},{EXTERNAL_ID}\n")).collect();
+    std::fs::write(path, format!("label,account_id,role_arn,external_id\n{rows}")).unwrap();
+}
+
 #[test]
 fn an_account_aws_was_too_busy_for_is_asked_again_at_the_end_and_classified_right() {
     let emulator = Emulator::shared();
-    let kinds = [Kind::Clean, Kind::EmptyCluster, Kind::Clean, Kind::Clean, Kind::Clean];
-    let ids: Vec<String> = kinds.iter().map(|_| fresh_account_id()).collect();
-    support::lab::block_on(async {
-        futures::future::join_all(ids.iter().zip(&kinds).map(|(id, kind)| set_up(&emulator.url, id, *kind))).await;
-    });
+    let ids = set_up_class(emulator, &[Kind::Clean, Kind::EmptyCluster, Kind::Clean, Kind::Clean, Kind::Clean]);
     let dir = scratch_dir("cohort-busy");
     let roster_of = |name: &str, accounts: &[&String]| {
-        let rows: String = accounts.iter().enumerate().map(|(i, id)| format!("learner-{i},{id},arn:aws:iam::{id}:role/{AUDIT_ROLE},{EXTERNAL_ID}\n")).collect();
         let path = dir.join(name);
-        std::fs::write(&path, format!("label,account_id,role_arn,external_id\n{rows}")).unwrap();
+        write_roster(&path, accounts);
         path
     };
     let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_ENDPOINT_URL", emulator.url.as_str()), ("AWS_MAX_ATTEMPTS", "2")];
@@ -774,17 +784,12 @@ fn an_audit_slows_down_for_an_aws_that_answers_slowly_and_still_classifies_every
     // first ones. The audit lowers its concurrency, does not ask them again (they were
     // answered), and grades them like the rest.
     let emulator = Emulator::shared();
-    let kinds = [Kind::Clean, Kind::Clean, Kind::Clean, Kind::EmptyCluster, Kind::Clean];
-    let ids: Vec<String> = kinds.iter().map(|_| fresh_account_id()).collect();
-    support::lab::block_on(async {
-        futures::future::join_all(ids.iter().zip(&kinds).map(|(id, kind)| set_up(&emulator.url, id, *kind))).await;
-    });
+    let ids = set_up_class(emulator, &[Kind::Clean, Kind::Clean, Kind::Clean, Kind::EmptyCluster, Kind::Clean]);
     for id in &ids[2..] {
         emulator.configure(id, serde_json::json!({"latency_ms": 4000}));
     }
-    let rows: String = ids.iter().enumerate().map(|(i, id)| format!("learner-{i},{id},arn:aws:iam::{id}:role/{AUDIT_ROLE},{EXTERNAL_ID}\n")).collect();
     let roster = scratch_dir("cohort-slow").join("roster.csv");
-    std::fs::write(&roster, format!("label,account_id,role_arn,external_id\n{rows}")).unwrap();
+    write_roster(&roster, &ids.iter().collect::<Vec<_>>());
     let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_ENDPOINT_URL", emulator.url.as_str())];
     let run = grader_in(
         None,

@@ -48,6 +48,7 @@ from moto.sqs.models import sqs_backends
 from moto.ssm.models import ssm_backends
 
 from account_settings import SETTINGS
+from moto_patches import is_root_access_key
 from pagination import InvalidToken, PageRule, cut_page, page_size
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -216,8 +217,9 @@ def _parameter(account: str, region: str, name: str) -> Properties | None:
 
 
 def _parameters(account: str, region: str) -> list[tuple[str, Properties]]:
-    names = list(ssm_backends[account][region]._parameters)
-    return [(n, {"Name": n}) for n in names if ssm_backends[account][region]._parameters.get(n)]
+    # The list handler answers identifiers only.
+    parameters = ssm_backends[account][region]._parameters
+    return [(n, {"Name": n}) for n in list(parameters) if parameters.get(n)]
 
 
 # ----- AWS::SQS::Queue ------------------------------------------------------------
@@ -536,8 +538,6 @@ def _authorize(environ: dict[str, Any], account: str, region: str, body: bytes, 
     """AccessDeniedException unless the caller may call `action` and, as the type's handler
     runs with the caller's credentials, every one of the handler's permissions (each on
     `*`: moto matches every Resource against `*`). Messages as AWS words them."""
-    from moto_patches import is_root_access_key
-
     headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
     if "HTTP_X_AMZ_SECURITY_TOKEN" in environ:
         headers["X-Amz-Security-Token"] = environ["HTTP_X_AMZ_SECURITY_TOKEN"]
