@@ -32,11 +32,13 @@ Examples:
   grader verify-receipt receipt.json --role-arn ARN
                                       a learner's receipt against their account
   grader serve                        the course at http://127.0.0.1:3000 with check buttons
+  grader selftest --lab ops           an author's test: the lab's pages, then its checks
 
 Exit codes: 0 all passed · 1 a check failed · 2 usage error · 3 invalid lab file ·
 4 AWS could not be reached (credentials, region, endpoint) · 130 interrupted.
 The grader only reads your account; it never creates, changes or deletes anything, except
-`grader cleanup --apply`, which deletes exactly the plan `grader cleanup --plan` showed you.";
+`grader cleanup --apply`, which deletes exactly the plan `grader cleanup --plan` showed you,
+and `grader selftest` (for authors), which runs the book's own commands in a shell.";
 
 /// What `grader --version` prints after the name: the version and the commit it was built
 /// from (grader/build.rs), so a learner's bug report says exactly which build they ran.
@@ -107,6 +109,9 @@ pub enum Command {
     Cleanup(CleanupArgs),
     /// Check a learner's receipt against their account (through --role-arn).
     VerifyReceipt(VerifyReceiptArgs),
+    /// For authors: run a lab's book pages in a shell on an empty account and check that each
+    /// step fails before its page's commands and passes after (an emulator unless told).
+    Selftest(SelftestArgs),
     /// Serve the course book on 127.0.0.1 with working check buttons.
     Serve(ServeArgs),
     /// Build the book, or act as its mdBook preprocessor.
@@ -245,6 +250,47 @@ pub struct CleanupArgs {
     pub aws: AwsArgs,
     #[command(flatten)]
     pub assume: AssumeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "For each page of the lab, in the book's order: the step's checks must not all pass before \
+the page's commands (a step that creates nothing says `creates: false` in the lab file), the page's ```bash blocks \
+run in one shell session with `set -e -o pipefail` and must succeed, and the step's checks must pass after. Then \
+the clean-up pages, whose checks must pass. Pages without a check widget in the lab's folder (its overview) run \
+too. It stops at the first page that goes wrong; what was built stays.
+The commands are the book's and they create real resources: the account must be empty, and anything but an \
+emulator on this machine (AWS_ENDPOINT_URL=http://127.0.0.1:…) needs --creates-resources.
+Examples:
+  grader selftest --lab ops                               lab `ops` in bash, against the emulator
+  grader selftest --lab fargate-nginx --lab alb --shell zsh   lab 2 on top of lab 1, as on a Mac
+  grader selftest --lab ops --creates-resources --profile sandbox
+Exit code: 0 every page behaved, 1 one did not, 2 usage, 3 invalid lab, 4 AWS could not be reached.")]
+pub struct SelftestArgs {
+    /// The lab to test; repeat it for a lab built on another (`--lab fargate-nginx --lab alb`):
+    /// their pages run in that order, the clean-up pages last, in reverse.
+    #[arg(long = "lab", value_name = "ID", required = true)]
+    pub labs: Vec<String>,
+    /// The shell the pages' commands run in.
+    #[arg(long, value_enum, default_value = "bash")]
+    pub shell: crate::selftest::Shell,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: crate::selftest::SelftestFormat,
+    /// Decide each step's checks right after its page, without the lab's waits: proves the
+    /// page's own waits (`aws ecs wait …`) are enough.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long one block may run before the selftest gives up on it (e.g. `10m`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_wait, default_value = "15m")]
+    pub block_timeout: WaitFor,
+    /// Run against an account that is not an emulator on this machine: the pages' commands
+    /// create real resources, which cost money until the clean-up pages delete them. Use an
+    /// empty sandbox account.
+    #[arg(long)]
+    pub creates_resources: bool,
+    #[command(flatten)]
+    pub vars: VarsArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -462,6 +508,7 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 pub async fn run(cli: Cli) -> Result<Exit, Failure> {
     match cli.command {
         Command::Check(args) => check(&labs(&cli.labs_dir)?, args).await,
+        Command::Selftest(args) => selftest(&labs(&cli.labs_dir)?, cli.book_dir.as_deref(), args).await,
         Command::List(lab) => list(&labs(&cli.labs_dir)?, &lab),
         Command::Hint { step, lab } => hint(&labs(&cli.labs_dir)?, &lab, &step),
         Command::Validate { path, schema } => validate(path.or(cli.labs_dir), schema, cli.book_dir.as_deref()),
@@ -756,6 +803,45 @@ async fn check(labs: &LabSet, args: CheckArgs) -> Result<Exit, Failure> {
         return Ok(Exit::Interrupted);
     }
     Ok(if end.report.summary.all_passed() { Exit::Ok } else { Exit::CheckFailed })
+}
+
+async fn selftest(labs: &LabSet, book_dir: Option<&std::path::Path>, args: SelftestArgs) -> Result<Exit, Failure> {
+    let first = labs.select(Some(&args.labs[0]))?;
+    let aws = args.aws.options(first);
+    let endpoint = aws.endpoint_url.clone().unwrap_or_default();
+    if !args.creates_resources && !crate::selftest::is_local_endpoint(&endpoint) {
+        let target = if endpoint.is_empty() { "AWS itself (no AWS_ENDPOINT_URL or --endpoint-url)".to_string() } else { endpoint };
+        return Err(Failure::usage(format!(
+            "grader selftest runs the book's commands, which create resources, and this would run them against {target}. \
+Point it at the emulator on this machine (see the appendix \"Practise locally without AWS\"), or, for an empty sandbox \
+account that may be billed, add --creates-resources."
+        )));
+    }
+    let source = crate::book::BookSource::find(book_dir).map_err(Failure::usage)?;
+    let scratch = tempfile::tempdir().map_err(|e| Failure::usage(format!("failed to create a temporary directory: {e}")))?;
+    let root = source.root(scratch.path()).map_err(|e| Failure::usage(format!("failed to write out the book's sources: {e}")))?;
+    let options = crate::selftest::Options {
+        labs: args.labs.clone(),
+        shell: args.shell,
+        vars: args.vars.vars.clone(),
+        no_wait: args.no_wait,
+        block_timeout: args.block_timeout.0,
+        aws,
+    };
+    let mut human = crate::selftest::SelftestHuman::new(std::io::stdout());
+    let mut json = crate::selftest::SelftestJson::new(std::io::stdout());
+    let mut ndjson = NdjsonReporter::new(std::io::stdout());
+    let reporter: &mut dyn Reporter = match args.format {
+        crate::selftest::SelftestFormat::Human => &mut human,
+        crate::selftest::SelftestFormat::Json => &mut json,
+        crate::selftest::SelftestFormat::Ndjson => &mut ndjson,
+    };
+    let mut dispatch = Dispatch::new(vec![reporter]);
+    let exit = crate::selftest::run(labs, &root.join("book"), &options, &mut dispatch).await?;
+    if let Some(error) = dispatch.into_error() {
+        return Err(Failure::usage(error));
+    }
+    Ok(exit)
 }
 
 /// Resolves on Ctrl-C; never, where the signal cannot be watched.

@@ -27,6 +27,67 @@ pub enum RunEvent<'a> {
     /// The whole teardown is over: its result document (`grader.teardown-result/v1`, or the
     /// class's `grader.teardown-class-result/v1`).
     TeardownFinished(&'a Value),
+    /// `grader selftest` reports through the same stream too: besides the check runs before
+    /// and after each step, a command block ran, a page was judged, the selftest ended.
+    Selftest(&'a SelftestEvent),
+}
+
+/// What `grader selftest` adds to a run's events (its check runs are ordinary runs).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SelftestEvent {
+    /// Signed in; the pages are about to run, in this order.
+    SelftestStarted { labs: Vec<String>, shell: &'static str, account: String, region: String, pages: Vec<String> },
+    /// One ```bash block of a page ran in the selftest's shell.
+    BlockFinished {
+        /// The page, relative to the book's source (`lab/step-4-cluster.md`).
+        page: String,
+        /// The line of the block's opening fence.
+        line: usize,
+        /// The shell's status for the block: `0`, another code, or why there was none.
+        status: String,
+        duration_ms: u64,
+    },
+    /// One page is done: its checks before, its commands, its checks after.
+    PageFinished(PageVerdict),
+    /// Every page is done, or the selftest stopped at the first one that went wrong.
+    SelftestFinished { passed: bool, pages: usize, duration_ms: u64 },
+}
+
+/// How one page of a selftest went.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageVerdict {
+    pub lab: String,
+    pub page: String,
+    /// The step its widget checks; `None` for a page with commands but no widget (a lab's
+    /// overview that prepares the terminal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// The step's checks before the commands ran: how many passed of how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Tally>,
+    /// Whether the step's checks may pass before its commands (the step creates nothing).
+    pub before_may_pass: bool,
+    pub blocks: usize,
+    /// The first block that failed: `page:line` and the shell's status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_block: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Tally>,
+    pub duration_ms: u64,
+    pub passed: bool,
+    /// Why it did not pass, in a sentence that names the fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// Checks of one run: how many passed of how many, and the ids of the others.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Tally {
+    pub passed: usize,
+    pub total: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_passed: Vec<String>,
 }
 
 /// One planned resource of a teardown, decided.
@@ -144,6 +205,7 @@ pub fn to_json(event: &RunEvent<'_>) -> Value {
         RunEvent::Action(action) => with_event("action_finished", action),
         RunEvent::AccountFinished(tally) => with_event("account_finished", tally),
         RunEvent::TeardownFinished(result) => json!({ "event": "teardown_finished", "result": result }),
+        RunEvent::Selftest(event) => serde_json::to_value(event).unwrap_or(Value::Null),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Fargate course grader: loads lab files and checks an AWS account against them,
 //! read-only. `main.rs` is a thin shell around [`cli::run`]. The one write path, the
-//! teardown of what the clean-up checks found, lives apart in [`teardown`].
+//! teardown of what the clean-up checks found, lives apart in [`teardown`]; [`selftest`], for
+//! authors, runs the book's own commands in a shell and only reads through the grader.
 
 pub mod aws;
 pub mod bar;
@@ -18,6 +19,7 @@ pub mod progress;
 pub mod receipt;
 pub mod report;
 pub mod runner;
+pub mod selftest;
 pub mod serve;
 pub mod suggest;
 pub mod teardown;

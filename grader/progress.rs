@@ -128,7 +128,7 @@ impl Reporter for ProgressReporter {
                     }
                 }
             }
-            RunEvent::Check(_) | RunEvent::Action(_) | RunEvent::AccountFinished(_) | RunEvent::TeardownFinished(_) => {}
+            RunEvent::Check(_) | RunEvent::Action(_) | RunEvent::AccountFinished(_) | RunEvent::TeardownFinished(_) | RunEvent::Selftest(_) => {}
         }
         Ok(())
     }

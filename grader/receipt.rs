@@ -97,7 +97,7 @@ impl Reporter for ReceiptReporter {
     fn on_event(&mut self, event: &RunEvent<'_>) -> Result<(), String> {
         match event {
             RunEvent::Started { lab, .. } => self.lab = Some((*lab).clone()),
-            RunEvent::Check(_) | RunEvent::Action(_) | RunEvent::AccountFinished(_) | RunEvent::TeardownFinished(_) => {}
+            RunEvent::Check(_) | RunEvent::Action(_) | RunEvent::AccountFinished(_) | RunEvent::TeardownFinished(_) | RunEvent::Selftest(_) => {}
             // Stopped before signing in: there is no account to tie anything to.
             RunEvent::Finished(end) if end.account.is_empty() => eprintln!("no receipt written: the run stopped before it signed in"),
             RunEvent::Finished(end) => {

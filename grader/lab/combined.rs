@@ -38,7 +38,7 @@ pub fn combine(labs: &[Lab], overrides: &[(String, String)]) -> Result<Lab, Stri
                     kind: serde_json::from_value(kind).map_err(|e| e.to_string())?,
                 });
             }
-            steps.push(Step { id: format!("{}:{}", lab.id, step.id), title: format!("{} · {}", lab.title, step.title), goal: step.goal.clone(), phase: step.phase, checks });
+            steps.push(Step { id: format!("{}:{}", lab.id, step.id), title: format!("{} · {}", lab.title, step.title), goal: step.goal.clone(), phase: step.phase, creates: step.creates, checks });
         }
     }
     let first = labs.first().ok_or("there is no lab to combine")?;

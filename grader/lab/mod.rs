@@ -61,8 +61,21 @@ pub struct Step {
     /// both be true at once.
     #[serde(default)]
     pub phase: Phase,
+    /// Whether the step's page creates what its checks look for (the default). A step that
+    /// checks what is already there (the default VPC, what an earlier lab left) says `false`:
+    /// `grader selftest` then does not require its checks to fail before the page's commands.
+    #[serde(default = "creates_by_default", skip_serializing_if = "is_true")]
+    pub creates: bool,
     /// The checks of this step.
     pub checks: Vec<CheckSpec>,
+}
+
+fn creates_by_default() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 /// Which state of the account a step checks.

@@ -33,7 +33,7 @@ impl Reporter for DocumentReporter {
                 self.planned = checks.to_vec();
                 Ok(())
             }
-            RunEvent::Check(_) | RunEvent::Action(_) | RunEvent::AccountFinished(_) | RunEvent::TeardownFinished(_) => Ok(()),
+            RunEvent::Check(_) | RunEvent::Action(_) | RunEvent::AccountFinished(_) | RunEvent::TeardownFinished(_) | RunEvent::Selftest(_) => Ok(()),
             RunEvent::Finished(end) => {
                 let text = match self.format {
                     Format::Json => format!("{}\n", end.report.to_json()),

@@ -187,7 +187,7 @@ impl<W: Write> HumanReporter<W> {
 impl<W: Write + Send> Reporter for HumanReporter<W> {
     fn on_event(&mut self, event: &RunEvent<'_>) -> Result<(), String> {
         match event {
-            RunEvent::Started { .. } | RunEvent::Action(_) | RunEvent::AccountFinished(_) | RunEvent::TeardownFinished(_) => {}
+            RunEvent::Started { .. } | RunEvent::Action(_) | RunEvent::AccountFinished(_) | RunEvent::TeardownFinished(_) | RunEvent::Selftest(_) => {}
             RunEvent::Check(e) => HumanReporter::on_event(self, e),
             RunEvent::Finished(end) => self.finish(Some(end.duration_ms), end.interrupted),
         }
