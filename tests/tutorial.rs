@@ -1,7 +1,9 @@
 //! The tutorial end-to-end: the book's own ```bash blocks, in SUMMARY order, run in one shell
 //! session (bash, and zsh as on macOS) with the real AWS CLI (version 1 from PyPI, and Debian's
-//! version 2, which the book targets) against the emulator, with `grader check` before and after
-//! every step. The book cannot drift from the grader.
+//! version 2, which the book targets) against the emulator, with the step's checks before and
+//! after every page. The full walks are `grader selftest --lab fargate-nginx --lab alb`, the
+//! authors' own tool; the variants below (a learner's own names, a forgetful learner's
+//! clean-up) walk the pages here, in the same shell session (`grader::selftest::shell`).
 //!
 //! The one override: the emulator cannot tell the learner's public IP, so the session starts
 //! with `MY_IP=127.0.0.1`, which step 3 keeps (`MY_IP="${MY_IP:-$(curl …)}"`). Nothing in
@@ -16,31 +18,20 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::process::Command;
 use std::time::Duration;
 
 use grader::book::commands::{LabPage, lab_pages, lab_pages_under};
+use grader::selftest::shell::{BlockError, Session, Shell};
 use support::lab::{LabBuild, block_on, build};
 use support::{Account, Emulator, GraderRun, grader_in, root, scratch_dir, venv_bin};
 
 /// Steps whose page creates what the step checks, so their checks must fail before it.
 const CREATING_STEPS: &[&str] = &["step-3", "step-4", "step-5", "step-6", "step-7", "step-8"];
-/// The same for the second lab (`alb`): its step 1 checks what lab 1 left, and step 5 what
-/// step 4 built.
-const CREATING_ALB_STEPS: &[&str] = &["step-2", "step-3", "step-4", "step-6", "step-7", "step-8"];
 
-/// The shells the prerequisites promise (Git Bash is bash).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-enum Shell {
-    #[default]
-    Bash,
-    /// macOS's default: no word splitting of unquoted variables, globs that match nothing
-    /// are errors.
-    Zsh,
-}
+/// How long one block may take in these walks (the emulator answers in seconds).
+const BLOCK_LIMIT: Duration = Duration::from_secs(180);
 
 /// The AWS CLI a learner has. Version 2 parses some parameters differently from version 1
 /// (blob parameters, timestamps, the pager), and the book is written for version 2.
@@ -75,111 +66,61 @@ fn aws_v2_wrapper(dir: &Path) -> PathBuf {
     bin
 }
 
-/// One learner's terminal: a shell process that keeps its variables between blocks.
-struct Session {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Receiver<String>,
-    dir: PathBuf,
-    count: usize,
+/// What a learner's terminal has besides the account: the CLI first on PATH, then the
+/// grader, a home of its own, and the address the security groups admit.
+fn terminal_env(dir: &Path, cli: AwsCli) -> Vec<(String, String)> {
+    let grader_dir = Path::new(env!("CARGO_BIN_EXE_grader")).parent().unwrap().to_path_buf();
+    let aws_dir = match cli {
+        AwsCli::V1 => venv_bin(),
+        AwsCli::V2 => aws_v2_wrapper(dir),
+    };
+    let path = format!("{}:{}:{}", aws_dir.display(), grader_dir.display(), std::env::var("PATH").unwrap_or_default());
+    vec![("PATH".into(), path), ("HOME".into(), dir.display().to_string()), ("MY_IP".into(), "127.0.0.1".into())]
 }
 
-enum BlockError {
-    Failed { status: String, stderr: String },
-    TimedOut,
+/// The session's `aws` is the CLI asked for (v1 writes its version to stderr).
+fn assert_cli(env: &[(String, String)], cli: AwsCli) {
+    let path = &env.iter().find(|(k, _)| k == "PATH").unwrap().1;
+    let out = Command::new("sh").args(["-c", "aws --version 2>&1"]).env("PATH", path).output().expect("run aws --version");
+    let version = String::from_utf8_lossy(&out.stdout);
+    let major = match cli {
+        AwsCli::V1 => "aws-cli/1.",
+        AwsCli::V2 => "aws-cli/2.",
+    };
+    assert!(version.starts_with(major), "the {cli:?} session runs {version}");
 }
 
-impl Session {
-    fn start(account: &Account, strict: bool, shell: Shell, cli: AwsCli) -> Session {
-        let dir = scratch_dir("tutorial");
-        let grader_dir = Path::new(env!("CARGO_BIN_EXE_grader")).parent().unwrap().to_path_buf();
-        let aws_dir = match cli {
-            AwsCli::V1 => venv_bin(),
-            AwsCli::V2 => aws_v2_wrapper(&dir),
-        };
-        let path = format!("{}:{}:{}", aws_dir.display(), grader_dir.display(), std::env::var("PATH").unwrap_or_default());
-        let mut command = match shell {
-            Shell::Bash => {
-                let mut c = Command::new("bash");
-                c.args(["--noprofile", "--norc"]);
-                c
-            }
-            // No startup files: zsh's own defaults, as on a fresh Mac.
-            Shell::Zsh => {
-                let mut c = Command::new("zsh");
-                c.arg("-f");
-                c
-            }
-        };
-        let mut child = command
-            .current_dir(&dir)
-            .envs(account.env())
-            .env("PATH", path)
-            .env("HOME", &dir)
-            .env("MY_IP", "127.0.0.1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start bash");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut session = Session { child, stdin, lines, dir, count: 0 };
-        if strict {
-            // As the book asks learners to: stop at the first failing command.
-            writeln!(session.stdin, "set -e -o pipefail").unwrap();
-        }
-        session
-    }
-
-    /// Runs one block as if typed into the terminal; returns its stdout.
-    fn run(&mut self, code: &str) -> Result<String, BlockError> {
-        self.count += 1;
-        let script = self.dir.join(format!(".block-{}.sh", self.count));
-        let errors = self.dir.join(format!(".block-{}.err", self.count));
-        std::fs::write(&script, code).unwrap();
-        let marker = format!("__block_{}_done__", self.count);
-        let line = format!("{{ . '{}'; }} 2> '{}'; echo \"{marker} $?\"\n", script.display(), errors.display());
-        if self.stdin.write_all(line.as_bytes()).and_then(|_| self.stdin.flush()).is_err() {
-            return Err(BlockError::Failed { status: "the shell had exited".into(), stderr: String::new() });
-        }
-        let mut output = String::new();
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(180)) {
-                Ok(line) if line.starts_with(&marker) => {
-                    let status = line[marker.len()..].trim().to_string();
-                    let stderr = std::fs::read_to_string(&errors).unwrap_or_default();
-                    return if status == "0" { Ok(output) } else { Err(BlockError::Failed { status, stderr }) };
-                }
-                Ok(line) => {
-                    output.push_str(&line);
-                    output.push('\n');
-                }
-                Err(RecvTimeoutError::Timeout) => return Err(BlockError::TimedOut),
-                // `set -e` ended the shell: the block failed.
-                Err(RecvTimeoutError::Disconnected) => {
-                    let stderr = std::fs::read_to_string(&errors).unwrap_or_default();
-                    let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
-                    return Err(BlockError::Failed { status, stderr });
-                }
-            }
-        }
-    }
+/// `grader selftest` of both labs (lab 2 built on lab 1) in `shell` with `cli`, every check
+/// decided at once after its page (`--no-wait`: the pages' own waits must be enough).
+fn selftest_both_labs(shell: &str, cli: AwsCli) {
+    let emulator = Emulator::shared();
+    let account = Account::fresh(emulator);
+    // As on AWS, a stopped task's network interface lingers (there about a minute): the
+    // book's clean-up must wait for it before deleting the security group.
+    emulator.configure(&account.id, serde_json::json!({ "eni_release_seconds": 5 }));
+    let env = terminal_env(&scratch_dir("tutorial"), cli);
+    assert_cli(&env, cli);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let args = ["selftest", "--lab", "fargate-nginx", "--lab", "alb", "--shell", shell, "--no-wait", "--block-timeout", "180s", "--format", "json"];
+    let run = grader_in(Some(&account), &args, &env);
+    let document = run.json();
+    eprintln!("selftest ({shell}, {cli:?}): {:.0} s", run.elapsed.as_secs_f64());
+    let problems: Vec<String> = document["pages"].as_array().unwrap().iter().filter_map(|p| p["problem"].as_str().map(|why| format!("{}: {why}", p["page"]))).collect();
+    assert!(problems.is_empty() && run.code == 0, "the book as written should pass every step in {shell} with {cli:?}:\n{}\n{}", problems.join("\n"), run.stderr);
+    assert_eq!(document["passed"], true, "{}", run.stdout);
+    let pages = document["pages"].as_array().unwrap();
+    assert!(pages.len() >= 21, "both labs' pages ran: {}", pages.len());
+    // The order the selftest promises: lab 2's clean-up before lab 1's.
+    let last: Vec<&str> = pages.iter().rev().take(2).map(|p| p["page"].as_str().unwrap()).collect();
+    assert_eq!(last, ["lab/cleanup.md", "alb/cleanup.md"]);
 }
 
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// One learner's terminal for the variant walks.
+fn start_session(account: &Account, strict: bool, shell: Shell) -> Session {
+    let dir = scratch_dir("tutorial");
+    let mut env = account.env();
+    env.extend(terminal_env(&dir, AwsCli::V1));
+    Session::start(shell, &dir, &env, strict).expect("start the shell")
 }
 
 fn check_lab(account: &Account, lab: Option<&str>, step: &str, vars: &[String]) -> GraderRun {
@@ -223,10 +164,6 @@ struct Variant {
     skip_cleanup_with: &'static [&'static str],
     /// The learner's own names: (book default, theirs, grader variable).
     rename: Vec<(&'static str, &'static str, &'static str)>,
-    shell: Shell,
-    cli: AwsCli,
-    /// Also walk the second lab's pages (before lab 1's clean-up, which it builds on).
-    second_lab: bool,
     /// Lab 1 built as its pages build it, but by the SDK (`support::lab::build`), and only
     /// the clean-up page walked: for the variants about the clean-up.
     prebuilt: bool,
@@ -241,42 +178,27 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
     // book's clean-up must wait for it before deleting the security group.
     emulator.configure(&account.id, serde_json::json!({ "eni_release_seconds": 5 }));
     let strict = variant.skip_cleanup_with.is_empty();
-    let mut session = Session::start(&account, strict, variant.shell, variant.cli);
-    // The session's `aws` is the CLI this variant is about (v1 writes its version to stderr).
-    let version = session.run("aws --version 2>&1").unwrap_or_else(|_| panic!("`aws --version` failed in the {:?} session", variant.cli));
-    let major = match variant.cli {
-        AwsCli::V1 => "aws-cli/1.",
-        AwsCli::V2 => "aws-cli/2.",
-    };
-    assert!(version.starts_with(major), "the {:?} session runs {version}", variant.cli);
+    let mut session = start_session(&account, strict, Shell::Bash);
     let vars: Vec<String> = variant.rename.iter().map(|(_, theirs, var)| format!("{var}={theirs}")).collect();
     let mut last = None;
     // Where the time goes (shown with `--nocapture`): the blocks, slowest first, and the checks.
     let started = std::time::Instant::now();
     let mut block_times: Vec<(Duration, String)> = Vec::new();
     let mut grading = Duration::ZERO;
-    // Lab 1's pages, then the second lab's before lab 1's clean-up.
     let mut walk = pages();
     if variant.prebuilt {
-        assert!(!variant.second_lab && variant.rename.is_empty(), "a prebuilt walk is lab 1's clean-up under the book's names");
+        assert!(variant.rename.is_empty(), "a prebuilt walk is lab 1's clean-up under the book's names");
         block_on(build(&account, &LabBuild::default()));
         // Step 5 tags the role it creates; the clean-up page deletes only a tagged role.
         account.aws_ok(&["iam", "tag-role", "--role-name", "ecsTaskExecutionRole", "--tags", "Key=created-by,Value=fargate-course"]);
         walk.retain(|p| p.step.as_deref() == Some("cleanup"));
     }
-    if variant.second_lab {
-        let cleanup = walk.iter().position(|p| p.step.as_deref() == Some("cleanup")).expect("lab 1 has a clean-up page");
-        let second = lab_pages_under(&root().join("book"), "alb/").expect("read the second lab's chapters");
-        assert!(second.len() >= 9, "SUMMARY.md lists the second lab's chapters");
-        walk.splice(cleanup..cleanup, second);
-    }
     for page in walk {
         let chapter = format!("book/{}", page.path.display());
         let is_cleanup = page.step.as_deref() == Some("cleanup");
         let lab = page.lab.as_deref();
-        let creating = if lab.is_some() { CREATING_ALB_STEPS } else { CREATING_STEPS };
         if let Some(step) = &page.step {
-            if creating.contains(&step.as_str()) || is_cleanup {
+            if CREATING_STEPS.contains(&step.as_str()) || is_cleanup {
                 let before = check_lab(&account, lab, step, &vars);
                 grading += before.elapsed;
                 let passing: Vec<_> = statuses(&before).into_iter().filter(|(_, s)| s == "pass" && !is_cleanup).collect();
@@ -293,13 +215,13 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
                 code = code.replace(default, theirs);
             }
             let block_started = std::time::Instant::now();
-            let ran = session.run(&code);
+            let ran = session.run(&code, BLOCK_LIMIT);
             block_times.push((block_started.elapsed(), format!("{chapter}:{}", block.line)));
             if let Err(e) = ran {
                 // A forgetful learner's commands may fail; none may hang.
                 let (status, stderr, hung) = match e {
                     BlockError::Failed { status, stderr } => (status, stderr, false),
-                    BlockError::TimedOut => ("timed out after 180 s".to_string(), String::new(), true),
+                    e @ BlockError::TimedOut(_) => (e.status(), String::new(), true),
                 };
                 if strict || hung {
                     let report = page.step.as_ref().map(|s| check_lab(&account, lab, s, &vars).stdout).unwrap_or_default();
@@ -324,9 +246,7 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
     let in_blocks: Duration = block_times.iter().map(|(d, _)| *d).sum();
     let slowest: Vec<String> = block_times.iter().take(8).map(|(d, at)| format!("  {:>5.1}s {at}", d.as_secs_f64())).collect();
     eprintln!(
-        "walk ({:?}, {:?}): {:.0}s in all, {:.0}s in {} blocks, {:.0}s in grader checks; slowest blocks:\n{}",
-        variant.shell,
-        variant.cli,
+        "walk: {:.0}s in all, {:.0}s in {} blocks, {:.0}s in grader checks; slowest blocks:\n{}",
         started.elapsed().as_secs_f64(),
         in_blocks.as_secs_f64(),
         block_times.len(),
@@ -338,26 +258,22 @@ fn walk_the_book(variant: &Variant) -> GraderRun {
 
 #[test]
 fn the_book_as_written_passes_every_step_of_both_labs_and_cleans_up() {
-    let cleanup = walk_the_book(&Variant { second_lab: true, ..Variant::default() });
-    assert_eq!(cleanup.code, 0, "after the cleanup page, `grader check cleanup` should pass:\n{}", cleanup.stdout);
+    selftest_both_labs("bash", AwsCli::V1);
 }
 
 #[test]
 fn the_book_as_written_passes_in_zsh_too() {
-    let cleanup = walk_the_book(&Variant { shell: Shell::Zsh, second_lab: true, ..Variant::default() });
-    assert_eq!(cleanup.code, 0, "after the cleanup page in zsh, `grader check cleanup` should pass:\n{}", cleanup.stdout);
+    selftest_both_labs("zsh", AwsCli::V1);
 }
 
 #[test]
 fn the_book_as_written_passes_with_aws_cli_v2() {
-    let cleanup = walk_the_book(&Variant { cli: AwsCli::V2, second_lab: true, ..Variant::default() });
-    assert_eq!(cleanup.code, 0, "after the cleanup page with AWS CLI v2, `grader check cleanup` should pass:\n{}", cleanup.stdout);
+    selftest_both_labs("bash", AwsCli::V2);
 }
 
 #[test]
 fn the_book_as_written_passes_in_zsh_with_aws_cli_v2() {
-    let cleanup = walk_the_book(&Variant { shell: Shell::Zsh, cli: AwsCli::V2, second_lab: true, ..Variant::default() });
-    assert_eq!(cleanup.code, 0, "after the cleanup page in zsh with AWS CLI v2, `grader check cleanup` should pass:\n{}", cleanup.stdout);
+    selftest_both_labs("zsh", AwsCli::V2);
 }
 
 /// Interactive zsh (a Mac's Terminal) takes `#` as a command unless `interactivecomments` is
@@ -366,11 +282,12 @@ fn the_book_as_written_passes_in_zsh_with_aws_cli_v2() {
 #[test]
 fn lab_blocks_hold_no_shell_comments() {
     let mut found = Vec::new();
-    let second = lab_pages_under(&root().join("book"), "alb/").expect("read the second lab's chapters");
-    for page in pages().into_iter().chain(second) {
+    // Every page SUMMARY lists: the labs' pages, and the appendices' commands too.
+    for page in lab_pages_under(&root().join("book"), "").expect("read the chapters") {
         for block in &page.blocks {
             for (i, line) in block.code.lines().enumerate() {
-                if has_comment(line) {
+                // A block that starts with `#!` is a script file's contents, not a paste.
+                if has_comment(line) && !(i == 0 && line.starts_with("#!")) {
                     found.push(format!("book/{}:{}: {line}", page.path.display(), block.line + 1 + i));
                 }
             }
