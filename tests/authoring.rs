@@ -213,3 +213,131 @@ fn the_other_known_types_are_read_in_their_schema_s_shapes() {
     account.aws_ok(&["logs", "put-retention-policy", "--log-group-name", "/course/app", "--retention-in-days", "30"]);
     assert_eq!(grader(Some(&account), &args).code, 0);
 }
+
+/// A one-lab book for `grader selftest`: an overview that prepares the terminal, a step that
+/// stores an SSM parameter, and its clean-up. `step_commands` is the step page's block.
+fn selftest_book(step_commands: &str) -> std::path::PathBuf {
+    let dir = support::scratch_dir("selftest-book");
+    let write = |path: &str, text: &str| {
+        let file = dir.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    };
+    write("book.toml", "[book]\ntitle = \"Selftest\"\nsrc = \"book\"\n");
+    write("book/SUMMARY.md", "# Summary\n\n- [Overview](param/index.md)\n  - [Step 1](param/step-1.md)\n  - [Clean up](param/cleanup.md)\n");
+    write("book/param/index.md", "# Overview\n\n```bash\nexport PARAM_NAME=/course/greeting\n```\n");
+    write("book/param/step-1.md", &format!("# Step 1\n\n```bash\n{step_commands}\n```\n\n{{{{#check param:step-1}}}}\n"));
+    write("book/param/cleanup.md", "# Clean up\n\n```bash\naws ssm delete-parameter --name \"$PARAM_NAME\"\n```\n\n{{#check param:cleanup}}\n");
+    write(
+        "labs/param.yaml",
+        r#"version: 1
+id: param
+title: One parameter
+region: us-east-1
+vars:
+  name: /course/greeting
+steps:
+  - id: step-1
+    title: A parameter
+    checks:
+      - id: greeting
+        title: "Parameter `{{name}}` says hello"
+        kind: resource
+        type: AWS::SSM::Parameter
+        identifier: "{{name}}"
+        properties:
+          Value: hello
+  - id: cleanup
+    title: Clean up
+    phase: cleanup
+    checks:
+      - id: greeting-deleted
+        title: "Parameter `{{name}}` is gone"
+        kind: resource_absent
+        type: AWS::SSM::Parameter
+        identifier: "{{name}}"
+"#,
+    );
+    dir
+}
+
+fn selftest(account: &Account, book: &std::path::Path, extra: &[&str]) -> GraderRun {
+    let book_dir = book.display().to_string();
+    let labs_dir = book.join("labs").display().to_string();
+    let mut args = vec!["selftest", "--book-dir", &book_dir, "--labs-dir", &labs_dir, "--lab", "param", "--no-wait", "--block-timeout", "60s"];
+    args.extend_from_slice(extra);
+    let path = format!("{}:{}", support::venv_bin().display(), std::env::var("PATH").unwrap_or_default());
+    support::grader_in(Some(account), &args, &[("PATH", &path)])
+}
+
+#[test]
+fn selftest_passes_a_lab_whose_pages_build_what_its_checks_want_and_clean_it_up() {
+    let account = Account::fresh(Emulator::shared());
+    let book = selftest_book("aws ssm put-parameter --name \"$PARAM_NAME\" --type String --value hello");
+    let run = selftest(&account, &book, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // The table: the overview ran its block, the step failed before and passed after, the
+    // clean-up found the parameter and then did not.
+    let rows: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("  ✓") || l.starts_with("  ✗")).collect();
+    assert_eq!(rows.len(), 3, "{}", run.stdout);
+    for (row, expected) in rows.iter().zip([["param/index.md", "-", "-"], ["param/step-1.md", "0/1", "1/1"], ["param/cleanup.md", "0/1", "1/1"]]) {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!([cells[1], cells[3], cells[5]], expected, "{row}");
+    }
+    assert!(run.stdout.contains("Every page behaved: 3 pages"), "{}", run.stdout);
+
+    // The same account again: nothing is left, so it passes again, now as JSON.
+    let again = selftest(&account, &book, &["--format", "json"]);
+    let document = again.json();
+    assert_eq!(document["schema"], "grader.selftest/v1");
+    assert_eq!(document["passed"], true, "{}", again.stdout);
+    assert_eq!(document["pages"][1]["before"]["not_passed"], serde_json::json!(["greeting"]));
+}
+
+#[test]
+fn selftest_fails_a_page_that_builds_the_wrong_thing_and_stops_there() {
+    let account = Account::fresh(Emulator::shared());
+    let book = selftest_book("aws ssm put-parameter --name \"$PARAM_NAME\" --type String --value hullo");
+    let run = selftest(&account, &book, &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let document = run.json();
+    let step = &document["pages"][1];
+    assert_eq!(step["passed"], false);
+    let problem = step["problem"].as_str().unwrap();
+    assert!(problem.contains("1 of 1 checks of `step-1` did not pass") && problem.contains("Value is hullo, expected hello"), "{problem}");
+    assert_eq!(document["not_run"], serde_json::json!(["param/cleanup.md"]), "later pages build on it: {}", run.stdout);
+}
+
+#[test]
+fn selftest_fails_a_step_whose_checks_pass_before_its_page_and_a_block_that_fails() {
+    let account = Account::fresh(Emulator::shared());
+    // Not an empty account: the parameter is there before the page runs.
+    account.aws_ok(&["ssm", "put-parameter", "--name", "/course/greeting", "--type", "String", "--value", "hello"]);
+    let book = selftest_book("aws ssm put-parameter --name \"$PARAM_NAME\" --type String --value hello --overwrite");
+    let run = selftest(&account, &book, &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("all 1 checks of `step-1` passed before the page's commands ran"), "{}", run.stdout);
+    assert!(run.stdout.contains("grader cleanup --plan"), "says how to remove what was built: {}", run.stdout);
+
+    // A block that fails: named by file and line, with its stderr, in zsh too.
+    let account = Account::fresh(Emulator::shared());
+    let book = selftest_book("aws ssm put-parameter --name \"$PARAM_NAME\" --type NoSuchType --value hello");
+    let run = selftest(&account, &book, &["--shell", "zsh"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("the block at book/param/step-1.md:3 failed"), "{}", run.stdout);
+    assert!(run.stdout.contains("NoSuchType"), "the block's stderr is shown: {}", run.stdout);
+}
+
+#[test]
+fn selftest_refuses_a_real_account_without_the_flag_and_a_lab_with_a_step_no_page_checks() {
+    let account = Account::fresh(Emulator::shared());
+    let book = selftest_book("true");
+    let run = selftest(&account, &book, &["--endpoint-url", "https://ssm.us-east-1.amazonaws.com"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("--creates-resources") && run.stderr.contains("create resources"), "{}", run.stderr);
+
+    std::fs::write(book.join("book/param/step-1.md"), "# Step 1, its widget forgotten\n").unwrap();
+    let run = selftest(&account, &book, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("lab `param` has steps no page checks: step-1"), "{}", run.stderr);
+}

@@ -56,7 +56,7 @@ impl<W: Write + Send> SelftestHuman<W> {
                 let step = page.step.as_deref().unwrap_or("-");
                 writeln!(self.out, "  {mark} {:<w$}  {step:<10} {before:>7} {:>7} {after:>7} {seconds:>8}", page.page, page.blocks, w = self.width)?;
                 if let Some(problem) = &page.problem {
-                    writeln!(self.out, "\n{}", problem.lines().map(|l| format!("    {l}\n")).collect::<String>())?;
+                    write!(self.out, "\n{}\n", problem.lines().map(|l| format!("    {l}\n")).collect::<String>())?;
                 }
             }
             SelftestEvent::SelftestFinished { passed, pages, duration_ms } => {
@@ -65,10 +65,15 @@ impl<W: Write + Send> SelftestHuman<W> {
                     writeln!(self.out, "\nEvery page behaved: {pages} pages in {seconds:.0} s.")?;
                 } else {
                     let not_run = &self.pages[self.done.min(self.pages.len())..];
-                    writeln!(self.out, "\nStopped at the page marked ✗ after {seconds:.0} s; {} later pages did not run.", not_run.len())?;
+                    let later = match not_run.len() {
+                        1 => "1 later page did not run".to_string(),
+                        n => format!("{n} later pages did not run"),
+                    };
+                    writeln!(self.out, "\nStopped at the page marked ✗ after {seconds:.0} s; {later}.")?;
                     writeln!(
                         self.out,
-                        "What the pages built so far is still in the account: run the clean-up pages by hand, or `grader cleanup --plan FILE` then `--apply FILE`."
+                        "What the pages built so far is still in the account: run the clean-up pages' commands by hand, or \
+`grader cleanup --plan FILE` then `--apply FILE` for the resources the course's own check kinds know."
                     )?;
                 }
             }
@@ -77,7 +82,8 @@ impl<W: Write + Send> SelftestHuman<W> {
     }
 }
 
-/// `(…)` marks a step whose checks may pass before (`creates: false`).
+/// `passed/total`; the before column puts it in brackets for a step whose checks may pass
+/// before (`creates: false`).
 fn tally(t: &Tally) -> String {
     format!("{}/{}", t.passed, t.total)
 }
