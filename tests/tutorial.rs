@@ -90,9 +90,10 @@ fn assert_cli(env: &[(String, String)], cli: AwsCli) {
     assert!(version.starts_with(major), "the {cli:?} session runs {version}");
 }
 
-/// `grader selftest` of both labs (lab 2 built on lab 1) in `shell` with `cli`, every check
-/// decided at once after its page (`--no-wait`: the pages' own waits must be enough).
-fn selftest_both_labs(shell: &str, cli: AwsCli) {
+/// `grader selftest` of `labs` (each built on the ones before) in `shell` with `cli`, every
+/// check decided at once after its page (`--no-wait`: the pages' own waits must be enough).
+/// Returns the pages in the order they ran.
+fn selftest(labs: &[&str], shell: &str, cli: AwsCli) -> Vec<String> {
     let emulator = Emulator::shared();
     let account = Account::fresh(emulator);
     // As on AWS, a stopped task's network interface lingers (there about a minute): the
@@ -101,18 +102,24 @@ fn selftest_both_labs(shell: &str, cli: AwsCli) {
     let env = terminal_env(&scratch_dir("tutorial"), cli);
     assert_cli(&env, cli);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let args = ["selftest", "--lab", "fargate-nginx", "--lab", "alb", "--shell", shell, "--no-wait", "--block-timeout", "180s", "--format", "json"];
+    let mut args = vec!["selftest", "--shell", shell, "--no-wait", "--block-timeout", "180s", "--format", "json"];
+    for lab in labs {
+        args.extend(["--lab", lab]);
+    }
     let run = grader_in(Some(&account), &args, &env);
     let document = run.json();
-    eprintln!("selftest ({shell}, {cli:?}): {:.0} s", run.elapsed.as_secs_f64());
+    eprintln!("selftest of {labs:?} ({shell}, {cli:?}): {:.0} s", run.elapsed.as_secs_f64());
     let problems: Vec<String> = document["pages"].as_array().unwrap().iter().filter_map(|p| p["problem"].as_str().map(|why| format!("{}: {why}", p["page"]))).collect();
-    assert!(problems.is_empty() && run.code == 0, "the book as written should pass every step in {shell} with {cli:?}:\n{}\n{}", problems.join("\n"), run.stderr);
+    assert!(problems.is_empty() && run.code == 0, "the book as written should pass every step of {labs:?} in {shell} with {cli:?}:\n{}\n{}", problems.join("\n"), run.stderr);
     assert_eq!(document["passed"], true, "{}", run.stdout);
-    let pages = document["pages"].as_array().unwrap();
-    assert!(pages.len() >= 21, "both labs' pages ran: {}", pages.len());
-    // The order the selftest promises: lab 2's clean-up before lab 1's.
-    let last: Vec<&str> = pages.iter().rev().take(2).map(|p| p["page"].as_str().unwrap()).collect();
-    assert_eq!(last, ["lab/cleanup.md", "alb/cleanup.md"]);
+    document["pages"].as_array().unwrap().iter().map(|p| p["page"].as_str().unwrap().to_string()).collect()
+}
+
+/// Both labs, lab 2 on top of lab 1: lab 2's clean-up runs before lab 1's.
+fn selftest_both_labs(shell: &str, cli: AwsCli) {
+    let pages = selftest(&["fargate-nginx", "alb"], shell, cli);
+    assert!(pages.len() >= 21, "both labs' pages ran: {pages:?}");
+    assert_eq!(pages[pages.len() - 2..], ["alb/cleanup.md", "lab/cleanup.md"]);
 }
 
 /// One learner's terminal for the variant walks.
@@ -274,6 +281,14 @@ fn the_book_as_written_passes_with_aws_cli_v2() {
 #[test]
 fn the_book_as_written_passes_in_zsh_with_aws_cli_v2() {
     selftest_both_labs("zsh", AwsCli::V2);
+}
+
+/// Lab 3 stands alone and is written in YAML alone (`resource` checks through Cloud Control).
+#[test]
+fn the_third_lab_passes_its_selftest_in_bash_and_in_zsh_with_aws_cli_v2() {
+    let pages = selftest(&["ops"], "bash", AwsCli::V1);
+    assert_eq!(pages, ["ops/index.md", "ops/step-1-parameter.md", "ops/step-2-repository.md", "ops/step-3-alarm.md", "ops/cleanup.md"]);
+    selftest(&["ops"], "zsh", AwsCli::V2);
 }
 
 /// Interactive zsh (a Mac's Terminal) takes `#` as a command unless `interactivecomments` is

@@ -12,7 +12,11 @@ use super::Lab;
 
 /// The labs built into the binary, so `grader` works from any directory.
 const EMBEDDED: &[(&str, &str)] =
-    &[("fargate-nginx.yaml", include_str!("../../labs/fargate-nginx.yaml")), ("alb.yaml", include_str!("../../labs/alb.yaml"))];
+    &[
+        ("fargate-nginx.yaml", include_str!("../../labs/fargate-nginx.yaml")),
+        ("alb.yaml", include_str!("../../labs/alb.yaml")),
+        ("ops.yaml", include_str!("../../labs/ops.yaml")),
+    ];
 
 /// The keys every check has, whatever its kind; serde only lists the kind's own keys when
 /// it rejects an unknown one, so suggestions look here too.
