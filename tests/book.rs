@@ -56,6 +56,8 @@ fn the_book_builds_with_a_widget_on_every_lab_step_page_and_working_links() {
     assert_eq!(steps.len(), 10, "{steps:?}");
     steps.extend(steps_of("labs/alb.yaml", "alb"));
     assert_eq!(steps.len(), 19, "{steps:?}");
+    steps.extend(steps_of("labs/ops.yaml", "ops"));
+    assert_eq!(steps.len(), 23, "{steps:?}");
     let mut widgets = BTreeSet::new();
     let mut pages = Vec::new();
     html_files(&site, &mut pages);

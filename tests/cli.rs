@@ -21,7 +21,7 @@ fn help_teaches_commands_and_exit_codes() {
 fn the_shipped_labs_validate() {
     let run = grader(None, &["validate", "labs"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("ok: 2 lab(s), 19 steps"), "{}", run.stdout);
+    assert!(run.stdout.contains("ok: 3 lab(s), 23 steps"), "{}", run.stdout);
 }
 
 #[test]
@@ -193,7 +193,7 @@ fn no_module_but_main_imports_cli() {
 fn validate_checks_the_books_quizzes_and_points_at_a_bad_one() {
     let all = grader(None, &["validate"]);
     assert_eq!(all.code, 0, "{}", all.stderr);
-    assert!(all.stdout.contains("30 quizzes"), "every concept chapter and lab step has its quiz: {}", all.stdout);
+    assert!(all.stdout.contains("34 quizzes"), "every concept chapter and lab step has its quiz: {}", all.stdout);
     let dir = support::scratch_dir("quiz");
     let file = dir.join("step-3.quiz.yml");
     std::fs::write(&file, "questions:\n  - question: \"Why /32?\"\n    answers:\n      - text: \"One address\"\n        why: \"\"\n").unwrap();
