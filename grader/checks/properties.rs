@@ -127,7 +127,7 @@ impl Expectation {
             "contains" => return Err(format!("`contains` takes a value or an object of fields, not {arg}")),
             "matches" => {
                 let pattern = arg.as_str().ok_or_else(|| format!("`matches` takes a regular expression, not {arg}"))?;
-                Expectation::Matches(Pattern(regex_lite::Regex::new(pattern).map_err(|e| format!("`{pattern}` is not a regular expression: {e}"))?))
+                Expectation::Matches(Pattern::new(pattern)?)
             }
             "at_least" => Expectation::AtLeast(number("at_least")?),
             "at_most" => Expectation::AtMost(number("at_most")?),
@@ -142,7 +142,7 @@ impl Expectation {
             Expectation::Exists(b) => op("exists", Value::Bool(*b)),
             Expectation::AnyOf(items) => op("any_of", Value::Array(items.clone())),
             Expectation::Contains(v) => op("contains", v.clone()),
-            Expectation::Matches(r) => op("matches", Value::String(r.0.as_str().to_string())),
+            Expectation::Matches(r) => op("matches", Value::String(r.source.clone())),
             Expectation::AtLeast(n) => op("at_least", serde_json::json!(n)),
             Expectation::AtMost(n) => op("at_most", serde_json::json!(n)),
         }
@@ -159,7 +159,7 @@ impl Expectation {
                 Value::Array(items) => items.iter().any(|i| same(part, i) || fields_match(part, i)),
                 _ => false,
             },
-            Expectation::Matches(Pattern(re)) => match found {
+            Expectation::Matches(Pattern { regex: re, .. }) => match found {
                 Value::String(s) => re.is_match(s),
                 Value::Number(_) | Value::Bool(_) => re.is_match(&found.to_string()),
                 _ => false,
@@ -177,7 +177,7 @@ impl Expectation {
             Expectation::Exists(false) => "absent".into(),
             Expectation::AnyOf(items) => format!("one of {}", items.iter().map(scalar_text).collect::<Vec<_>>().join(", ")),
             Expectation::Contains(v) => format!("containing {}", scalar_text(v)),
-            Expectation::Matches(r) => format!("matching /{}/", r.0.as_str()),
+            Expectation::Matches(r) => format!("matching /{}/", r.source),
             Expectation::AtLeast(n) => format!("at least {n}"),
             Expectation::AtMost(n) => format!("at most {n}"),
         }
@@ -186,11 +186,28 @@ impl Expectation {
 
 /// A regular expression, compared by its pattern.
 #[derive(Debug, Clone)]
-pub struct Pattern(regex_lite::Regex);
+pub struct Pattern {
+    /// As the lab wrote it, `{{variables}}` included until the check is planned.
+    source: String,
+    regex: regex_lite::Regex,
+}
+
+impl Pattern {
+    /// A pattern may name variables (`^arn:aws:ecr:.*/{{repository}}$`). A lab file is
+    /// checked before any value is known, so the rest of the pattern is checked with a plain
+    /// stand-in for each; the check's plan fills the values in as written and compiles again.
+    fn new(source: &str) -> Result<Pattern, String> {
+        let names = crate::lab::template::references(source).unwrap_or_default();
+        let stand_ins: std::collections::BTreeMap<String, String> = names.iter().map(|n| (n.to_string(), "x".to_string())).collect();
+        let checked = if names.is_empty() { source.to_string() } else { crate::lab::template::render(source, &stand_ins)? };
+        let regex = regex_lite::Regex::new(&checked).map_err(|e| format!("`{source}` is not a regular expression: {e}"))?;
+        Ok(Pattern { source: source.to_string(), regex })
+    }
+}
 
 impl PartialEq for Pattern {
     fn eq(&self, other: &Self) -> bool {
-        self.0.as_str() == other.0.as_str()
+        self.source == other.source
     }
 }
 
@@ -388,6 +405,23 @@ mod tests {
             let e = Expectation::from_value(want.clone()).unwrap_err();
             assert!(e.contains(says), "{want}: {e}");
         }
+    }
+
+    #[test]
+    fn a_pattern_may_name_variables_filled_in_when_the_check_is_planned() {
+        let yaml = "RepositoryUri: {matches: '\\.amazonaws\\.com/{{repository}}$'}\n";
+        let checks: PropertyChecks = serde_yaml::from_str(yaml).expect("a pattern with a variable is read");
+        let mut value = serde_json::to_value(&checks).unwrap();
+        let vars = [("repository".to_string(), "fargate-course/nginx".to_string())].into();
+        crate::lab::template::render_json(&mut value, &vars).unwrap();
+        let planned: PropertyChecks = serde_json::from_value(value).unwrap();
+        let uri = |u: &str| json!({ "RepositoryUri": u });
+        assert_eq!(planned.0[0].mismatch(&uri("1.dkr.ecr.us-east-1.amazonaws.com/fargate-course/nginx")), None);
+        let other = planned.0[0].mismatch(&uri("1.dkr.ecr.us-east-1.amazonaws.com/other")).unwrap();
+        assert!(other.contains("expected matching /\\.amazonaws\\.com/fargate-course/nginx$/"), "{other}");
+        // The rest of the pattern is still checked when the lab is read.
+        let e = Expectation::from_value(json!({"matches": "({{repository}}"})).unwrap_err();
+        assert!(e.contains("is not a regular expression"), "{e}");
     }
 
     #[test]
