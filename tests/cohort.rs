@@ -454,7 +454,7 @@ fn the_second_labs_audit_finds_a_forgotten_load_balancer_and_prices_it() {
     let both = audit_with(emulator, &roster, &[], &[]);
     assert_eq!(both["lab"], "all", "{both}");
     let steps: Vec<&str> = both["steps"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
-    assert_eq!(steps, ["fargate-nginx:cleanup", "alb:cleanup"], "{both}");
+    assert_eq!(steps, ["fargate-nginx:cleanup", "alb:cleanup", "ops:cleanup"], "{both}");
     assert_eq!(both["accounts"][1]["status"], "pass", "{both}");
     let forgetful = &both["accounts"][0];
     assert_eq!(forgetful["status"], "fail", "{forgetful}");
@@ -659,10 +659,10 @@ fn each_learners_spend_is_read_flagged_past_the_alert_and_said_in_every_format()
     assert!(lines[4].ends_with(",,,"), "not reached: {csv}");
     let gradebook = text("gradebook");
     let rows: Vec<&str> = gradebook.lines().collect();
-    assert_eq!(rows[0], "label,fargate-nginx:cleanup (6 pts),alb:cleanup (9 pts),total (15 pts),spent since 2026-01-01 (USD),notes", "{gradebook}");
-    assert!(rows[1].starts_with("big,6,9,15,26.25,\"above the alert: spend $26.25 ("), "{gradebook}");
-    assert_eq!(rows[2], "small,6,9,15,2.00,", "{gradebook}");
-    assert!(rows[3].starts_with("closed,6,9,15,,\"spend unknown: `ce:GetCostAndUsage` failed: Cost Explorer is not enabled"), "{gradebook}");
+    assert_eq!(rows[0], "label,fargate-nginx:cleanup (6 pts),alb:cleanup (9 pts),ops:cleanup (3 pts),total (18 pts),spent since 2026-01-01 (USD),notes", "{gradebook}");
+    assert!(rows[1].starts_with("big,6,9,3,18,26.25,\"above the alert: spend $26.25 ("), "{gradebook}");
+    assert_eq!(rows[2], "small,6,9,3,18,2.00,", "{gradebook}");
+    assert!(rows[3].starts_with("closed,6,9,3,18,,\"spend unknown: `ce:GetCostAndUsage` failed: Cost Explorer is not enabled"), "{gradebook}");
     let html = text("html");
     assert!(html.contains("<th>Spent</th>") && html.contains("$26.25 <strong class=\"over\">⚠ above alert</strong>"), "{html}");
     assert!(html.contains("<strong>$28.25</strong>. 1 above the <strong>$25.00</strong> alert (⚠). 2 unknown."), "{html}");

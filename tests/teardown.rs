@@ -68,7 +68,7 @@ fn the_plan_lists_the_labs_leftovers_and_apply_deletes_exactly_those() {
     assert!(writes_since(emulator, &account, before).is_empty(), "making a plan only reads");
     assert_eq!(plan["schema"], "grader.teardown-plan/v1");
     assert_eq!(plan["account"], account.id.as_str());
-    assert_eq!(plan["labs"], serde_json::json!(["fargate-nginx", "alb"]));
+    assert_eq!(plan["labs"], serde_json::json!(["fargate-nginx", "alb", "ops"]));
     // In the order AWS lets them go; the role is optional in lab 1, so it stays.
     assert_eq!(kinds(&plan), ["ecs_service", "ecs_task", "network_interface", "security_group", "log_group", "ecs_cluster"], "{plan:#}");
     assert!((plan["usd_per_hour"].as_f64().unwrap() - 0.01734).abs() < 0.0001, "the task and its address, once: {plan}");
