@@ -404,5 +404,7 @@ fn one_stale_network_interface_does_not_hide_the_others() {
     block_on(c.ec2.delete_network_interface().network_interface_id(&task_enis[0]).send()).unwrap();
     let ip = grader(Some(&account), &["check", "step-9", "--format", "json", "--no-wait"]).check("public-ip");
     assert_eq!(ip["status"], "pass", "{ip}");
-    assert_eq!(ip["message"].as_str().unwrap().matches("127.").count(), 1, "one task still has its address: {ip}");
+    // Addresses counted whole: `127.0.127.252` holds "127." twice.
+    let addresses = ip["message"].as_str().unwrap().split(|c: char| !c.is_ascii_digit() && c != '.').filter(|w| w.parse::<std::net::Ipv4Addr>().is_ok()).count();
+    assert_eq!(addresses, 1, "one task still has its address: {ip}");
 }
