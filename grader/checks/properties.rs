@@ -248,9 +248,21 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
-/// What a value found looks like in a finding, kept short.
+/// What a value found looks like in a finding, kept short. A list is shortened element by
+/// element, so the element that is wrong (a dimension's value, a tag) still shows whole.
 fn shown(v: &Value) -> String {
-    let text = scalar_text(v);
+    const ELEMENTS: usize = 10;
+    if let Value::Array(items) = v {
+        let mut parts: Vec<String> = items.iter().take(ELEMENTS).map(shown).collect();
+        if items.len() > ELEMENTS {
+            parts.push(format!("… {} more", items.len() - ELEMENTS));
+        }
+        return format!("[{}]", parts.join(","));
+    }
+    let text = match v {
+        Value::Object(_) => v.to_string(),
+        _ => scalar_text(v),
+    };
     if text.chars().count() > 80 { format!("{}…", text.chars().take(80).collect::<String>()) } else { text }
 }
 
@@ -405,6 +417,16 @@ mod tests {
             let e = Expectation::from_value(want.clone()).unwrap_err();
             assert!(e.contains(says), "{want}: {e}");
         }
+    }
+
+    #[test]
+    fn a_long_list_is_shortened_element_by_element_so_the_wrong_one_shows() {
+        let dimension = |name: &str, value: &str| json!({ "Name": name, "Value": value });
+        let alarm = json!({ "Dimensions": [dimension("ClusterName", "fargate-course-with-a-long-name-for-a-cluster"), dimension("ServiceName", "Web-Nginx")] });
+        let seen = check("Dimensions", json!({"contains": {"Name": "ServiceName", "Value": "web-nginx"}})).mismatch(&alarm).unwrap();
+        assert!(seen.contains("{\"Name\":\"ServiceName\",\"Value\":\"Web-Nginx\"}]"), "{seen}");
+        let many = json!({ "Tags": (0..12).map(|i| json!(i)).collect::<Vec<_>>() });
+        assert_eq!(check("Tags", json!({"at_most": 3})).mismatch(&many).unwrap(), "Tags is [0,1,2,3,4,5,6,7,8,9,… 2 more], expected at most 3");
     }
 
     #[test]
