@@ -828,7 +828,7 @@ account that may be billed, add --creates-resources."
         block_timeout: args.block_timeout.0,
         aws,
     };
-    let mut human = crate::selftest::SelftestHuman::new(std::io::stdout());
+    let mut human = crate::selftest::SelftestHuman::new(std::io::stdout(), std::io::stdout().is_terminal());
     let mut json = crate::selftest::SelftestJson::new(std::io::stdout());
     let mut ndjson = NdjsonReporter::new(std::io::stdout());
     let reporter: &mut dyn Reporter = match args.format {

@@ -38,6 +38,8 @@ pub enum RunEvent<'a> {
 pub enum SelftestEvent {
     /// Signed in; the pages are about to run, in this order.
     SelftestStarted { labs: Vec<String>, shell: &'static str, account: String, region: String, pages: Vec<String> },
+    /// One ```bash block of a page starts in the selftest's shell.
+    BlockStarted { page: String, line: usize },
     /// One ```bash block of a page ran in the selftest's shell.
     BlockFinished {
         /// The page, relative to the book's source (`lab/step-4-cluster.md`).

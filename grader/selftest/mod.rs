@@ -113,6 +113,7 @@ async fn run_page(lab: &Lab, page: &LabPage, session: &mut shell::Session, optio
     }
     for block in &page.blocks {
         let block_started = Instant::now();
+        reporters.emit(&RunEvent::Selftest(&SelftestEvent::BlockStarted { page: shown.clone(), line: block.line }));
         let ran = session.run(&block.code, options.block_timeout);
         let status = match &ran {
             Ok(_) => "0".to_string(),

@@ -23,14 +23,22 @@ pub enum SelftestFormat {
 /// The table, a row per page.
 pub struct SelftestHuman<W: Write + Send> {
     out: W,
+    /// On a terminal, the block that is running shows on a line that its page's row replaces
+    /// (a block may wait minutes for AWS: `aws ecs wait services-stable`).
+    live: bool,
     width: usize,
     pages: Vec<String>,
     done: usize,
 }
 
 impl<W: Write + Send> SelftestHuman<W> {
-    pub fn new(out: W) -> Self {
-        SelftestHuman { out, width: 0, pages: Vec::new(), done: 0 }
+    pub fn new(out: W, live: bool) -> Self {
+        SelftestHuman { out, live, width: 0, pages: Vec::new(), done: 0 }
+    }
+
+    /// Clears the running block's line, if one shows.
+    fn clear_live_line(&mut self) -> std::io::Result<()> {
+        if self.live { write!(self.out, "\r\x1b[2K") } else { Ok(()) }
     }
 
     fn write(&mut self, event: &SelftestEvent) -> std::io::Result<()> {
@@ -42,8 +50,13 @@ impl<W: Write + Send> SelftestHuman<W> {
                 writeln!(self.out, "Before: the step's checks passing before its commands (not all may pass). After: passing after (all must).\n")?;
                 writeln!(self.out, "    {:<w$}  {:<10} {:>7} {:>7} {:>7} {:>8}", "page", "step", "before", "blocks", "after", "time", w = self.width)?;
             }
-            SelftestEvent::BlockFinished { .. } => {}
+            SelftestEvent::BlockStarted { page, line } if self.live => {
+                self.clear_live_line()?;
+                write!(self.out, "  … book/{page}:{line} running")?;
+            }
+            SelftestEvent::BlockStarted { .. } | SelftestEvent::BlockFinished { .. } => {}
             SelftestEvent::PageFinished(page) => {
+                self.clear_live_line()?;
                 self.done += 1;
                 let mark = if page.passed { "✓" } else { "✗" };
                 let before = match (&page.before, page.before_may_pass) {
@@ -135,5 +148,57 @@ impl<W: Write + Send> Reporter for SelftestJson<W> {
             _ => {}
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(name: &str, passed: bool) -> PageVerdict {
+        PageVerdict {
+            lab: "ops".into(),
+            page: name.into(),
+            step: Some("step-1".into()),
+            before: Some(Tally { passed: 0, total: 2, not_passed: vec!["a".into(), "b".into()] }),
+            before_may_pass: false,
+            blocks: 3,
+            failed_block: None,
+            after: Some(Tally { passed: if passed { 2 } else { 1 }, total: 2, not_passed: Vec::new() }),
+            duration_ms: 1500,
+            passed,
+            problem: (!passed).then(|| "after the page's commands, 1 of 2 checks of `step-1` did not pass".into()),
+        }
+    }
+
+    fn render(live: bool) -> String {
+        let mut out = Vec::new();
+        let mut human = SelftestHuman::new(&mut out, live);
+        let pages = vec!["ops/step-1.md".to_string(), "ops/cleanup.md".to_string()];
+        let started = SelftestEvent::SelftestStarted { labs: vec!["ops".into()], shell: "zsh", account: "111122223333".into(), region: "us-east-1".into(), pages };
+        human.on_event(&RunEvent::Selftest(&started)).unwrap();
+        human.on_event(&RunEvent::Selftest(&SelftestEvent::BlockStarted { page: "ops/step-1.md".into(), line: 7 })).unwrap();
+        human.on_event(&RunEvent::Selftest(&SelftestEvent::PageFinished(page("ops/step-1.md", false)))).unwrap();
+        human.on_event(&RunEvent::Selftest(&SelftestEvent::SelftestFinished { passed: false, pages: 2, duration_ms: 1500 })).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_row_per_page_the_problem_under_it_and_what_did_not_run() {
+        let text = render(false);
+        assert!(text.starts_with("Selftest of ops in zsh: account 111122223333, us-east-1, 2 pages"), "{text}");
+        let row = text.lines().find(|l| l.starts_with("  ✗")).expect("a row for the page");
+        assert_eq!(row.split_whitespace().collect::<Vec<_>>(), ["✗", "ops/step-1.md", "step-1", "0/2", "3", "1/2", "1.5", "s"]);
+        assert!(text.contains("    after the page's commands, 1 of 2 checks"), "{text}");
+        assert!(text.contains("1 later page did not run"), "{text}");
+        assert!(!text.contains("running"), "no live line off a terminal: {text}");
+    }
+
+    #[test]
+    fn on_a_terminal_the_running_block_shows_until_its_page_s_row_replaces_it() {
+        let text = render(true);
+        let running = text.find("  … book/ops/step-1.md:7 running").expect("the running block shows");
+        let cleared = text[running..].find("\r\x1b[2K").expect("then its line is cleared") + running;
+        assert!(text[cleared..].contains("  ✗ ops/step-1.md"), "{text:?}");
     }
 }
