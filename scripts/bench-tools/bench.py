@@ -101,7 +101,7 @@ sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, str(TOOLS_DIR))
 import aws_setup  # noqa: E402
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
-from emulator import Emulator, EmulatorError  # noqa: E402
+from emulator import Emulator, KeepAliveFront, EmulatorError  # noqa: E402
 
 
 class BenchError(RuntimeError):
@@ -357,6 +357,8 @@ class CohortFigures:
     expected: dict[str, int]  # status -> accounts
     runs: dict[int, list[CohortRun]] = field(default_factory=dict)  # by concurrency
     sharded: ShardedRun | None = None
+    # The same audits at COHORT_CONCURRENCY through keep-alive fronts (the first size only).
+    kept_alive: list[CohortRun] = field(default_factory=list)
 
     def title(self) -> str:
         return f"{self.accounts:,} accounts on {self.emulators} emulator{'s' if self.emulators > 1 else ''}"
@@ -426,6 +428,21 @@ def bench_cohort(
                 f"emulators' CPU {fmt_seconds(audit.emulator_cpu_seconds)}, peak RSS {fmt_mb(audit.max_rss_bytes)}"
             )
             figures.runs.setdefault(concurrency, []).append(audit)
+        if sequential:
+            # AWS keeps connections alive and the emulator cannot: the same audits through a
+            # keep-alive front before each emulator show the grader's CPU as it would be on AWS.
+            fronts = [KeepAliveFront(ROOT, e) for e in emulators]
+            for front in fronts:
+                stack.callback(front.stop)
+            kept = files / "aws-config-kept-alive"
+            kept.write_text(aws_setup.profiles_config({f"emulator-{j}": f.url for j, f in enumerate(fronts)}))
+            for i in range(runs):
+                log(f"{tag}: --concurrency {COHORT_CONCURRENCY} through keep-alive fronts, run {i + 1}")
+                audit = audit_cohort(
+                    grader, emulators, roster, kept, credentials, COHORT_CONCURRENCY, expected, workdir, files / f"kept-alive-{i}"
+                )
+                log(f"{tag}: {fmt_seconds(audit.seconds)}, grader CPU {fmt_seconds(audit.grader_cpu_seconds)}")
+                figures.kept_alive.append(audit)
         if shards > 1:
             log(f"{tag}: {shards} shards side by side, then merged")
             figures.sharded = audit_shards(
@@ -927,6 +944,19 @@ def cohort_section(cohorts: list[CohortFigures], cores: int, rss_floor_bytes: in
             f"{fmt_seconds(median([r.emulator_cpu_seconds for r in runs]))} ({share:.0%} of the machine).{bound}"
         )
     out.append("")
+    if first.kept_alive:
+        direct = median([r.grader_cpu_seconds for r in first.runs[COHORT_CONCURRENCY]])
+        kept = median([r.grader_cpu_seconds for r in first.kept_alive])
+        out += [
+            f"Connections kept alive, as AWS keeps them: the emulator closes every connection after one answer, so "
+            f"the same {first.accounts}-account audits ran through a keep-alive front before each emulator "
+            f"(`scripts/bench-tools/keepalive_proxy.py`; the emulators still see a connection per call): the grader "
+            f"used {fmt_seconds(kept)} of CPU ({kept * 1000 / first.accounts:.1f} ms an account) against "
+            f"{fmt_seconds(direct)} ({direct * 1000 / first.accounts:.1f} ms an account) with a new connection per call; "
+            f"wall {fmt_seconds(median([r.seconds for r in first.kept_alive]))}, peak RSS "
+            f"{fmt_mb(max(r.max_rss_bytes for r in first.kept_alive))}.",
+            "",
+        ]
     sequential = first.runs.get(1)
     first_wall = median([r.seconds for r in first.runs[COHORT_CONCURRENCY]])
     notes = []

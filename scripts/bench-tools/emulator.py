@@ -124,3 +124,29 @@ class Emulator:
         """The API calls logged after the first `count` lines."""
         with open(self.request_log, encoding="utf-8") as f:
             return [json.loads(line) for i, line in enumerate(f) if i >= count and line.strip()]
+
+
+class KeepAliveFront:
+    """`keepalive_proxy.py` before one emulator: the grader's connections stay open, as AWS
+    keeps them (the emulator closes every connection after one answer)."""
+
+    def __init__(self, root: Path, emulator: Emulator):
+        self.process = subprocess.Popen(
+            [str(root / ".venv/bin/python"), str(root / "scripts/bench-tools/keepalive_proxy.py"), "--target", emulator.url],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().decode().strip()
+        if not line.startswith("ready http://127.0.0.1:"):
+            self.stop()
+            raise EmulatorError(f"the keep-alive front did not start: {line!r}")
+        self.url = line.split(" ", 1)[1]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
