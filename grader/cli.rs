@@ -259,7 +259,8 @@ run in one shell session with `set -e -o pipefail` and must succeed, and the ste
 the clean-up pages, whose checks must pass. Pages without a check widget in the lab's folder (its overview) run \
 too. It stops at the first page that goes wrong; what was built stays.
 The commands are the book's and they create real resources: the account must be empty, and anything but an \
-emulator on this machine (AWS_ENDPOINT_URL=http://127.0.0.1:…) needs --creates-resources.
+emulator on this machine (AWS_ENDPOINT_URL=http://127.0.0.1:…) needs --creates-resources. The shell's `aws` \
+must act on the account the checks read (asked first with `aws sts get-caller-identity`).
 Examples:
   grader selftest --lab ops                               lab `ops` in bash, against the emulator
   grader selftest --lab fargate-nginx --lab alb --shell zsh   lab 2 on top of lab 1, as on a Mac

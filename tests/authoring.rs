@@ -336,6 +336,19 @@ fn selftest_refuses_a_real_account_without_the_flag_and_a_lab_with_a_step_no_pag
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("--creates-resources") && run.stderr.contains("create resources"), "{}", run.stderr);
 
+    // An `aws` that reaches another account (an AWS CLI that ignores AWS_ENDPOINT_URL would
+    // reach the real one): the pages would build where the checks do not look.
+    let elsewhere = support::scratch_dir("aws-elsewhere");
+    std::fs::write(elsewhere.join("aws"), "#!/bin/sh\necho 999999999999\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(elsewhere.join("aws"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", elsewhere.display(), std::env::var("PATH").unwrap_or_default());
+    let labs = book.join("labs");
+    let args = ["selftest", "--book-dir", book.to_str().unwrap(), "--labs-dir", labs.to_str().unwrap(), "--lab", "param"];
+    let run = support::grader_in(Some(&account), &args, &[("PATH", &path)]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("the shell's `aws` acts on account 999999999999, but the grader reads account"), "{}", run.stderr);
+
     std::fs::write(book.join("book/param/step-1.md"), "# Step 1, its widget forgotten\n").unwrap();
     let run = selftest(&account, &book, &[]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);

@@ -54,6 +54,9 @@ pub async fn run(labs: &LabSet, book_src: &Path, options: &Options, reporters: &
 
     let aws = grading::connect(&options.aws).await?;
     let account = grading::sign_in(&aws, &options.aws).await?;
+    let dir = tempfile::tempdir().map_err(|e| Failure::usage(format!("failed to create a working directory for the shell: {e}")))?;
+    let mut session = shell::Session::start(options.shell, dir.path(), &shell_env(&options.aws, &aws.region), true).map_err(|e| Failure::usage(e.to_string()))?;
+    same_account_in_the_shell(&mut session, &account)?;
     let page_names: Vec<String> = pages.iter().map(|(_, p)| p.path.display().to_string()).collect();
     reporters.emit(&RunEvent::Selftest(&SelftestEvent::SelftestStarted {
         labs: options.labs.clone(),
@@ -63,8 +66,6 @@ pub async fn run(labs: &LabSet, book_src: &Path, options: &Options, reporters: &
         pages: page_names,
     }));
 
-    let dir = tempfile::tempdir().map_err(|e| Failure::usage(format!("failed to create a working directory for the shell: {e}")))?;
-    let mut session = shell::Session::start(options.shell, dir.path(), &[], true).map_err(|e| Failure::usage(e.to_string()))?;
     let mut passed = 0;
     for (lab_id, page) in &pages {
         let lab = chosen.iter().find(|l| &l.id == lab_id).expect("pages come from the chosen labs");
@@ -79,6 +80,41 @@ pub async fn run(labs: &LabSet, book_src: &Path, options: &Options, reporters: &
     let all = passed == pages.len();
     reporters.emit(&RunEvent::Selftest(&SelftestEvent::SelftestFinished { passed: all, pages: pages.len(), duration_ms: started.elapsed().as_millis() as u64 }));
     Ok(if all { Exit::Ok } else { Exit::CheckFailed })
+}
+
+/// What the shell needs so that the book's commands reach what the checks read: the flags
+/// given to the grader (`--endpoint-url`, `--profile`, `--region`) as the AWS CLI's variables.
+fn shell_env(aws: &AwsOptions, region: &str) -> Vec<(String, String)> {
+    let mut env = vec![("AWS_REGION".to_string(), region.to_string()), ("AWS_DEFAULT_REGION".to_string(), region.to_string()), ("AWS_PAGER".to_string(), String::new())];
+    if let Some(endpoint) = &aws.endpoint_url {
+        env.push(("AWS_ENDPOINT_URL".into(), endpoint.clone()));
+    }
+    if let Some(profile) = &aws.profile {
+        env.push(("AWS_PROFILE".into(), profile.clone()));
+    }
+    env
+}
+
+/// The shell's `aws` must act on the account the checks read: an AWS CLI that ignores
+/// `AWS_ENDPOINT_URL` (version 2 before 2.13) would otherwise build a real account while the
+/// checks read the emulator.
+fn same_account_in_the_shell(session: &mut shell::Session, account: &str) -> Result<(), Failure> {
+    let probe = "aws sts get-caller-identity --query Account --output text\n";
+    match session.run(probe, Duration::from_secs(120)) {
+        Ok(out) if out.trim() == account => Ok(()),
+        Ok(out) => Err(Failure::usage(format!(
+            "the shell's `aws` acts on account {}, but the grader reads account {account}: the pages would build where the checks do not look. \
+Give the AWS CLI the same endpoint and credentials (an AWS CLI v2 older than 2.13 ignores AWS_ENDPOINT_URL: put a wrapper named `aws` that adds `--endpoint-url` first on PATH)",
+            out.trim()
+        ))),
+        Err(e) => {
+            let stderr = match &e {
+                shell::BlockError::Failed { stderr, .. } => last_lines(stderr, 5),
+                shell::BlockError::TimedOut(_) => String::new(),
+            };
+            Err(Failure::usage(format!("the shell could not run `aws sts get-caller-identity` ({}); the pages need the AWS CLI on PATH, signed in to account {account}\n{stderr}", e.status())))
+        }
+    }
 }
 
 /// One page: its step's checks before, its blocks, its step's checks after.
