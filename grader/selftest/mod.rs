@@ -107,13 +107,11 @@ fn same_account_in_the_shell(session: &mut shell::Session, account: &str) -> Res
 Give the AWS CLI the same endpoint and credentials (an AWS CLI v2 older than 2.13 ignores AWS_ENDPOINT_URL: put a wrapper named `aws` that adds `--endpoint-url` first on PATH)",
             out.trim()
         ))),
-        Err(e) => {
-            let stderr = match &e {
-                shell::BlockError::Failed { stderr, .. } => last_lines(stderr, 5),
-                shell::BlockError::TimedOut(_) => String::new(),
-            };
-            Err(Failure::usage(format!("the shell could not run `aws sts get-caller-identity` ({}); the pages need the AWS CLI on PATH, signed in to account {account}\n{stderr}", e.status())))
-        }
+        Err(e) => Err(Failure::usage(format!(
+            "the shell could not run `aws sts get-caller-identity` ({}); the pages need the AWS CLI on PATH, signed in to account {account}\n{}",
+            e.status(),
+            last_lines(e.stderr(), 5)
+        ))),
     }
 }
 
@@ -163,10 +161,7 @@ async fn run_page(lab: &Lab, page: &LabPage, session: &mut shell::Session, optio
         }));
         if let Err(e) = ran {
             let at = format!("{shown}:{}", block.line);
-            let stderr = match &e {
-                shell::BlockError::Failed { stderr, .. } => last_lines(stderr, 12),
-                shell::BlockError::TimedOut(_) => String::new(),
-            };
+            let stderr = last_lines(e.stderr(), 12);
             problems.push(format!("the block at book/{at} failed ({status}):\n{}{}", indent(&block.code), if stderr.is_empty() { String::new() } else { format!("  stderr:\n{}", indent(&stderr)) }));
             verdict.failed_block = Some(at);
             break;

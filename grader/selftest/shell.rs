@@ -44,6 +44,14 @@ impl BlockError {
             BlockError::TimedOut(limit) => format!("timed out after {} s", limit.as_secs()),
         }
     }
+
+    /// What the block wrote to stderr (nothing is kept of one that timed out).
+    pub fn stderr(&self) -> &str {
+        match self {
+            BlockError::Failed { stderr, .. } => stderr,
+            BlockError::TimedOut(_) => "",
+        }
+    }
 }
 
 /// A running shell. Dropping it kills the shell.
