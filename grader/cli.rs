@@ -829,15 +829,12 @@ account that may be billed, add --creates-resources."
         block_timeout: args.block_timeout.0,
         aws,
     };
-    let mut human = crate::selftest::SelftestHuman::new(std::io::stdout(), std::io::stdout().is_terminal());
-    let mut json = crate::selftest::SelftestJson::new(std::io::stdout());
-    let mut ndjson = NdjsonReporter::new(std::io::stdout());
-    let reporter: &mut dyn Reporter = match args.format {
-        crate::selftest::SelftestFormat::Human => &mut human,
-        crate::selftest::SelftestFormat::Json => &mut json,
-        crate::selftest::SelftestFormat::Ndjson => &mut ndjson,
+    let mut reporter: Box<dyn Reporter> = match args.format {
+        crate::selftest::SelftestFormat::Human => Box::new(crate::selftest::SelftestHuman::new(std::io::stdout(), std::io::stdout().is_terminal())),
+        crate::selftest::SelftestFormat::Json => Box::new(crate::selftest::SelftestJson::new(std::io::stdout())),
+        crate::selftest::SelftestFormat::Ndjson => Box::new(NdjsonReporter::new(std::io::stdout())),
     };
-    let mut dispatch = Dispatch::new(vec![reporter]);
+    let mut dispatch = Dispatch::new(vec![reporter.as_mut()]);
     let exit = crate::selftest::run(labs, &root.join("book"), &options, &mut dispatch).await?;
     if let Some(error) = dispatch.into_error() {
         return Err(Failure::usage(error));

@@ -15,7 +15,9 @@ pub mod shell;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::aws::AwsOptions;
+use aws_config::SdkConfig;
+
+use crate::aws::{Aws, AwsOptions};
 use crate::book::commands::LabPage;
 use crate::checks::{Status, Vantage};
 use crate::events::{Dispatch, PageVerdict, RunEvent, SelftestEvent, Tally};
@@ -52,7 +54,8 @@ pub async fn run(labs: &LabSet, book_src: &Path, options: &Options, reporters: &
     let default_lab = labs.select(None)?.id.clone();
     let pages = pages::pages_for(book_src, &chosen, &default_lab).map_err(Failure::usage)?;
 
-    let aws = grading::connect(&options.aws).await?;
+    let config = crate::aws::load_config(&options.aws).await?;
+    let aws = Aws::new(config.clone(), options.aws.verbose);
     let account = grading::sign_in(&aws, &options.aws).await?;
     let dir = tempfile::tempdir().map_err(|e| Failure::usage(format!("failed to create a working directory for the shell: {e}")))?;
     let mut session = shell::Session::start(options.shell, dir.path(), &shell_env(&options.aws, &aws.region), true).map_err(|e| Failure::usage(e.to_string()))?;
@@ -61,7 +64,7 @@ pub async fn run(labs: &LabSet, book_src: &Path, options: &Options, reporters: &
     reporters.emit(&RunEvent::Selftest(&SelftestEvent::SelftestStarted {
         labs: options.labs.clone(),
         shell: options.shell.name(),
-        account,
+        account: account.clone(),
         region: aws.region.clone(),
         pages: page_names,
     }));
@@ -69,7 +72,7 @@ pub async fn run(labs: &LabSet, book_src: &Path, options: &Options, reporters: &
     let mut passed = 0;
     for (lab_id, page) in &pages {
         let lab = chosen.iter().find(|l| &l.id == lab_id).expect("pages come from the chosen labs");
-        let verdict = run_page(lab, page, &mut session, options, reporters).await?;
+        let verdict = run_page(lab, page, &mut session, options, &Target { config: &config, account: &account }, reporters).await?;
         let ok = verdict.passed;
         reporters.emit(&RunEvent::Selftest(&SelftestEvent::PageFinished(verdict)));
         if !ok {
@@ -115,8 +118,14 @@ Give the AWS CLI the same endpoint and credentials (an AWS CLI v2 older than 2.1
     }
 }
 
+/// The account every check run of the selftest reads, signed in to once.
+struct Target<'a> {
+    config: &'a SdkConfig,
+    account: &'a str,
+}
+
 /// One page: its step's checks before, its blocks, its step's checks after.
-async fn run_page(lab: &Lab, page: &LabPage, session: &mut shell::Session, options: &Options, reporters: &mut Dispatch<'_>) -> Result<PageVerdict, Failure> {
+async fn run_page(lab: &Lab, page: &LabPage, session: &mut shell::Session, options: &Options, target: &Target<'_>, reporters: &mut Dispatch<'_>) -> Result<PageVerdict, Failure> {
     let started = Instant::now();
     let shown = page.path.display().to_string();
     let step = page.step.as_deref().and_then(|s| lab.step(s));
@@ -136,7 +145,7 @@ async fn run_page(lab: &Lab, page: &LabPage, session: &mut shell::Session, optio
     let mut problems = Vec::new();
     if let Some(step) = step {
         // Nothing is there yet, so there is nothing to wait for.
-        let (before, _) = check_step(lab, &step.id, options, true, reporters).await?;
+        let (before, _) = check_step(lab, &step.id, options, target, true, reporters).await?;
         if !verdict.before_may_pass && before.total > 0 && before.passed == before.total {
             problems.push(format!(
                 "all {} checks of `{}` passed before the page's commands ran: the account is not empty, or the checks do not look at what the page creates (a step that creates nothing says `creates: false` in the lab file)",
@@ -168,7 +177,7 @@ async fn run_page(lab: &Lab, page: &LabPage, session: &mut shell::Session, optio
         }
     }
     if let (Some(step), None) = (step, &verdict.failed_block) {
-        let (after, messages) = check_step(lab, &step.id, options, options.no_wait, reporters).await?;
+        let (after, messages) = check_step(lab, &step.id, options, target, options.no_wait, reporters).await?;
         if after.passed < after.total {
             problems.push(format!("after the page's commands, {} of {} checks of `{}` did not pass:\n{}", after.total - after.passed, after.total, step.id, messages.join("\n")));
         }
@@ -182,13 +191,14 @@ async fn run_page(lab: &Lab, page: &LabPage, session: &mut shell::Session, optio
 
 /// One step's checks, as `grader check STEP` runs them: the tally, and a line per check that
 /// did not pass with what it found.
-async fn check_step(lab: &Lab, step: &str, options: &Options, no_wait: bool, reporters: &mut Dispatch<'_>) -> Result<(Tally, Vec<String>), Failure> {
+async fn check_step(lab: &Lab, step: &str, options: &Options, target: &Target<'_>, no_wait: bool, reporters: &mut Dispatch<'_>) -> Result<(Tally, Vec<String>), Failure> {
     let plan = Plan::new(lab, &[step.to_string()], false, &options.vars)?;
-    // A fresh connection (and response cache) for every run: each must see the account as
-    // it is now.
-    let aws = grading::connect(&options.aws).await?;
+    // A fresh response cache for every run, which must see the account as it is now; the
+    // configuration is loaded and the account signed in to once.
+    let aws = Aws::new(target.config.clone(), options.aws.verbose);
     let run_options = RunOptions { no_wait, max_wait: None, vantage: Vantage::Learner };
-    let end = grading::run(&aws, grading::sign_in(&aws, &options.aws), &plan, run_options, reporters, std::future::pending()).await?;
+    let signed_in = async { Ok(target.account.to_string()) };
+    let end = grading::run(&aws, signed_in, &plan, run_options, reporters, std::future::pending()).await?;
     let mut tally = Tally { passed: 0, total: end.outcomes.len(), not_passed: Vec::new() };
     let mut messages = Vec::new();
     for outcome in &end.outcomes {
