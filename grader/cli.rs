@@ -638,26 +638,25 @@ async fn cohort(labs: &LabSet, args: CohortArgs) -> Result<Exit, Failure> {
 
 /// `grader cohort merge`: one report from a sharded audit's documents.
 fn cohort_merge(args: &MergeArgs) -> Result<Exit, Failure> {
-    let mut documents = Vec::new();
-    for path in &args.files {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("failed to read {file}: {e}")))?;
-        documents.push((file, text));
-    }
-    let report = crate::cohort::merge::merge(&documents).map_err(Failure::usage)?;
+    let report = crate::cohort::merge::merge(&args.files).map_err(Failure::usage)?;
     write_cohort_report(&report, args.format, args.output.as_deref())
 }
 
 /// Writes a class report to `output` (with a line on stderr) or stdout. Exit 0 when every
 /// account passed.
 fn write_cohort_report(report: &crate::cohort::CohortReport, format: crate::cohort::CohortFormat, output: Option<&std::path::Path>) -> Result<Exit, Failure> {
-    let text = crate::cohort::render(report, format);
     match output {
         Some(path) => {
-            std::fs::write(path, &text).map_err(|e| Failure::usage(format!("failed to write {}: {e}", path.display())))?;
+            let failed = |e: std::io::Error| Failure::usage(format!("failed to write {}: {e}", path.display()));
+            let mut file = std::fs::File::create(path).map_err(failed)?;
+            crate::cohort::write(report, format, &mut file).map_err(failed)?;
             eprintln!("{} accounts: {} pass, {} fail, {} error; report written to {}", report.summary.accounts, report.summary.pass, report.summary.fail, report.summary.error, path.display());
         }
-        None => print!("{text}"),
+        // A closed pipe (`| head`) ends the output quietly, as it ends any command's.
+        None => match crate::cohort::write(report, format, &mut std::io::stdout().lock()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(Failure::usage(format!("failed to write the report: {e}"))),
+            _ => {}
+        },
     }
     Ok(if report.summary.pass == report.summary.accounts { Exit::Ok } else { Exit::CheckFailed })
 }
@@ -677,7 +676,7 @@ fn class_teardown_plan(plan: &Plan<'_>, roster: &[crate::cohort::RosterEntry], r
     let base_region = base.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
     let mut accounts = Vec::new();
     let mut not_planned = Vec::new();
-    for (entry, result) in roster.iter().zip(&report.accounts) {
+    for (entry, result) in roster.iter().zip(report.accounts.iter()) {
         let Some(audit) = &result.report else {
             let why = result.error.clone().unwrap_or_else(|| "the audit could not reach the account".into());
             not_planned.push(NotPlanned { label: entry.label.clone(), account_id: entry.account_id.clone(), why });

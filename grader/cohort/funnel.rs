@@ -3,6 +3,8 @@
 //! finding most of them share. Computed from the accounts' reports, so a merged report has the
 //! same figures as an unsharded one; the JSON carries them and the HTML draws them.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::{AccountResult, StepColumn};
@@ -43,18 +45,51 @@ pub struct FailingCheck {
     pub common_count: usize,
 }
 
-/// The progress of these accounts through these steps.
+/// The progress of these accounts (in roster order) through these steps.
 pub fn progress(steps: &[StepColumn], accounts: &[AccountResult]) -> ClassProgress {
-    let mut counts: Vec<StepCount> =
-        steps.iter().map(|s| StepCount { step: s.id.clone(), title: s.title.clone(), passed: 0, failed: 0, undecided: 0, not_audited: 0 }).collect();
-    // (step, check, title) → the masked findings of the learners failing it.
-    let mut failing: Vec<(String, String, String, Vec<String>)> = Vec::new();
-    for account in accounts {
+    let mut funnel = Funnel::new(steps);
+    for (position, account) in accounts.iter().enumerate() {
+        funnel.add(position, account);
+    }
+    funnel.finish()
+}
+
+/// Where a failing check or a finding was first met: the account's roster position, then the
+/// check's place in that account's report. Accounts are added in the order they finish, and
+/// ties are broken by this, so the figures do not depend on that order (a sharded and merged
+/// audit has the same as an unsharded one).
+type FirstMet = (usize, usize);
+
+/// One failing check's learners so far, by masked finding.
+struct Failing {
+    step: String,
+    check: String,
+    title: String,
+    first: FirstMet,
+    learners: usize,
+    findings: BTreeMap<String, (usize, FirstMet)>,
+}
+
+/// The class's progress, added up one account at a time, in any order: nothing of an account
+/// is kept but its counts and masked findings.
+pub struct Funnel {
+    counts: Vec<StepCount>,
+    failing: Vec<Failing>,
+}
+
+impl Funnel {
+    pub fn new(steps: &[StepColumn]) -> Funnel {
+        let counts = steps.iter().map(|s| StepCount { step: s.id.clone(), title: s.title.clone(), passed: 0, failed: 0, undecided: 0, not_audited: 0 }).collect();
+        Funnel { counts, failing: Vec::new() }
+    }
+
+    /// Adds the account at roster position `position`.
+    pub fn add(&mut self, position: usize, account: &AccountResult) {
         let Some(report) = &account.report else {
-            counts.iter_mut().for_each(|c| c.not_audited += 1);
-            continue;
+            self.counts.iter_mut().for_each(|c| c.not_audited += 1);
+            return;
         };
-        for count in counts.iter_mut() {
+        for count in self.counts.iter_mut() {
             match report.steps.iter().find(|s| s.id == count.step).map(|s| s.status) {
                 Some(Status::Pass) => count.passed += 1,
                 Some(Status::Error) => count.undecided += 1,
@@ -62,38 +97,41 @@ pub fn progress(steps: &[StepColumn], accounts: &[AccountResult]) -> ClassProgre
                 None => count.not_audited += 1,
             }
         }
-        for step in &report.steps {
-            for check in step.checks.iter().filter(|c| c.status == Status::Fail) {
-                let finding = mask(check.found.as_deref().unwrap_or(&check.message));
-                match failing.iter_mut().find(|(s, c, _, _)| *s == step.id && *c == check.id) {
-                    Some((_, _, _, findings)) => findings.push(finding),
-                    None => failing.push((step.id.clone(), check.id.clone(), check.title.clone(), vec![finding])),
+        let failed = report.steps.iter().flat_map(|step| step.checks.iter().filter(|c| c.status == Status::Fail).map(move |c| (step, c)));
+        for (place, (step, check)) in failed.enumerate() {
+            let met = (position, place);
+            let finding = mask(check.found.as_deref().unwrap_or(&check.message));
+            let entry = match self.failing.iter().position(|f| f.step == step.id && f.check == check.id) {
+                Some(i) => &mut self.failing[i],
+                None => {
+                    let fresh = Failing { step: step.id.clone(), check: check.id.clone(), title: check.title.clone(), first: met, learners: 0, findings: BTreeMap::new() };
+                    self.failing.push(fresh);
+                    self.failing.last_mut().expect("just pushed")
                 }
-            }
+            };
+            entry.first = entry.first.min(met);
+            entry.learners += 1;
+            let (n, first) = entry.findings.entry(finding).or_insert((0, met));
+            *n += 1;
+            *first = (*first).min(met);
         }
     }
-    let mut failing_checks: Vec<FailingCheck> = failing
-        .into_iter()
-        .map(|(step, check, title, findings)| {
-            let (common_finding, common_count) = most_common(&findings);
-            FailingCheck { step, check, title, learners: findings.len(), common_finding, common_count }
-        })
-        .collect();
-    // Most learners first; ties in step order (stable sort keeps the order they were met).
-    failing_checks.sort_by(|a, b| b.learners.cmp(&a.learners));
-    ClassProgress { steps: counts, failing_checks }
-}
 
-/// The most frequent text (the first met, on a tie) and how often it occurs.
-fn most_common(texts: &[String]) -> (String, usize) {
-    let mut best: (String, usize) = (String::new(), 0);
-    for text in texts {
-        let n = texts.iter().filter(|t| *t == text).count();
-        if n > best.1 {
-            best = (text.clone(), n);
-        }
+    pub fn finish(self) -> ClassProgress {
+        let mut failing = self.failing;
+        // Most learners first; ties in the order first met (by roster position).
+        failing.sort_by(|a, b| b.learners.cmp(&a.learners).then(a.first.cmp(&b.first)));
+        let failing_checks = failing
+            .into_iter()
+            .map(|f| {
+                // The most frequent finding, the first met on a tie.
+                let (common_finding, (common_count, _)) =
+                    f.findings.into_iter().min_by(|(_, (n, met)), (_, (m, other))| m.cmp(n).then(met.cmp(other))).expect("a failing check has a finding");
+                FailingCheck { step: f.step, check: f.check, title: f.title, learners: f.learners, common_finding, common_count }
+            })
+            .collect();
+        ClassProgress { steps: self.counts, failing_checks }
     }
-    best
 }
 
 /// `text` with what differs between accounts masked: any run of 8 or more hexadecimal
@@ -177,6 +215,26 @@ mod tests {
         let f = &p.failing_checks[0];
         assert_eq!((f.check.as_str(), f.learners, f.common_count), ("running", 3, 2));
         assert_eq!(f.common_finding, "task … stopped: CannotPullContainerError");
+    }
+
+    #[test]
+    fn the_figures_do_not_depend_on_the_order_accounts_finish_in() {
+        let columns: Vec<StepColumn> = ["step-1"].iter().map(|id| StepColumn { id: id.to_string(), title: String::new(), possible: 1 }).collect();
+        let failing = |check_id: &str, found: &str| learner(vec![("step-1", Status::Fail, vec![check(check_id, Status::Fail, found)])]);
+        // Two checks failed by two learners each, each with two findings once each: the first
+        // in roster order wins every tie.
+        let accounts = [failing("b", "found x"), failing("a", "found y"), failing("b", "found z"), failing("a", "found w")];
+        let in_order = progress(&columns, &accounts);
+        let mut funnel = Funnel::new(&columns);
+        for position in [3, 2, 1, 0] {
+            funnel.add(position, &accounts[position]);
+        }
+        let reversed = funnel.finish();
+        assert_eq!(reversed, in_order);
+        let first = &in_order.failing_checks[0];
+        assert_eq!((first.check.as_str(), first.learners, first.common_finding.as_str()), ("b", 2, "found x"));
+        let second = &in_order.failing_checks[1];
+        assert_eq!((second.check.as_str(), second.learners, second.common_finding.as_str()), ("a", 2, "found y"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use super::funnel::ClassProgress;
+use super::output::Sink;
 use super::{AccountResult, CohortReport};
 use crate::checks::Status;
 use crate::report::junit::escape as xml;
@@ -15,13 +16,12 @@ pub const CSS: &str = "table.grid td.cell { white-space: nowrap; } \
 td.pass-cell { background: #e8f5e9; } td.fail-cell { background: #fdecea; } td.error-cell { background: #fff4e0; } \
 svg.funnel text { font: 13px system-ui, sans-serif; fill: #222; } svg.funnel rect.bar { fill: #2e6db4; } svg.funnel rect.track { fill: #e6e9ef; }";
 
-/// The grid, the funnel and the failing checks.
-pub fn render(report: &CohortReport) -> String {
-    let mut out = String::from("<h2>Where the class is</h2>\n");
+/// The funnel, the failing checks and the grid (a row per account, as the store is read).
+pub(super) fn render(out: &mut Sink<'_>, report: &CohortReport) {
+    out.push_str("<h2>Where the class is</h2>\n");
     out.push_str(&funnel_svg(&report.progress, report.summary.accounts));
     out.push_str(&failing_checks(&report.progress, report.summary.accounts));
-    out.push_str(&grid(report));
-    out
+    grid(out, report);
 }
 
 /// A cell's symbol and word for a step's status.
@@ -35,14 +35,14 @@ fn cell(status: Option<Status>) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-fn grid(report: &CohortReport) -> String {
-    let mut out = String::from("<h3>Learners by step</h3>\n<table class=\"grid sortable\" id=\"grid\"><thead><tr><th>Learner</th><th>Steps passed</th>");
+fn grid(out: &mut Sink<'_>, report: &CohortReport) {
+    out.push_str("<h3>Learners by step</h3>\n<table class=\"grid sortable\" id=\"grid\"><thead><tr><th>Learner</th><th>Steps passed</th>");
     for step in &report.steps {
         let _ = write!(out, "<th title=\"{}\">{}</th>", xml(&step.title), xml(&step.id));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
-    for account in &report.accounts {
-        let statuses: Vec<Option<Status>> = report.steps.iter().map(|s| step_status(account, &s.id)).collect();
+    for account in report.accounts.iter() {
+        let statuses: Vec<Option<Status>> = report.steps.iter().map(|s| step_status(&account, &s.id)).collect();
         let passed = statuses.iter().filter(|s| **s == Some(Status::Pass)).count();
         let _ = write!(out, "<tr><td>{}</td><td data-sort=\"{passed}\">{passed} of {}</td>", xml(&account.label), report.steps.len());
         for status in statuses {
@@ -52,7 +52,6 @@ fn grid(report: &CohortReport) -> String {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody></table>\n");
-    out
 }
 
 fn step_status(account: &AccountResult, step: &str) -> Option<Status> {

@@ -2,18 +2,34 @@
 //! unsharded audit's apart from timings. Shards of another lab, another version of the lab,
 //! another step, overlapping accounts, a shard given twice or one missing are refused, naming
 //! the files: a merged report that silently lacks part of the class would read as complete.
+//! The documents are read one at a time and their accounts go to a store like an audit's, so
+//! merging a large class needs the memory of its largest shard, not of the class.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 use super::shard::ShardInfo;
-use super::{COHORT_SCHEMA, CohortReport, CohortSummary};
+use super::store::Accounts;
+use super::{COHORT_SCHEMA, CohortReport, Tally};
 
-/// Merges shard documents given as (file name, text).
-pub fn merge(documents: &[(String, String)]) -> Result<CohortReport, String> {
-    if documents.is_empty() {
+/// Merges the shard documents in these files, read one at a time.
+pub fn merge(files: &[PathBuf]) -> Result<CohortReport, String> {
+    if files.is_empty() {
         return Err("give the shards' documents: grader cohort merge shard-1.json shard-2.json …".into());
     }
-    let mut shards: Vec<(&str, CohortReport, ShardInfo)> = Vec::new();
-    for (file, text) in documents {
-        let report: CohortReport = serde_json::from_str(text).map_err(|e| format!("{file}:{}:{}: not a cohort report: {e}", e.line(), e.column()))?;
+    // The first document, without its accounts: what the others must match.
+    let mut first: Option<(String, CohortReport, ShardInfo)> = None;
+    let mut shard_files: HashMap<usize, String> = HashMap::new();
+    let mut account_files: HashMap<String, String> = HashMap::new();
+    let mut position_files: HashMap<usize, String> = HashMap::new();
+    let mut accounts = Accounts::spilled(0);
+    let mut tally: Option<Tally> = None;
+    let (mut started_at, mut duration_ms, mut spend_until): (Option<String>, u64, Option<String>) = (None, 0, None);
+    for path in files {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| format!("failed to read {file}: {e}"))?;
+        let mut report: CohortReport = serde_json::from_str(&text).map_err(|e| format!("{file}:{}:{}: not a cohort report: {e}", e.line(), e.column()))?;
+        drop(text);
         if report.schema != COHORT_SCHEMA {
             return Err(format!("{file}: schema `{}` is not `{COHORT_SCHEMA}`", report.schema));
         }
@@ -23,74 +39,78 @@ pub fn merge(documents: &[(String, String)]) -> Result<CohortReport, String> {
         if info.roster_positions.len() != report.accounts.len() {
             return Err(format!("{file}: its shard lists {} roster positions for {} accounts: the document was edited", info.roster_positions.len(), report.accounts.len()));
         }
-        shards.push((file, report, info));
-    }
-    let (first_file, first, first_info) = &shards[0];
-    for (file, report, info) in &shards[1..] {
-        let differs = |what: &str, a: &str, b: &str| format!("{file} and {first_file} audit {what} ({b} and {a}): shards of one audit only can be merged");
-        if report.lab != first.lab {
-            return Err(differs("different labs", &first.lab, &report.lab));
+        let shard_accounts = std::mem::take(&mut report.accounts).into_vec();
+        match &first {
+            None => {
+                tally = Some(Tally::new(&report.steps, report.spend.as_ref().map(|s| &s.period)));
+                first = Some((file.clone(), report.clone(), info.clone()));
+            }
+            Some((first_file, first, first_info)) => same_audit(&file, &report, &info, first_file, first, first_info)?,
         }
-        if report.lab_digest != first.lab_digest || report.lab_format_version != first.lab_format_version {
-            return Err(differs("different versions of the lab", &first.lab_digest, &report.lab_digest));
+        if let Some(other) = shard_files.insert(info.index, file.clone()) {
+            return Err(format!("shard {} of {} is given twice: {other} and {file}", info.index, info.count));
         }
-        if report.step != first.step || report.steps != first.steps {
-            return Err(differs("different steps", &first.step, &report.step));
-        }
-        let period = |r: &CohortReport| r.spend.as_ref().map(|s| (s.period.since.clone(), s.period.metric.clone(), s.period.alert_usd.map(f64::to_bits)));
-        if period(report) != period(first) {
-            let show = |r: &CohortReport| r.spend.as_ref().map_or("no --spend".to_string(), |s| format!("--spend since {}", s.period.since));
-            return Err(differs("spend differently", &show(first), &show(report)));
-        }
-        if info.count != first_info.count {
-            return Err(differs("different shard counts", &first_info.count.to_string(), &info.count.to_string()));
-        }
-    }
-    // Every shard once.
-    let count = first_info.count;
-    for index in 1..=count {
-        let files: Vec<&str> = shards.iter().filter(|(_, _, i)| i.index == index).map(|(f, _, _)| *f).collect();
-        match files.len() {
-            1 => {}
-            0 => return Err(format!("shard {index} of {count} is missing: the merged report would lack its accounts (give all {count} shards' documents)")),
-            _ => return Err(format!("shard {index} of {count} is given twice: {}", files.join(" and "))),
-        }
-    }
-    // Every account once, back in the roster's order.
-    let mut placed: Vec<(usize, &str, super::AccountResult)> = Vec::new();
-    for (file, report, info) in &shards {
-        for (position, account) in info.roster_positions.iter().zip(&report.accounts) {
-            if let Some((_, other, _)) = placed.iter().find(|(_, _, a)| a.account_id == account.account_id) {
+        started_at = started_at.into_iter().chain([report.started_at.clone()]).min();
+        duration_ms = duration_ms.max(report.duration_ms);
+        spend_until = spend_until.into_iter().chain(report.spend.as_ref().map(|s| s.period.until.clone())).max();
+        // Every account once, at its place in the roster.
+        let tally = tally.as_mut().expect("made with the first document");
+        for (position, account) in info.roster_positions.iter().zip(shard_accounts) {
+            if let Some(other) = account_files.insert(account.account_id.clone(), file.clone()) {
                 return Err(format!("account {} is in both {other} and {file}: the shards overlap (were they cut from different rosters?)", account.account_id));
             }
-            placed.push((*position, file, account.clone()));
+            if let Some(other) = position_files.insert(*position, file.clone()) {
+                return Err(format!("roster position {position} is in both {other} and {file}: the document was edited"));
+            }
+            tally.add(*position, &account);
+            accounts.put(*position, account);
         }
     }
-    placed.sort_by_key(|(position, _, _)| *position);
-    let accounts: Vec<super::AccountResult> = placed.into_iter().map(|(_, _, a)| a).collect();
+    let (first_file, first, first_info) = first.expect("at least one file");
+    let count = first_info.count;
+    if let Some(index) = (1..=count).find(|i| !shard_files.contains_key(i)) {
+        return Err(format!("shard {index} of {count} is missing: the merged report would lack its accounts (give all {count} shards' documents)"));
+    }
+    if position_files.len() != accounts.len() {
+        return Err(format!("the shards' roster positions leave gaps (the last is {}, but they hold {} accounts): a document was edited, {first_file} among them", accounts.len() - 1, position_files.len()));
+    }
+    let (summary, progress, mut spend) = tally.expect("made with the first document").finish();
     // Shards that ran on different days counted up to the latest of them.
-    let class_spend = first.spend.as_ref().map(|s| {
-        let mut period = s.period.clone();
-        period.until = shards.iter().filter_map(|(_, r, _)| r.spend.as_ref().map(|s| s.period.until.clone())).max().unwrap_or(period.until);
-        super::spend::ClassSpend::of(&period, &accounts)
-    });
-    let started_at = shards.iter().map(|(_, r, _)| r.started_at.clone()).min().unwrap_or_default();
-    let duration_ms = shards.iter().map(|(_, r, _)| r.duration_ms).max().unwrap_or(0);
+    if let (Some(spend), Some(until)) = (&mut spend, spend_until) {
+        spend.period.until = until;
+    }
     Ok(CohortReport {
         schema: COHORT_SCHEMA.into(),
-        lab: first.lab.clone(),
-        lab_format_version: first.lab_format_version,
-        lab_digest: first.lab_digest.clone(),
-        grader_version: first.grader_version.clone(),
-        started_at,
-        step: first.step.clone(),
-        steps: first.steps.clone(),
+        started_at: started_at.unwrap_or_default(),
         duration_ms,
-        summary: CohortSummary::of(&accounts),
-        progress: super::funnel::progress(&first.steps, &accounts),
+        summary,
+        progress,
         accounts,
-        rates: first.rates.clone(),
         shard: None,
-        spend: class_spend,
+        spend,
+        ..first
     })
+}
+
+/// Refuses a shard that is not of the same audit as the first.
+fn same_audit(file: &str, report: &CohortReport, info: &ShardInfo, first_file: &str, first: &CohortReport, first_info: &ShardInfo) -> Result<(), String> {
+    let differs = |what: &str, a: &str, b: &str| format!("{file} and {first_file} audit {what} ({b} and {a}): shards of one audit only can be merged");
+    if report.lab != first.lab {
+        return Err(differs("different labs", &first.lab, &report.lab));
+    }
+    if report.lab_digest != first.lab_digest || report.lab_format_version != first.lab_format_version {
+        return Err(differs("different versions of the lab", &first.lab_digest, &report.lab_digest));
+    }
+    if report.step != first.step || report.steps != first.steps {
+        return Err(differs("different steps", &first.step, &report.step));
+    }
+    let period = |r: &CohortReport| r.spend.as_ref().map(|s| (s.period.since.clone(), s.period.metric.clone(), s.period.alert_usd.map(f64::to_bits)));
+    if period(report) != period(first) {
+        let show = |r: &CohortReport| r.spend.as_ref().map_or("no --spend".to_string(), |s| format!("--spend since {}", s.period.since));
+        return Err(differs("spend differently", &show(first), &show(report)));
+    }
+    if info.count != first_info.count {
+        return Err(differs("different shard counts", &first_info.count.to_string(), &info.count.to_string()));
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@ mod progress;
 mod roster;
 pub mod shard;
 pub mod spend;
+pub mod store;
 
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -19,7 +20,7 @@ use aws_config::SdkConfig;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-pub use output::{CohortFormat, render};
+pub use output::{CohortFormat, write};
 pub use roster::{RosterEntry, parse_roster};
 
 use crate::aws::assume::{Access, reach, with_cached_credentials};
@@ -80,18 +81,64 @@ fn is_zero(n: &usize) -> bool {
 impl CohortSummary {
     /// The summary of these accounts' results.
     pub fn of(accounts: &[AccountResult]) -> CohortSummary {
-        let mut summary = CohortSummary { accounts: accounts.len(), ..CohortSummary::default() };
-        for a in accounts {
-            match a.status {
-                Status::Pass => summary.pass += 1,
-                Status::Error => summary.error += 1,
-                _ => summary.fail += 1,
-            }
-            summary.leftovers += a.leftovers.len();
-            summary.retried += usize::from(a.retried);
-            summary.usd_per_hour += a.usd_per_hour;
-        }
+        let mut summary = CohortSummary::default();
+        accounts.iter().for_each(|a| summary.add(a));
         summary
+    }
+
+    /// Counts one more account.
+    pub fn add(&mut self, a: &AccountResult) {
+        self.accounts += 1;
+        match a.status {
+            Status::Pass => self.pass += 1,
+            Status::Error => self.error += 1,
+            _ => self.fail += 1,
+        }
+        self.leftovers += a.leftovers.len();
+        self.retried += usize::from(a.retried);
+        self.usd_per_hour += a.usd_per_hour;
+    }
+}
+
+/// The class's figures (summary, funnel, spend), added up as each account is decided, so that
+/// nothing needs every account's report at once.
+pub struct Tally {
+    summary: CohortSummary,
+    funnel: funnel::Funnel,
+    spend: Option<spend::ClassSpend>,
+    /// Each account's hourly cost and spend by roster position, summed in roster order at the
+    /// end: floating-point sums depend on their order, and accounts finish in any order, so
+    /// summing as they come would make two audits of one class differ in the last digits.
+    costs: Vec<(f64, f64)>,
+}
+
+impl Tally {
+    pub fn new(steps: &[StepColumn], spend: Option<&spend::SpendPeriod>) -> Tally {
+        Tally { summary: CohortSummary::default(), funnel: funnel::Funnel::new(steps), spend: spend.map(spend::ClassSpend::new), costs: Vec::new() }
+    }
+
+    /// Adds the account at roster position `position`.
+    pub fn add(&mut self, position: usize, account: &AccountResult) {
+        self.summary.add(account);
+        self.funnel.add(position, account);
+        if let Some(spend) = &mut self.spend {
+            spend.add(account);
+        }
+        if position >= self.costs.len() {
+            self.costs.resize(position + 1, (0.0, 0.0));
+        }
+        self.costs[position] = (account.usd_per_hour, account.spend.as_ref().and_then(|s| s.usd).unwrap_or(0.0));
+    }
+
+    /// The summary, the progress and the spend.
+    pub fn finish(self) -> (CohortSummary, funnel::ClassProgress, Option<spend::ClassSpend>) {
+        let mut summary = self.summary;
+        summary.usd_per_hour = self.costs.iter().fold(0.0, |sum, (usd, _)| sum + usd);
+        let spend = self.spend.map(|mut spend| {
+            spend.total_usd = self.costs.iter().fold(0.0, |sum, (_, spent)| sum + spent);
+            spend
+        });
+        (summary, self.funnel.finish(), spend)
     }
 }
 
@@ -135,7 +182,8 @@ pub struct CohortReport {
     #[serde(default)]
     pub steps: Vec<StepColumn>,
     pub duration_ms: u64,
-    pub accounts: Vec<AccountResult>,
+    /// Every account's result, in roster order (read back one at a time).
+    pub accounts: store::Accounts,
     pub summary: CohortSummary,
     /// Where the class is stuck: each step's funnel and the most failed checks.
     #[serde(default)]
@@ -166,39 +214,43 @@ pub struct CohortRun<'a> {
 
 /// Audits every account of the roster, at most `concurrency` at a time (fewer while AWS is
 /// slow), with a progress bar on a terminal; then once more each account that AWS was too
-/// slow or busy to answer. Results come back in roster order.
+/// slow or busy to answer. Each result goes to the report's store as it is decided, and the
+/// class figures are added up as they come, so memory does not grow with the class.
 pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortReport {
     let started = Instant::now();
     let started_at = crate::timestamp::now();
     let base = &with_cached_credentials(&run.base);
     let limiter = adaptive::Adaptive::new(run.concurrency);
-    let entries: Vec<(usize, &RosterEntry, Option<spend::AccountSpend>)> = roster.iter().enumerate().map(|(i, e)| (i, e, None)).collect();
-    let mut results = audit_accounts(run, base, &limiter, &entries).await;
-    // Undecided only because AWS was slow: asked again, once, now that the rest is done and
-    // at the concurrency AWS coped with.
-    // A spend already read is kept: Cost Explorer bills every request.
-    let again: Vec<(usize, &RosterEntry, Option<spend::AccountSpend>)> = results
-        .iter()
-        .filter(|(_, _, undecided)| *undecided)
-        .map(|(i, first, _)| (*i, &roster[*i], first.spend.clone().filter(|s| s.usd.is_some())))
-        .collect();
-    if !again.is_empty() {
-        eprintln!("cohort: asking {} account(s) again that AWS was too slow or busy to answer, {} at a time", again.len(), limiter.limit());
-        for (i, mut result, _) in audit_accounts(run, base, &limiter, &again).await {
-            result.retried = true;
-            if let Some(first) = results.iter_mut().find(|(j, _, _)| *j == i) {
-                first.1 = result;
-            }
-        }
-    }
-    results.sort_by_key(|(i, _, _)| *i);
-    let accounts: Vec<AccountResult> = results.into_iter().map(|(_, r, _)| r).collect();
-    let summary = CohortSummary::of(&accounts);
-    let class_spend = run.spend.as_ref().map(|period| spend::ClassSpend::of(period, &accounts));
     let lab = run.plan.lab;
     let step_ids = run.plan.step_ids();
     let steps: Vec<StepColumn> =
         run.plan.steps.iter().map(|s| StepColumn { id: s.id.clone(), title: s.title.clone(), possible: s.checks.iter().map(|c| c.points).sum() }).collect();
+    let mut accounts = store::Accounts::spilled(roster.len());
+    let mut tally = Tally::new(&steps, run.spend.as_ref());
+    // Undecided only because AWS was slow: asked again, once, when the rest is done and at the
+    // concurrency AWS coped with. A spend already read is kept: Cost Explorer bills every request.
+    let mut again: Vec<(usize, &RosterEntry, Option<spend::AccountSpend>)> = Vec::new();
+    let entries: Vec<(usize, &RosterEntry, Option<spend::AccountSpend>)> = roster.iter().enumerate().map(|(i, e)| (i, e, None)).collect();
+    audit_accounts(run, base, &limiter, &entries, &mut |i, result, undecided| {
+        if undecided {
+            again.push((i, &roster[i], result.spend.filter(|s| s.usd.is_some())));
+        } else {
+            tally.add(i, &result);
+            accounts.put(i, result);
+        }
+    })
+    .await;
+    if !again.is_empty() {
+        again.sort_by_key(|(i, _, _)| *i);
+        eprintln!("cohort: asking {} account(s) again that AWS was too slow or busy to answer, {} at a time", again.len(), limiter.limit());
+        audit_accounts(run, base, &limiter, &again, &mut |i, mut result, _| {
+            result.retried = true;
+            tally.add(i, &result);
+            accounts.put(i, result);
+        })
+        .await;
+    }
+    let (summary, progress, class_spend) = tally.finish();
     CohortReport {
         schema: COHORT_SCHEMA.into(),
         lab: lab.id.clone(),
@@ -207,7 +259,7 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
         grader_version: env!("CARGO_PKG_VERSION").into(),
         started_at,
         step: audited_step(&step_ids),
-        progress: funnel::progress(&steps, &accounts),
+        progress,
         steps,
         duration_ms: started.elapsed().as_millis() as u64,
         accounts,
@@ -223,46 +275,43 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
     }
 }
 
-/// Audits these accounts (roster position, entry) through the limiter, with a line per
-/// account and a bar on a terminal. Each result says whether AWS was too slow or busy to
-/// decide it.
+/// Audits these accounts (roster position, entry, spend already read) through the limiter,
+/// with a line per account and a bar on a terminal, handing each result to `decided` as it
+/// comes with whether AWS was too slow or busy to decide it.
 async fn audit_accounts(
     run: &CohortRun<'_>,
     base: &SdkConfig,
     limiter: &adaptive::Adaptive,
     entries: &[(usize, &RosterEntry, Option<spend::AccountSpend>)],
-) -> Vec<(usize, AccountResult, bool)> {
+    decided: &mut dyn FnMut(usize, AccountResult, bool),
+) {
     // On a terminal: a line per account as it finishes, under a bar with an estimate.
-    let progress = std::sync::Mutex::new(std::io::stderr().is_terminal().then(|| progress::Progress::new(entries.len())));
-    let results = futures::stream::iter(entries.iter())
-        .map(|(i, entry, known_spend)| {
-            let progress = &progress;
-            async move {
-                let slot = limiter.start().await;
-                let (result, health) = audit_account(run, base, entry, known_spend.clone()).await;
-                let slow = health.undecided || limiter.answered_slowly(health.mean_question);
-                let lowered = limiter.finish(slot, slow);
-                let mut progress = progress.lock().expect("progress lock");
-                if let Some(limit) = lowered.filter(|limit| *limit < run.concurrency) {
-                    let clear = if progress.is_some() { crate::bar::CLEAR } else { "" };
-                    eprintln!(
-                        "{clear}cohort: AWS is slow to answer (timeouts, throttling or answers far slower than before); {limit} account(s) at a time now, of --concurrency {}",
-                        run.concurrency
-                    );
-                }
-                if let Some(p) = progress.as_mut() {
-                    eprint!("{}", p.account_done(&result));
-                }
-                (*i, result, health.undecided)
-            }
+    let mut progress = std::io::stderr().is_terminal().then(|| progress::Progress::new(entries.len()));
+    let mut results = futures::stream::iter(entries.iter())
+        .map(|(i, entry, known_spend)| async move {
+            let slot = limiter.start().await;
+            let (result, health) = audit_account(run, base, entry, known_spend.clone()).await;
+            let slow = health.undecided || limiter.answered_slowly(health.mean_question);
+            let lowered = limiter.finish(slot, slow);
+            (*i, result, health.undecided, lowered)
         })
-        .buffer_unordered(run.concurrency.max(1))
-        .collect()
-        .await;
-    if let Some(p) = progress.into_inner().expect("progress lock") {
+        .buffer_unordered(run.concurrency.max(1));
+    while let Some((i, result, undecided, lowered)) = results.next().await {
+        if let Some(limit) = lowered.filter(|limit| *limit < run.concurrency) {
+            let clear = if progress.is_some() { crate::bar::CLEAR } else { "" };
+            eprintln!(
+                "{clear}cohort: AWS is slow to answer (timeouts, throttling or answers far slower than before); {limit} account(s) at a time now, of --concurrency {}",
+                run.concurrency
+            );
+        }
+        if let Some(p) = progress.as_mut() {
+            eprint!("{}", p.account_done(&result));
+        }
+        decided(i, result, undecided);
+    }
+    if let Some(p) = progress {
         eprint!("{}", p.finish());
     }
-    results
 }
 
 /// How AWS answered one account's audit.
@@ -357,15 +406,26 @@ async fn audit_account(run: &CohortRun<'_>, base: &SdkConfig, entry: &RosterEntr
     (result, health)
 }
 
-/// Accounts in the order an instructor should look at them: undecided first, then by what
-/// their leftovers cost, then failures.
-pub fn needing_attention(report: &CohortReport) -> Vec<&AccountResult> {
-    let mut list: Vec<&AccountResult> = report.accounts.iter().filter(|a| a.status != Status::Pass).collect();
-    list.sort_by(|a, b| {
-        let rank = |r: &AccountResult| if r.status == Status::Error { 0 } else { 1 };
+/// The first `n` accounts in the order an instructor should look at them (undecided first,
+/// then by what their leftovers cost, then failures), and how many need a look in all. Only
+/// the first `n` are kept while the store is read.
+pub fn needing_attention(report: &CohortReport, n: usize) -> (Vec<AccountResult>, usize) {
+    let rank = |r: &AccountResult| if r.status == Status::Error { 0 } else { 1 };
+    let order = |a: &AccountResult, b: &AccountResult| {
         rank(a).cmp(&rank(b)).then(b.usd_per_hour.partial_cmp(&a.usd_per_hour).unwrap_or(std::cmp::Ordering::Equal)).then(a.label.cmp(&b.label))
-    });
-    list
+    };
+    let mut first: Vec<AccountResult> = Vec::new();
+    let mut total = 0;
+    for account in report.accounts.iter().filter(|a| a.status != Status::Pass) {
+        total += 1;
+        // After every account equal to it, as a stable sort would place it.
+        let at = first.partition_point(|kept| order(kept, &account) != std::cmp::Ordering::Greater);
+        if at < n {
+            first.insert(at, account);
+            first.truncate(n);
+        }
+    }
+    (first, total)
 }
 
 /// The document's `step`: the one step audited, also when it is every lab's (`LAB:cleanup`

@@ -1,9 +1,11 @@
 //! Cohort reports for instructors: a terminal table, JSON (`grader.cohort/v1`), CSV, JUnit
 //! (one test case per learner × check), a self-contained HTML page with a sortable table,
-//! and a gradebook CSV for an LMS to import.
+//! and a gradebook CSV for an LMS to import. Each is written as the accounts are read back
+//! from the audit's store, one at a time: a class's report is never whole in memory.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::io;
 
 use super::spend::{AccountSpend, ClassSpend};
 use super::{AccountResult, CohortReport, needing_attention};
@@ -22,14 +24,65 @@ pub enum CohortFormat {
     Gradebook,
 }
 
-pub fn render(report: &CohortReport, format: CohortFormat) -> String {
+/// Writes the report in this format to `out`.
+pub fn write(report: &CohortReport, format: CohortFormat, out: &mut dyn io::Write) -> io::Result<()> {
+    let mut sink = Sink::new(out);
     match format {
-        CohortFormat::Human => human(report),
-        CohortFormat::Json => serde_json::to_string_pretty(report).expect("cohort reports serialize") + "\n",
-        CohortFormat::Csv => csv(report),
-        CohortFormat::Junit => junit(report),
-        CohortFormat::Html => html(report),
-        CohortFormat::Gradebook => gradebook(report),
+        CohortFormat::Human => human(&mut sink, report),
+        CohortFormat::Json => {
+            if let Err(e) = serde_json::to_writer_pretty(&mut sink.out, report) {
+                sink.error.get_or_insert(e.into());
+            }
+            sink.push_str("\n");
+        }
+        CohortFormat::Csv => csv(&mut sink, report),
+        CohortFormat::Junit => junit(&mut sink, report),
+        CohortFormat::Html => html(&mut sink, report),
+        CohortFormat::Gradebook => gradebook(&mut sink, report),
+    }
+    sink.finish()
+}
+
+/// The report in this format, as text (tests).
+#[cfg(test)]
+pub fn render(report: &CohortReport, format: CohortFormat) -> String {
+    let mut out = Vec::new();
+    write(report, format, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("reports are text")
+}
+
+/// Text written through a buffer to the report's destination. `write!` into it cannot fail:
+/// the first I/O error is kept (and later writes skipped) for [`Sink::finish`] to return.
+pub(super) struct Sink<'a> {
+    out: io::BufWriter<&'a mut dyn io::Write>,
+    error: Option<io::Error>,
+}
+
+impl<'a> Sink<'a> {
+    fn new(out: &'a mut dyn io::Write) -> Sink<'a> {
+        Sink { out: io::BufWriter::with_capacity(64 * 1024, out), error: None }
+    }
+
+    pub(super) fn push_str(&mut self, text: &str) {
+        let _ = self.write_str(text);
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => io::Write::flush(&mut self.out),
+        }
+    }
+}
+
+impl std::fmt::Write for Sink<'_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        if self.error.is_none() {
+            if let Err(e) = io::Write::write_all(&mut self.out, text.as_bytes()) {
+                self.error = Some(e);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -51,9 +104,12 @@ pub fn decided_points(a: &AccountResult) -> BTreeMap<&str, u32> {
 /// cell, never 0, so an LMS does not record a zero for what nobody could check; the total of
 /// a learner with any undecided step is empty too, and `notes` says why. No comment lines:
 /// LMS importers take every line for a row.
-fn gradebook(report: &CohortReport) -> String {
-    let with_email = report.accounts.iter().any(|a| a.email.is_some());
-    let with_sis_id = report.accounts.iter().any(|a| a.sis_id.is_some());
+fn gradebook(sink: &mut Sink<'_>, report: &CohortReport) {
+    let (mut with_email, mut with_sis_id) = (false, false);
+    for a in report.accounts.iter() {
+        with_email |= a.email.is_some();
+        with_sis_id |= a.sis_id.is_some();
+    }
     let possible: u32 = report.steps.iter().map(|s| s.possible).sum();
     let mut header = vec!["label".to_string()];
     header.extend(with_email.then(|| "email".to_string()));
@@ -64,10 +120,10 @@ fn gradebook(report: &CohortReport) -> String {
         header.push(format!("spent since {} (USD)", spend.period.since));
     }
     header.push("notes".into());
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(&header).expect("writing to memory");
-    for a in &report.accounts {
-        let earned = decided_points(a);
+    let mut out = csv::Writer::from_writer(&mut sink.out);
+    let mut result = out.write_record(&header);
+    for a in report.accounts.iter() {
+        let earned = decided_points(&a);
         let mut row = vec![a.label.clone()];
         if with_email {
             row.push(a.email.clone().unwrap_or_default());
@@ -88,9 +144,12 @@ fn gradebook(report: &CohortReport) -> String {
             }
         }
         row.push(notes.join("; "));
-        out.write_record(&row).expect("writing to memory");
+        result = result.and_then(|()| out.write_record(&row));
     }
-    String::from_utf8(out.into_inner().expect("writing to memory")).expect("the cells are strings")
+    if let Err(e) = result.and_then(|()| out.flush().map_err(csv::Error::from)) {
+        drop(out);
+        sink.error.get_or_insert(e.into());
+    }
 }
 
 /// One line naming what an account left behind, e.g. `ecs_service web-nginx (us-east-1)`.
@@ -107,13 +166,12 @@ fn leftover_summary(a: &AccountResult) -> String {
     items.join(", ")
 }
 
-fn human(report: &CohortReport) -> String {
-    let mut out = String::new();
+fn human(out: &mut Sink<'_>, report: &CohortReport) {
     let label_width = report.accounts.iter().map(|a| a.label.chars().count()).max().unwrap_or(5).clamp(5, 24);
     // With --spend, a column of what each account was charged (`!` past the alert).
     let spent_header = if report.spend.is_some() { format!("  {:>10}", "SPENT") } else { String::new() };
     let _ = writeln!(out, "{:<12}  {:<label_width$}  {:<6}  {:>8}{spent_header}  DETAILS", "ACCOUNT", "LEARNER", "STATUS", "$/HOUR");
-    for a in &report.accounts {
+    for a in report.accounts.iter() {
         let label: String = a.label.chars().take(label_width).collect();
         let cost = if a.usd_per_hour > 0.0 { format!("{:.4}", a.usd_per_hour) } else { "-".into() };
         let spent = match (&report.spend, &a.spend) {
@@ -121,7 +179,7 @@ fn human(report: &CohortReport) -> String {
             (Some(_), Some(AccountSpend { usd: Some(usd), above_alert, .. })) => format!("  {:>10}", format!("{}${usd:.2}", if *above_alert { "! " } else { "" })),
             (Some(_), _) => format!("  {:>10}", "?"),
         };
-        let _ = writeln!(out, "{:<12}  {label:<label_width$}  {:<6}  {cost:>8}{spent}  {}", a.account_id, a.status.as_str(), leftover_summary(a));
+        let _ = writeln!(out, "{:<12}  {label:<label_width$}  {:<6}  {cost:>8}{spent}  {}", a.account_id, a.status.as_str(), leftover_summary(&a));
     }
     let s = &report.summary;
     let _ = writeln!(
@@ -137,12 +195,12 @@ fn human(report: &CohortReport) -> String {
     );
     let _ = writeln!(out, "Costs use {}.", report.rates.source);
     if let Some(spend) = &report.spend {
-        human_spend(&mut out, report, spend);
+        human_spend(out, report, spend);
     }
-    let attention = needing_attention(report);
+    let (attention, needing) = needing_attention(report, 10);
     if !attention.is_empty() {
         let _ = writeln!(out, "\nNeeds attention first:");
-        for a in attention.iter().take(10) {
+        for a in &attention {
             let _ = writeln!(out, "  {} ({}): {}", a.label, a.account_id, leftover_summary(a));
             for l in &a.leftovers {
                 for command in &l.teardown {
@@ -150,18 +208,31 @@ fn human(report: &CohortReport) -> String {
                 }
             }
         }
-        if attention.len() > 10 {
-            let _ = writeln!(out, "  … and {} more (see --format json or html)", attention.len() - 10);
+        if needing > attention.len() {
+            let _ = writeln!(out, "  … and {} more (see --format json or html)", needing - attention.len());
         }
     }
-    out
 }
 
 /// The class's spend: the total and period, then the accounts past the alert and those whose
 /// spend could not be read, each with why.
-fn human_spend(out: &mut String, report: &CohortReport, spend: &ClassSpend) {
+fn human_spend(out: &mut Sink<'_>, report: &CohortReport, spend: &ClassSpend) {
     let p = &spend.period;
-    let estimated = if report.accounts.iter().any(|a| a.spend.as_ref().is_some_and(|s| s.estimated)) { ", partly estimated" } else { "" };
+    // What is listed below, in one reading of the store: (label, account, spend).
+    let mut estimated = "";
+    let mut above: Vec<(String, String, AccountSpend)> = Vec::new();
+    let mut unknown: Vec<(String, String, AccountSpend)> = Vec::new();
+    for a in report.accounts.iter() {
+        let Some(s) = a.spend else { continue };
+        if s.estimated {
+            estimated = ", partly estimated";
+        }
+        if s.above_alert {
+            above.push((a.label, a.account_id, s));
+        } else if s.usd.is_none() {
+            unknown.push((a.label, a.account_id, s));
+        }
+    }
     let _ = writeln!(
         out,
         "\nSpent from {} to {} ({}, before credits{estimated}): ${:.2} across the class. {} Cost Explorer request(s), ${:.2}.",
@@ -174,38 +245,36 @@ fn human_spend(out: &mut String, report: &CohortReport, spend: &ClassSpend) {
     );
     if let Some(alert) = p.alert_usd {
         let _ = writeln!(out, "{} account(s) above the ${alert:.2} alert (marked !):", spend.above_alert);
-        let mut above: Vec<&AccountResult> = report.accounts.iter().filter(|a| a.spend.as_ref().is_some_and(|s| s.above_alert)).collect();
-        above.sort_by(|a, b| spent(b).partial_cmp(&spent(a)).unwrap_or(std::cmp::Ordering::Equal));
-        for a in above {
-            let _ = writeln!(out, "  {} ({}): {}", a.label, a.account_id, a.spend.as_ref().map(AccountSpend::describe).unwrap_or_default());
+        above.sort_by(|(_, _, a), (_, _, b)| spent(b).partial_cmp(&spent(a)).unwrap_or(std::cmp::Ordering::Equal));
+        for (label, account_id, s) in &above {
+            let _ = writeln!(out, "  {label} ({account_id}): {}", s.describe());
         }
     }
-    let unknown: Vec<&AccountResult> = report.accounts.iter().filter(|a| a.spend.as_ref().is_some_and(|s| s.usd.is_none())).collect();
     if !unknown.is_empty() {
         let _ = writeln!(out, "Spend unknown for {} account(s):", unknown.len());
-        for a in unknown {
-            let _ = writeln!(out, "  {} ({}): {}", a.label, a.account_id, a.spend.as_ref().map(AccountSpend::describe).unwrap_or_default());
+        for (label, account_id, s) in &unknown {
+            let _ = writeln!(out, "  {label} ({account_id}): {}", s.describe());
         }
     }
 }
 
-/// An account's spend for sorting (unknown last).
-fn spent(a: &AccountResult) -> f64 {
-    a.spend.as_ref().and_then(|s| s.usd).unwrap_or(-1.0)
+/// A spend for sorting (unknown last).
+fn spent(s: &AccountSpend) -> f64 {
+    s.usd.unwrap_or(-1.0)
 }
 
 fn csv_cell(text: &str) -> String {
     if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
 }
 
-fn csv(report: &CohortReport) -> String {
-    let mut out = String::from("label,account_id,status,usd_per_hour,leftovers,teardown,error");
+fn csv(out: &mut Sink<'_>, report: &CohortReport) {
+    out.push_str("label,account_id,status,usd_per_hour,leftovers,teardown,error");
     // With --spend only, so the columns of an audit without it stay as they were.
     if report.spend.is_some() {
         out.push_str(",spend_usd,spend_above_alert,spend_by_service");
     }
-    out.push('\n');
-    for a in &report.accounts {
+    out.push_str("\n");
+    for a in report.accounts.iter() {
         let leftovers: Vec<String> = a.leftovers.iter().map(|l| format!("{} {} ({})", l.resource, l.name, l.region)).collect();
         let teardown: Vec<String> = a.leftovers.iter().flat_map(|l| l.teardown.clone()).collect();
         let _ = write!(
@@ -230,15 +299,14 @@ fn csv(report: &CohortReport) -> String {
             };
             let _ = write!(out, ",{usd},{above},{}", csv_cell(&services));
         }
-        out.push('\n');
+        out.push_str("\n");
     }
-    out
 }
 
-fn junit(report: &CohortReport) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+fn junit(out: &mut Sink<'_>, report: &CohortReport) {
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(out, "<testsuites name=\"{} cohort\" tests=\"{}\">", xml(&report.lab), report.accounts.len());
-    for a in &report.accounts {
+    for a in report.accounts.iter() {
         let name = xml(&format!("{} ({})", a.label, a.account_id));
         match &a.report {
             None => {
@@ -262,28 +330,28 @@ fn junit(report: &CohortReport) -> String {
         out.push_str("  </testsuite>\n");
     }
     out.push_str("</testsuites>\n");
-    out
 }
 
-/// The HTML anchor of each account's section, `acct-ACCOUNT_ID`; a roster listing an account
-/// twice gets `acct-ACCOUNT_ID-2` for the second, so every link lands on its own row's section.
-fn anchors(report: &CohortReport) -> Vec<String> {
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-    report
-        .accounts
-        .iter()
-        .map(|a| {
-            let n = seen.entry(a.account_id.as_str()).or_default();
-            *n += 1;
-            let id: String = a.account_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-            if *n == 1 { format!("acct-{id}") } else { format!("acct-{id}-{n}") }
-        })
-        .collect()
+/// The HTML anchors of the accounts' sections, in roster order: `acct-ACCOUNT_ID`, and for a
+/// roster listing an account twice `acct-ACCOUNT_ID-2` for the second, so every link lands on
+/// its own row's section. The rows and the sections each count afresh, in the same order.
+#[derive(Default)]
+struct Anchors {
+    seen: BTreeMap<String, usize>,
+}
+
+impl Anchors {
+    fn next(&mut self, account_id: &str) -> String {
+        let n = self.seen.entry(account_id.to_string()).or_default();
+        *n += 1;
+        let id: String = account_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+        if *n == 1 { format!("acct-{id}") } else { format!("acct-{id}-{n}") }
+    }
 }
 
 /// One account's section of the HTML report: why it could not be audited, or each check that
 /// did not pass with what was expected and found.
-fn account_section(out: &mut String, a: &AccountResult, anchor: &str) {
+fn account_section(out: &mut Sink<'_>, a: &AccountResult, anchor: &str) {
     let _ = writeln!(out, "<section id=\"{anchor}\"><h3>{} <small>{}</small> <span class=\"{status}\">{status}</span></h3>", xml(&a.label), xml(&a.account_id), status = a.status.as_str());
     let mut items = Vec::new();
     if let Some(e) = &a.error {
@@ -310,44 +378,10 @@ fn account_section(out: &mut String, a: &AccountResult, anchor: &str) {
     out.push_str("</section>\n");
 }
 
-fn html(report: &CohortReport) -> String {
+fn html(out: &mut Sink<'_>, report: &CohortReport) {
     let s = &report.summary;
-    let anchors = anchors(report);
-    let mut rows = String::new();
-    let mut sections = String::new();
     // Costs and teardown commands mean something for clean-up steps only.
     let cleanup = report.step == "cleanup";
-    for (a, anchor) in report.accounts.iter().zip(&anchors) {
-        account_section(&mut sections, a, anchor);
-        let teardown: Vec<String> = a.leftovers.iter().flat_map(|l| l.teardown.clone()).collect();
-        let money = if cleanup {
-            format!(
-                "<td data-sort=\"{cost:.6}\">{cost_text}</td><td>{details}</td><td><code>{teardown}</code></td>",
-                cost = a.usd_per_hour,
-                cost_text = if a.usd_per_hour > 0.0 { format!("${:.4}", a.usd_per_hour) } else { "–".into() },
-                details = xml(&leftover_summary(a)),
-                teardown = teardown.iter().map(|t| xml(t)).collect::<Vec<_>>().join("<br>")
-            )
-        } else {
-            format!("<td>{}</td>", xml(&leftover_summary(a)))
-        };
-        let spent = match (&report.spend, &a.spend) {
-            (None, _) => String::new(),
-            (Some(_), Some(s @ AccountSpend { usd: Some(usd), .. })) => {
-                // Past the alert: a symbol and words as well as the colour.
-                let flag = if s.above_alert { " <strong class=\"over\">⚠ above alert</strong>" } else { "" };
-                format!("<td data-sort=\"{usd:.6}\" title=\"{}\">${usd:.2}{flag}</td>", xml(&s.describe()))
-            }
-            (Some(_), s) => format!("<td data-sort=\"-1\">unknown<br><small>{}</small></td>", xml(s.as_ref().and_then(|s| s.error.as_deref()).unwrap_or("not read"))),
-        };
-        let _ = writeln!(
-            rows,
-            "<tr class=\"{status}\"><td><a href=\"#{anchor}\">{label}</a></td><td>{account}</td><td>{status}</td>{spent}{money}</tr>",
-            status = a.status.as_str(),
-            label = xml(&a.label),
-            account = xml(&a.account_id),
-        );
-    }
     let columns = if cleanup { "<th>$/hour</th><th>Details</th><th>Teardown</th>" } else { "<th>Details</th>" };
     let (spent_column, spent_summary) = match &report.spend {
         None => ("", String::new()),
@@ -369,8 +403,8 @@ fn html(report: &CohortReport) -> String {
             )
         }
     };
-    let stuck = super::html_progress::render(report);
-    format!(
+    let _ = write!(
+        out,
         r##"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{lab} · cohort audit</title>
 <style>
@@ -394,33 +428,7 @@ span.fail {{ color: #c0392b; }} span.error {{ color: #b7791f; }} span.pass {{ co
 <p class="meta">Audited <time datetime="{started_at}">{started_at}</time> (UTC) · lab <code>{lab}</code> format {lab_format}, content <code>{lab_digest}</code> · grader {grader_version}</p>
 <p>{accounts} accounts: {pass} pass, {fail} fail, {error} error. {leftovers} leftover resource(s), about <strong>${cost:.4}/hour</strong>.
 Costs use {rates}. Click a column to sort.</p>
-{spent_summary}{stuck}<h2>Accounts</h2>
-<table id="cohort" class="sortable"><thead><tr><th>Learner</th><th>Account</th><th>Status</th>{spent_column}{columns}</tr></thead>
-<tbody>
-{rows}</tbody></table>
-<h2>Per account</h2>
-{sections}<script>
-document.querySelectorAll("table.sortable").forEach(function (table) {{
- table.querySelectorAll("th").forEach(function (th, col) {{
-  var asc = true;
-  th.addEventListener("click", function () {{
-    var body = table.querySelector("tbody");
-    var rows = Array.prototype.slice.call(body.rows);
-    rows.sort(function (a, b) {{
-      var x = a.cells[col].getAttribute("data-sort") || a.cells[col].textContent;
-      var y = b.cells[col].getAttribute("data-sort") || b.cells[col].textContent;
-      var nx = parseFloat(x), ny = parseFloat(y);
-      var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-      return asc ? c : -c;
-    }});
-    asc = !asc;
-    rows.forEach(function (r) {{ body.appendChild(r); }});
-  }});
- }});
-}});
-</script>
-</body></html>
-"##,
+{spent_summary}"##,
         lab = xml(&report.lab),
         step = xml(&report.step),
         accounts = s.accounts,
@@ -430,25 +438,88 @@ document.querySelectorAll("table.sortable").forEach(function (table) {{
         leftovers = s.leftovers,
         cost = s.usd_per_hour,
         rates = xml(&report.rates.source),
-        rows = rows,
-        sections = sections,
-        stuck = stuck,
         progress_css = super::html_progress::CSS,
-        columns = columns,
-        spent_column = spent_column,
         spent_summary = spent_summary,
         started_at = xml(&report.started_at),
         lab_format = report.lab_format_version,
         lab_digest = xml(&report.lab_digest),
         grader_version = xml(&report.grader_version),
-    )
+    );
+    super::html_progress::render(out, report);
+    let _ = write!(out, r##"<h2>Accounts</h2>
+<table id="cohort" class="sortable"><thead><tr><th>Learner</th><th>Account</th><th>Status</th>{spent_column}{columns}</tr></thead>
+<tbody>
+"##);
+    let mut anchors = Anchors::default();
+    for a in report.accounts.iter() {
+        let anchor = anchors.next(&a.account_id);
+        let teardown: Vec<String> = a.leftovers.iter().flat_map(|l| l.teardown.clone()).collect();
+        let money = if cleanup {
+            format!(
+                "<td data-sort=\"{cost:.6}\">{cost_text}</td><td>{details}</td><td><code>{teardown}</code></td>",
+                cost = a.usd_per_hour,
+                cost_text = if a.usd_per_hour > 0.0 { format!("${:.4}", a.usd_per_hour) } else { "–".into() },
+                details = xml(&leftover_summary(&a)),
+                teardown = teardown.iter().map(|t| xml(t)).collect::<Vec<_>>().join("<br>")
+            )
+        } else {
+            format!("<td>{}</td>", xml(&leftover_summary(&a)))
+        };
+        let spent = match (&report.spend, &a.spend) {
+            (None, _) => String::new(),
+            (Some(_), Some(s @ AccountSpend { usd: Some(usd), .. })) => {
+                // Past the alert: a symbol and words as well as the colour.
+                let flag = if s.above_alert { " <strong class=\"over\">⚠ above alert</strong>" } else { "" };
+                format!("<td data-sort=\"{usd:.6}\" title=\"{}\">${usd:.2}{flag}</td>", xml(&s.describe()))
+            }
+            (Some(_), s) => format!("<td data-sort=\"-1\">unknown<br><small>{}</small></td>", xml(s.as_ref().and_then(|s| s.error.as_deref()).unwrap_or("not read"))),
+        };
+        let _ = writeln!(
+            out,
+            "<tr class=\"{status}\"><td><a href=\"#{anchor}\">{label}</a></td><td>{account}</td><td>{status}</td>{spent}{money}</tr>",
+            status = a.status.as_str(),
+            label = xml(&a.label),
+            account = xml(&a.account_id),
+        );
+    }
+    out.push_str("</tbody></table>\n<h2>Per account</h2>\n");
+    let mut anchors = Anchors::default();
+    for a in report.accounts.iter() {
+        account_section(out, &a, &anchors.next(&a.account_id));
+    }
+    out.push_str(HTML_SCRIPT);
 }
+
+/// The end of the HTML page: the script that sorts a table by the column clicked.
+const HTML_SCRIPT: &str = r##"<script>
+document.querySelectorAll("table.sortable").forEach(function (table) {
+ table.querySelectorAll("th").forEach(function (th, col) {
+  var asc = true;
+  th.addEventListener("click", function () {
+    var body = table.querySelector("tbody");
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[col].getAttribute("data-sort") || a.cells[col].textContent;
+      var y = b.cells[col].getAttribute("data-sort") || b.cells[col].textContent;
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+      return asc ? c : -c;
+    });
+    asc = !asc;
+    rows.forEach(function (r) { body.appendChild(r); });
+  });
+ });
+});
+</script>
+</body></html>
+"##;
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+    use crate::cohort::store::Accounts;
 
     /// A recorded `--all` report of three learners: one who finished, one with a failed step
     /// and a step the audit could not decide (an error, and a check skipped behind it), and
@@ -509,10 +580,12 @@ mod tests {
     #[test]
     fn the_gradebook_leaves_out_roster_columns_nobody_filled_and_serves_one_step() {
         let mut report = recorded();
-        for a in &mut report.accounts {
+        let mut accounts = report.accounts.to_vec();
+        for a in &mut accounts {
             a.email = None;
             a.sis_id = None;
         }
+        report.accounts = Accounts::held(accounts);
         report.steps.truncate(1);
         report.step = "step-1".into();
         let rows = rows(&render(&report, CohortFormat::Gradebook));
@@ -524,7 +597,7 @@ mod tests {
     #[test]
     fn a_skip_behind_a_failure_is_decided_and_one_behind_an_error_is_not() {
         let report = recorded();
-        let bob = &report.accounts[1].report.as_ref().unwrap().steps;
+        let bob = &report.accounts.get(1).report.unwrap().steps;
         assert_eq!(undecided_checks(bob), BTreeSet::from(["service", "web"]));
         let mut steps = bob.clone();
         steps[1].checks[0].status = Status::Fail;
@@ -536,7 +609,9 @@ mod tests {
     fn the_html_states_when_and_what_and_links_each_row_to_its_section() {
         let mut report = recorded();
         // A roster listing an account twice still gets one section per row.
-        report.accounts.push(report.accounts[2].clone());
+        let mut accounts = report.accounts.to_vec();
+        accounts.push(accounts[2].clone());
+        report.accounts = Accounts::held(accounts);
         let html = render(&report, CohortFormat::Html);
         assert!(html.contains("<time datetime=\"2025-03-01T14:05:09Z\">"), "{html}");
         assert!(html.contains("lab <code>fargate-nginx</code> format 1, content <code>0123456789abcdef</code> · grader 0.9.0"), "{html}");

@@ -44,15 +44,27 @@ pub struct ClassSpend {
 impl ClassSpend {
     /// The class figures of these accounts for this period.
     pub fn of(period: &SpendPeriod, accounts: &[AccountResult]) -> ClassSpend {
-        let spends: Vec<&AccountSpend> = accounts.iter().filter_map(|a| a.spend.as_ref()).collect();
-        let requests: u32 = spends.iter().map(|s| s.requests).sum();
-        ClassSpend {
-            period: period.clone(),
-            total_usd: spends.iter().filter_map(|s| s.usd).sum(),
-            above_alert: spends.iter().filter(|s| s.above_alert).count(),
-            unknown: accounts.iter().filter(|a| a.spend.as_ref().is_none_or(|s| s.usd.is_none())).count(),
-            requests,
-            requests_usd: f64::from(requests) * USD_PER_REQUEST,
+        let mut class = ClassSpend::new(period);
+        accounts.iter().for_each(|a| class.add(a));
+        class
+    }
+
+    /// No account's figures yet.
+    pub fn new(period: &SpendPeriod) -> ClassSpend {
+        ClassSpend { period: period.clone(), total_usd: 0.0, above_alert: 0, unknown: 0, requests: 0, requests_usd: 0.0 }
+    }
+
+    /// Adds one account's figures.
+    pub fn add(&mut self, account: &AccountResult) {
+        match &account.spend {
+            Some(spend) => {
+                self.total_usd += spend.usd.unwrap_or(0.0);
+                self.above_alert += usize::from(spend.above_alert);
+                self.unknown += usize::from(spend.usd.is_none());
+                self.requests += spend.requests;
+                self.requests_usd = f64::from(self.requests) * USD_PER_REQUEST;
+            }
+            None => self.unknown += 1,
         }
     }
 }
