@@ -114,3 +114,63 @@ fn same_audit(file: &str, report: &CohortReport, info: &ShardInfo, first_file: &
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shard's document: these (roster position, account id, status) of a `count`-shard audit.
+    fn shard(dir: &std::path::Path, index: usize, count: usize, accounts: &[(usize, &str, &str)]) -> PathBuf {
+        let rows: Vec<String> = accounts
+            .iter()
+            .map(|(_, id, status)| format!(r#"{{"label": "l-{id}", "account_id": "{id}", "status": "{status}", "leftovers": [], "usd_per_hour": 0.1}}"#))
+            .collect();
+        let positions: Vec<String> = accounts.iter().map(|(p, _, _)| p.to_string()).collect();
+        let text = format!(
+            r#"{{"schema": "grader.cohort/v1", "lab": "fargate-nginx", "step": "cleanup", "duration_ms": {index}, "started_at": "2026-12-0{index}T00:00:00Z",
+               "accounts": [{}], "summary": {{"accounts": 0, "pass": 0, "fail": 0, "error": 0, "leftovers": 0, "usd_per_hour": 0.0}},
+               "rates": {{"source": "test", "fargate_vcpu_hour": 0.04, "fargate_gb_hour": 0.004, "public_ipv4_hour": 0.005}},
+               "shard": {{"index": {index}, "count": {count}, "roster_positions": [{}]}}}}"#,
+            rows.join(", "),
+            positions.join(", ")
+        );
+        let path = dir.join(format!("shard-{index}.json"));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn shards_go_back_in_roster_order_with_the_class_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            shard(dir.path(), 1, 2, &[(1, "111111111111", "pass"), (2, "222222222222", "fail")]),
+            shard(dir.path(), 2, 2, &[(0, "000000000000", "error"), (3, "333333333333", "pass")]),
+        ];
+        let merged = merge(&files).unwrap();
+        let ids: Vec<String> = merged.accounts.iter().map(|a| a.account_id).collect();
+        assert_eq!(ids, ["000000000000", "111111111111", "222222222222", "333333333333"]);
+        let s = &merged.summary;
+        assert_eq!((s.accounts, s.pass, s.fail, s.error), (4, 2, 1, 1));
+        assert_eq!((merged.started_at.as_str(), merged.duration_ms, merged.shard.is_none()), ("2026-12-01T00:00:00Z", 2, true));
+    }
+
+    #[test]
+    fn a_roster_position_twice_or_a_gap_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let twice = [shard(dir.path(), 1, 2, &[(0, "111111111111", "pass")]), shard(dir.path(), 2, 2, &[(0, "222222222222", "pass")])];
+        let e = merge(&twice).unwrap_err();
+        assert!(e.contains("roster position 0 is in both") && e.contains("shard-1.json") && e.contains("shard-2.json"), "{e}");
+        let gap = [shard(dir.path(), 1, 2, &[(0, "111111111111", "pass")]), shard(dir.path(), 2, 2, &[(2, "222222222222", "pass")])];
+        let e = merge(&gap).unwrap_err();
+        assert!(e.contains("leave gaps"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_shard_or_an_unreadable_file_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = [shard(dir.path(), 1, 2, &[(0, "111111111111", "pass")])];
+        assert!(merge(&one).unwrap_err().contains("shard 2 of 2 is missing"));
+        let e = merge(&[dir.path().join("nope.json")]).unwrap_err();
+        assert!(e.starts_with("failed to read") && e.contains("nope.json"), "{e}");
+    }
+}

@@ -14,7 +14,10 @@ What it measures, in one run:
    - `bench-tools/cli-check.sh`, the same checks in bash around the AWS CLI;
    - `bench-tools/boto3_check.py`, the same checks as a sequential boto3 script.
    With `--baseline-bin PATH`, a second grader binary (e.g. the same code built another
-   way) is checked the same way, in the same runs, so the two medians can be compared.
+   way) is checked the same way, in the same runs, so the two medians can be compared; it
+   also audits the first cohort at concurrency 16, taking turns with the grader run by run
+   (the grader's CPU varies by a fifth between runs on a busy machine: only runs taken in
+   turns can tell two builds apart).
    Each tool runs once untimed (its AWS calls are counted from the request log, and all
    must report every check passing, with the same verdicts), then `--runs` timed runs,
    interleaved run by run. With latency L no tool can finish before (longest chain of
@@ -359,13 +362,17 @@ class CohortFigures:
     sharded: ShardedRun | None = None
     # The same audits at COHORT_CONCURRENCY through keep-alive fronts (the first size only).
     kept_alive: list[CohortRun] = field(default_factory=list)
+    # The baseline binary's audits at COHORT_CONCURRENCY, in turns with the grader's (the
+    # first size only, with --baseline-bin).
+    baseline: list[CohortRun] = field(default_factory=list)
 
     def title(self) -> str:
         return f"{self.accounts:,} accounts on {self.emulators} emulator{'s' if self.emulators > 1 else ''}"
 
 
 def bench_cohorts(
-    grader: Path, sizes: list[int], emulator_counts: list[int], runs: int, shards: int, workdir: Path
+    grader: Path, sizes: list[int], emulator_counts: list[int], runs: int, shards: int, workdir: Path,
+    baseline: Path | None = None,
 ) -> list[CohortFigures]:
     """Every size on the first emulator count (the first size also one account at a time);
     the other emulator counts at the first size only, for comparison; the largest size also
@@ -375,12 +382,14 @@ def bench_cohorts(
         for emulators in emulator_counts if size == sizes[0] else emulator_counts[:1]:
             sequential = size == sizes[0] and emulators == emulator_counts[0]
             sharded = shards if size == max(sizes) and emulators == emulator_counts[0] else 0
-            found.append(bench_cohort(grader, size, emulators, runs, sequential, sharded, workdir))
+            found.append(bench_cohort(grader, size, emulators, runs, sequential, sharded, workdir,
+                                      baseline if sequential else None))
     return found
 
 
 def bench_cohort(
-    grader: Path, accounts: int, emulator_count: int, runs: int, sequential: bool, shards: int, workdir: Path
+    grader: Path, accounts: int, emulator_count: int, runs: int, sequential: bool, shards: int, workdir: Path,
+    baseline: Path | None = None,
 ) -> CohortFigures:
     tag = f"cohort-{accounts}-on-{emulator_count}"
     options = ["--strict-assume-role", "--latency-ms", str(COHORT_LATENCY_MS)]
@@ -428,6 +437,12 @@ def bench_cohort(
                 f"emulators' CPU {fmt_seconds(audit.emulator_cpu_seconds)}, peak RSS {fmt_mb(audit.max_rss_bytes)}"
             )
             figures.runs.setdefault(concurrency, []).append(audit)
+            if baseline is not None and concurrency == COHORT_CONCURRENCY:
+                audit = audit_cohort(
+                    baseline, emulators, roster, config, credentials, concurrency, expected, workdir, files / f"baseline-{i}"
+                )
+                log(f"{tag}: baseline, {fmt_seconds(audit.seconds)}, grader CPU {fmt_seconds(audit.grader_cpu_seconds)}")
+                figures.baseline.append(audit)
         if sequential:
             # AWS keeps connections alive and the emulator cannot: the same audits through a
             # keep-alive front before each emulator show the grader's CPU as it would be on AWS.
@@ -957,6 +972,18 @@ def cohort_section(cohorts: list[CohortFigures], cores: int, rss_floor_bytes: in
             f"{fmt_mb(max(r.max_rss_bytes for r in first.kept_alive))}.",
             "",
         ]
+    if first.baseline:
+        ours = [r.grader_cpu_seconds * 1000 / first.accounts for r in first.runs[COHORT_CONCURRENCY]]
+        theirs = [r.grader_cpu_seconds * 1000 / first.accounts for r in first.baseline]
+        per_run = ", ".join(f"{a:.1f}/{b:.1f}" for a, b in zip(ours, theirs))
+        out += [
+            f"Against the baseline binary, in turns run by run on the same {first.accounts}-account class at concurrency "
+            f"{COHORT_CONCURRENCY}: the grader used {median(ours):.1f} ms of CPU an account (median), the baseline "
+            f"{median(theirs):.1f} ms; main/baseline = {median(ours) / median(theirs):.2f}× (each run, main/baseline ms: "
+            f"{per_run}); peak RSS {fmt_mb(max(r.max_rss_bytes for r in first.runs[COHORT_CONCURRENCY]))} against "
+            f"{fmt_mb(max(r.max_rss_bytes for r in first.baseline))}.",
+            "",
+        ]
     sequential = first.runs.get(1)
     first_wall = median([r.seconds for r in first.runs[COHORT_CONCURRENCY]])
     notes = []
@@ -1157,7 +1184,9 @@ def main() -> int:
             if args.only != "cohort":
                 labs = [bench_lab(latency, ctx["tools"], args.runs, workdir) for latency in LAB_LATENCIES_MS]
             if args.only != "lab":
-                cohorts = bench_cohorts(grader, args.cohort_sizes, args.cohort_emulators, args.runs, args.cohort_shards, workdir)
+                cohorts = bench_cohorts(
+                    grader, args.cohort_sizes, args.cohort_emulators, args.runs, args.cohort_shards, workdir, args.baseline_bin
+                )
         except (BenchError, EmulatorError, TimeoutError, BotoCoreError, ClientError) as e:
             log(f"FAILED: {e}")
             return 1
