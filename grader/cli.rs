@@ -979,3 +979,15 @@ pub fn lab_schema() -> String {
 pub fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("failed to start the async runtime").block_on(future)
 }
+
+/// The runtime a command runs on: a class audit on one thread, everything else on several.
+/// An audit is thousands of small AWS calls whose futures are polled on the main thread; on a
+/// multi-threaded runtime each answer arrives on a worker thread and wakes the main one across
+/// threads, which cost more CPU than the audit's own work.
+pub fn runtime_for(command: &Command) -> tokio::runtime::Runtime {
+    let mut builder = match command {
+        Command::Cohort(_) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    builder.enable_all().build().expect("failed to start the async runtime")
+}

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use grader::cli::{Cli, block_on, run};
+use grader::cli::{Cli, run, runtime_for};
 use grader::exit::Exit;
 
 fn main() -> ExitCode {
@@ -15,7 +15,7 @@ fn main() -> ExitCode {
             return if e.use_stderr() { Exit::Usage.into() } else { Exit::Ok.into() };
         }
     };
-    match block_on(run(cli)) {
+    match runtime_for(&cli.command).block_on(run(cli)) {
         Ok(exit) => exit.into(),
         Err(failure) => {
             eprintln!("{}", failure.message);
