@@ -975,11 +975,6 @@ pub fn lab_schema() -> String {
     serde_json::to_string_pretty(&schemars::schema_for!(Lab)).expect("schemas serialize")
 }
 
-/// Runs a future to completion on a multi-threaded runtime.
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("failed to start the async runtime").block_on(future)
-}
-
 /// The runtime a command runs on: a class audit on one thread, everything else on several.
 /// An audit is thousands of small AWS calls whose futures are polled on the main thread; on a
 /// multi-threaded runtime each answer arrives on a worker thread and wakes the main one across

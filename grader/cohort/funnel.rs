@@ -46,7 +46,8 @@ pub struct FailingCheck {
 }
 
 /// The progress of these accounts (in roster order) through these steps.
-pub fn progress(steps: &[StepColumn], accounts: &[AccountResult]) -> ClassProgress {
+#[cfg(test)]
+fn progress(steps: &[StepColumn], accounts: &[AccountResult]) -> ClassProgress {
     let mut funnel = Funnel::new(steps);
     for (position, account) in accounts.iter().enumerate() {
         funnel.add(position, account);

@@ -79,14 +79,7 @@ fn is_zero(n: &usize) -> bool {
 }
 
 impl CohortSummary {
-    /// The summary of these accounts' results.
-    pub fn of(accounts: &[AccountResult]) -> CohortSummary {
-        let mut summary = CohortSummary::default();
-        accounts.iter().for_each(|a| summary.add(a));
-        summary
-    }
-
-    /// Counts one more account.
+    /// Counts one more account. The hourly cost is [`Tally`]'s, summed in roster order.
     pub fn add(&mut self, a: &AccountResult) {
         self.accounts += 1;
         match a.status {
@@ -96,7 +89,6 @@ impl CohortSummary {
         }
         self.leftovers += a.leftovers.len();
         self.retried += usize::from(a.retried);
-        self.usd_per_hour += a.usd_per_hour;
     }
 }
 

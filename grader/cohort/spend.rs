@@ -42,23 +42,15 @@ pub struct ClassSpend {
 }
 
 impl ClassSpend {
-    /// The class figures of these accounts for this period.
-    pub fn of(period: &SpendPeriod, accounts: &[AccountResult]) -> ClassSpend {
-        let mut class = ClassSpend::new(period);
-        accounts.iter().for_each(|a| class.add(a));
-        class
-    }
-
     /// No account's figures yet.
     pub fn new(period: &SpendPeriod) -> ClassSpend {
         ClassSpend { period: period.clone(), total_usd: 0.0, above_alert: 0, unknown: 0, requests: 0, requests_usd: 0.0 }
     }
 
-    /// Adds one account's figures.
+    /// Adds one account's counts. The total is [`super::Tally`]'s, summed in roster order.
     pub fn add(&mut self, account: &AccountResult) {
         match &account.spend {
             Some(spend) => {
-                self.total_usd += spend.usd.unwrap_or(0.0);
                 self.above_alert += usize::from(spend.above_alert);
                 self.unknown += usize::from(spend.usd.is_none());
                 self.requests += spend.requests;
