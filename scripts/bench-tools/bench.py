@@ -35,6 +35,9 @@ What it measures, in one run:
    `grader cohort merge`, whose report must classify every account as the unsharded
    audit does. From these: the grader's CPU per account, each shard's peak memory, and a
    paper estimate for a class of 100,000 accounts on AWS Batch.
+4. One AWS call's CPU against a canned endpoint instead of moto (`floor.py`): the grader's
+   SDK calls and a minimal signed call without the SDK, answered at once and after 20 ms,
+   one and 32 at a time. It bounds what the class audit's CPU per account can become.
 
 Then it prints the figures and the goals (met, or missed by how much) as Markdown and
 writes them to BENCHMARKS.md. Exit status: 0 when the benchmark ran (goals met or not),
@@ -92,6 +95,9 @@ GOAL_COHORT_SECONDS = 5.0  # for 200 accounts (the first --cohort-sizes)
 GOAL_COHORT_RSS_MB = 60.0
 GOAL_CPU_MS_PER_ACCOUNT = 5.0  # the grader's CPU per audited account, in the sharded run
 DEFAULT_COHORT_SHARDS = 4
+# Calls of each kind `call-floor` makes at each latency and concurrency (part 4).
+FLOOR_CALLS = 1000
+FLOOR_QUICK_CALLS = 300
 # The paper estimate: a class this large, STS's AssumeRole quota the audits share.
 ESTIMATE_ACCOUNTS = 100_000
 STS_ASSUME_RATE = 20.0  # `--assume-rate`'s default, per shard
@@ -103,6 +109,7 @@ GOAL_BASELINE_SECONDS = 0.020
 sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, str(TOOLS_DIR))
 import aws_setup  # noqa: E402
+import floor as call_floor  # noqa: E402
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 from emulator import Emulator, KeepAliveFront, EmulatorError  # noqa: E402
 
@@ -598,8 +605,15 @@ def speedup_goal(text: str, grader_s: float, other_s: float, target: float) -> G
     return Goal(text, f"≥ {target:g}×", f"{ratio:.1f}× ({fmt_seconds(other_s)} / {fmt_seconds(grader_s)})", ratio >= target, verdict)
 
 
-def goals(labs: list[LabFigures], cohorts: list[CohortFigures], cores: int) -> list[Goal]:
-    return (lab_goals(labs) if labs else []) + (cohort_goals(cohorts, cores) if cohorts else [])
+def goals(labs: list[LabFigures], cohorts: list[CohortFigures], cores: int, floor: call_floor.Floor | None) -> list[Goal]:
+    return (lab_goals(labs) if labs else []) + (cohort_goals(cohorts, cores, floor) if cohorts else [])
+
+
+def calls_per_account(cohorts: list[CohortFigures]) -> float | None:
+    """AWS calls an account in the first cohort's concurrent audit (its first run)."""
+    if not cohorts or not cohorts[0].runs.get(COHORT_CONCURRENCY):
+        return None
+    return cohorts[0].runs[COHORT_CONCURRENCY][0].calls / cohorts[0].accounts
 
 
 def lab_goals(labs: list[LabFigures]) -> list[Goal]:
@@ -633,7 +647,7 @@ def lab_goals(labs: list[LabFigures]) -> list[Goal]:
     return found
 
 
-def cohort_goals(cohorts: list[CohortFigures], cores: int) -> list[Goal]:
+def cohort_goals(cohorts: list[CohortFigures], cores: int, floor: call_floor.Floor | None = None) -> list[Goal]:
     found = []
     first = cohorts[0]  # the first size, on the first emulator count
     concurrent = first.runs[COHORT_CONCURRENCY]
@@ -655,6 +669,7 @@ def cohort_goals(cohorts: list[CohortFigures], cores: int) -> list[Goal]:
         f"met, {GOAL_COHORT_RSS_MB - rss_mb:.1f} MB to spare" if rss_mb < GOAL_COHORT_RSS_MB
         else f"missed by {rss_mb - GOAL_COHORT_RSS_MB:.1f} MB",
     ))
+    per_account_calls = calls_per_account(cohorts)
     for c in cohorts:
         if c.sharded is None:
             continue
@@ -665,7 +680,8 @@ def cohort_goals(cohorts: list[CohortFigures], cores: int) -> list[Goal]:
             f"{cpu_ms:.1f} ms",
             cpu_ms <= GOAL_CPU_MS_PER_ACCOUNT,
             f"met, {GOAL_CPU_MS_PER_ACCOUNT - cpu_ms:.1f} ms to spare" if cpu_ms <= GOAL_CPU_MS_PER_ACCOUNT
-            else f"missed by {cpu_ms - GOAL_CPU_MS_PER_ACCOUNT:.1f} ms",
+            else f"missed by {cpu_ms - GOAL_CPU_MS_PER_ACCOUNT:.1f} ms"
+            + (call_floor.goal_note(floor, per_account_calls) if floor and per_account_calls else ""),
         ))
     for larger in cohorts[1:]:
         if larger.emulators != first.emulators:
@@ -806,7 +822,9 @@ def calls_total(calls: Counter) -> int:
     return sum(calls.values())
 
 
-def render_report(ctx: dict, labs: list[LabFigures], cohorts: list[CohortFigures], goal_list: list[Goal]) -> str:
+def render_report(
+    ctx: dict, labs: list[LabFigures], cohorts: list[CohortFigures], floor: call_floor.Floor | None, goal_list: list[Goal]
+) -> str:
     m, code = ctx["machine"], ctx["code"]
     names = {t.name: t.label for t in ctx["tools"]}
     out = [
@@ -879,6 +897,8 @@ def render_report(ctx: dict, labs: list[LabFigures], cohorts: list[CohortFigures
         out += calls_table(next(lab for lab in labs if lab.latency_ms == GOAL_LATENCY_MS), names)
     if cohorts:
         out += cohort_section(cohorts, int(ctx["machine"]["nproc"]), ctx["rss_floor_bytes"])
+    if floor:
+        out += call_floor.floor_section(floor, calls_per_account(cohorts))
     return "\n".join(out) + "\n"
 
 
@@ -1111,7 +1131,7 @@ def parse_args() -> argparse.Namespace:
         help=f"audit the largest cohort again as N shards side by side, then merge (default {DEFAULT_COHORT_SHARDS}; 0: skip)",
     )
     parser.add_argument(
-        "--only", choices=["lab", "cohort"], help="run one part only (for trying the script; the report lacks the other)",
+        "--only", choices=["lab", "cohort", "floor"], help="run one part only (for trying the script; the report lacks the others)",
     )
     parser.add_argument(
         "--report", type=Path, default=REPORT_PATH, metavar="FILE", help="where to write the report (default BENCHMARKS.md)",
@@ -1175,25 +1195,31 @@ def main() -> int:
     }
     labs: list[LabFigures] = []
     cohorts: list[CohortFigures] = []
+    floor = None
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as tmp:
         workdir = Path(tmp)
         isolate_own_aws_config(workdir)
         ctx["code"] = describe_code(grader, args.baseline_bin, workdir)
         ctx["rss_floor_bytes"] = run(["true"], base_env(workdir)).max_rss_bytes
         try:
-            if args.only != "cohort":
+            if args.only in (None, "lab"):
                 labs = [bench_lab(latency, ctx["tools"], args.runs, workdir) for latency in LAB_LATENCIES_MS]
-            if args.only != "lab":
+            if args.only in (None, "cohort"):
                 cohorts = bench_cohorts(
                     grader, args.cohort_sizes, args.cohort_emulators, args.runs, args.cohort_shards, workdir, args.baseline_bin
                 )
-        except (BenchError, EmulatorError, TimeoutError, BotoCoreError, ClientError) as e:
+            if args.only in (None, "floor"):
+                floor = call_floor.bench_floor(
+                    FLOOR_QUICK_CALLS if args.quick else FLOOR_CALLS, [0, COHORT_LATENCY_MS], base_env(workdir),
+                    str(VENV_BIN / "python"), log,
+                )
+        except (BenchError, EmulatorError, TimeoutError, BotoCoreError, ClientError, call_floor.FloorError) as e:
             log(f"FAILED: {e}")
             return 1
     ctx["load_end"] = load_average()
     ctx["elapsed"] = time.perf_counter() - began
-    goal_list = goals(labs, cohorts, int(ctx["machine"]["nproc"]))
-    report = render_report(ctx, labs, cohorts, goal_list) + kept_build_section(args.report)
+    goal_list = goals(labs, cohorts, int(ctx["machine"]["nproc"]), floor)
+    report = render_report(ctx, labs, cohorts, floor, goal_list) + kept_build_section(args.report)
     args.report.write_text(report)
     print(report)
     log(f"wrote {args.report}; " + ", ".join(f"{'met' if g.met else 'MISSED'}: {g.text}" for g in goal_list))
