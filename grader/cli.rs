@@ -482,10 +482,14 @@ pub enum ApplyFormat {
 
 fn parse_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
-        _ => Err(format!("`{text}` is not a rate: give calls per second, more than 0 (e.g. 20 or 0.5)")),
+        Ok(rate) if rate.is_finite() && rate >= MIN_RATE => Ok(rate),
+        _ => Err(format!("`{text}` is not a rate: give calls per second, at least {MIN_RATE} (e.g. 20 or 0.5)")),
     }
 }
+
+/// The slowest `--assume-rate`: one AssumeRole call every 100 seconds (a class of 36 an hour).
+/// Anything slower is a typo, and a gap of years would not fit in a timer.
+const MIN_RATE: f64 = 0.01;
 
 fn parse_wait(text: &str) -> Result<WaitFor, String> {
     WaitFor::parse(text)

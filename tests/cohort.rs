@@ -569,6 +569,10 @@ fn a_class_audited_in_shards_and_merged_reads_as_the_unsharded_audit() {
     let no_rate = grader_in(None, &["cohort", "--roster", roster.to_str().unwrap(), "--assume-rate", "0"], &env);
     assert_eq!(no_rate.code, 2, "{}", no_rate.stderr);
     assert!(no_rate.stderr.contains("`0` is not a rate"), "{}", no_rate.stderr);
+    // A rate so slow its gap would not fit in a timer: refused, not a panic.
+    let tiny_rate = grader_in(None, &["cohort", "--roster", roster.to_str().unwrap(), "--assume-rate", "1e-20"], &env);
+    assert_eq!(tiny_rate.code, 2, "{}", tiny_rate.stderr);
+    assert!(tiny_rate.stderr.contains("at least 0.01"), "{}", tiny_rate.stderr);
 }
 
 /// A learner account whose audit role trusts the instructor and holds `policy`, charged

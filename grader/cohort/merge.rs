@@ -20,12 +20,15 @@ pub fn merge(files: &[PathBuf]) -> Result<CohortReport, String> {
     // The first document, without its accounts: what the others must match.
     let mut first: Option<(String, CohortReport, ShardInfo)> = None;
     let mut shard_files: HashMap<usize, String> = HashMap::new();
-    let mut account_files: HashMap<String, String> = HashMap::new();
-    let mut position_files: HashMap<usize, String> = HashMap::new();
+    // Which of `files` holds each account and each roster position.
+    let mut account_files: HashMap<String, usize> = HashMap::new();
+    let mut position_files: HashMap<usize, usize> = HashMap::new();
+    // The accounts in the order they are read, and the roster position of each: a position
+    // is only trusted (to size anything by) once every document is in.
     let mut accounts = Accounts::spilled(0);
-    let mut tally: Option<Tally> = None;
+    let mut positions: Vec<usize> = Vec::new();
     let (mut started_at, mut duration_ms, mut spend_until): (Option<String>, u64, Option<String>) = (None, 0, None);
-    for path in files {
+    for (file_index, path) in files.iter().enumerate() {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| format!("failed to read {file}: {e}"))?;
         let mut report: CohortReport = serde_json::from_str(&text).map_err(|e| format!("{file}:{}:{}: not a cohort report: {e}", e.line(), e.column()))?;
@@ -41,10 +44,7 @@ pub fn merge(files: &[PathBuf]) -> Result<CohortReport, String> {
         }
         let shard_accounts = std::mem::take(&mut report.accounts).into_vec();
         match &first {
-            None => {
-                tally = Some(Tally::new(&report.steps, report.spend.as_ref().map(|s| &s.period)));
-                first = Some((file.clone(), report.clone(), info.clone()));
-            }
+            None => first = Some((file.clone(), report.clone(), info.clone())),
             Some((first_file, first, first_info)) => same_audit(&file, &report, &info, first_file, first, first_info)?,
         }
         if let Some(other) = shard_files.insert(info.index, file.clone()) {
@@ -53,28 +53,40 @@ pub fn merge(files: &[PathBuf]) -> Result<CohortReport, String> {
         started_at = started_at.into_iter().chain([report.started_at.clone()]).min();
         duration_ms = duration_ms.max(report.duration_ms);
         spend_until = spend_until.into_iter().chain(report.spend.as_ref().map(|s| s.period.until.clone())).max();
-        // Every account once, at its place in the roster.
-        let tally = tally.as_mut().expect("made with the first document");
+        // Every account once, at its place in the roster. One shard holds every row of an
+        // account the roster lists twice (the shard follows the account id), so only an
+        // account in two documents means the shards overlap.
         for (position, account) in info.roster_positions.iter().zip(shard_accounts) {
-            if let Some(other) = account_files.insert(account.account_id.clone(), file.clone()) {
-                return Err(format!("account {} is in both {other} and {file}: the shards overlap (were they cut from different rosters?)", account.account_id));
+            let here = positions.len();
+            if let Some(other) = account_files.insert(account.account_id.clone(), file_index).filter(|other| *other != file_index) {
+                return Err(format!("account {} is in both {} and {file}: the shards overlap (were they cut from different rosters?)", account.account_id, files[other].display()));
             }
-            if let Some(other) = position_files.insert(*position, file.clone()) {
-                return Err(format!("roster position {position} is in both {other} and {file}: the document was edited"));
+            if let Some(other) = position_files.insert(*position, file_index) {
+                return Err(format!("roster position {position} is in both {} and {file}: the document was edited", files[other].display()));
             }
-            tally.add(*position, &account);
-            accounts.put(*position, account);
+            accounts.put(here, account);
+            positions.push(*position);
         }
     }
-    let (first_file, first, first_info) = first.expect("at least one file");
+    let (_, first, first_info) = first.expect("at least one file");
     let count = first_info.count;
     if let Some(index) = (1..=count).find(|i| !shard_files.contains_key(i)) {
         return Err(format!("shard {index} of {count} is missing: the merged report would lack its accounts (give all {count} shards' documents)"));
     }
-    if position_files.len() != accounts.len() {
-        return Err(format!("the shards' roster positions leave gaps (the last is {}, but they hold {} accounts): a document was edited, {first_file} among them", accounts.len() - 1, position_files.len()));
+    // The positions are distinct, so all below the number of accounts means 0, 1, … each once.
+    if let Some(last) = positions.iter().copied().filter(|p| *p >= positions.len()).max() {
+        return Err(format!(
+            "the shards' roster positions leave gaps (one is {last}, but they hold {} accounts): a document was edited, {} among them",
+            positions.len(),
+            files[position_files[&last]].display()
+        ));
     }
-    let (summary, progress, mut spend) = tally.expect("made with the first document").finish();
+    let mut order = vec![0; positions.len()];
+    for (read, position) in positions.into_iter().enumerate() {
+        order[position] = read;
+    }
+    let accounts = accounts.reordered(&order);
+    let (summary, progress, mut spend) = Tally::of(&first.steps, first.spend.as_ref().map(|s| &s.period), &accounts);
     // Shards that ran on different days counted up to the latest of them.
     if let (Some(spend), Some(until)) = (&mut spend, spend_until) {
         spend.period.until = until;
@@ -163,6 +175,30 @@ mod tests {
         let gap = [shard(dir.path(), 1, 2, &[(0, "111111111111", "pass")]), shard(dir.path(), 2, 2, &[(2, "222222222222", "pass")])];
         let e = merge(&gap).unwrap_err();
         assert!(e.contains("leave gaps"), "{e}");
+    }
+
+    #[test]
+    fn an_account_the_roster_lists_twice_merges_like_any_other() {
+        // Both rows follow the account id into one shard.
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            shard(dir.path(), 1, 2, &[(0, "111111111111", "pass"), (2, "111111111111", "fail")]),
+            shard(dir.path(), 2, 2, &[(1, "222222222222", "pass")]),
+        ];
+        let merged = merge(&files).unwrap();
+        let ids: Vec<String> = merged.accounts.iter().map(|a| a.account_id).collect();
+        assert_eq!(ids, ["111111111111", "222222222222", "111111111111"]);
+        assert_eq!((merged.summary.accounts, merged.summary.pass, merged.summary.fail), (3, 2, 1));
+    }
+
+    #[test]
+    fn a_position_past_the_class_is_refused_not_allocated() {
+        let dir = tempfile::tempdir().unwrap();
+        for position in [usize::MAX, 1 << 40] {
+            let files = [shard(dir.path(), 1, 2, &[(0, "111111111111", "pass")]), shard(dir.path(), 2, 2, &[(position, "222222222222", "pass")])];
+            let e = merge(&files).unwrap_err();
+            assert!(e.contains(&format!("one is {position}, but they hold 2 accounts")) && e.contains("shard-2.json"), "{e}");
+        }
     }
 
     #[test]

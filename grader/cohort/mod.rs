@@ -79,9 +79,10 @@ fn is_zero(n: &usize) -> bool {
 }
 
 impl CohortSummary {
-    /// Counts one more account. The hourly cost is [`Tally`]'s, summed in roster order.
+    /// Counts one more account (in roster order: see [`Tally::of`]).
     pub fn add(&mut self, a: &AccountResult) {
         self.accounts += 1;
+        self.usd_per_hour += a.usd_per_hour;
         match a.status {
             Status::Pass => self.pass += 1,
             Status::Error => self.error += 1,
@@ -92,45 +93,34 @@ impl CohortSummary {
     }
 }
 
-/// The class's figures (summary, funnel, spend), added up as each account is decided, so that
-/// nothing needs every account's report at once.
+/// The class's figures (summary, funnel, spend), added up one account at a time in roster
+/// order, so that nothing needs every account's report at once.
 pub struct Tally {
     summary: CohortSummary,
     funnel: funnel::Funnel,
     spend: Option<spend::ClassSpend>,
-    /// Each account's hourly cost and spend by roster position, summed in roster order at the
-    /// end: floating-point sums depend on their order, and accounts finish in any order, so
-    /// summing as they come would make two audits of one class differ in the last digits.
-    costs: Vec<(f64, f64)>,
 }
 
 impl Tally {
-    pub fn new(steps: &[StepColumn], spend: Option<&spend::SpendPeriod>) -> Tally {
-        Tally { summary: CohortSummary::default(), funnel: funnel::Funnel::new(steps), spend: spend.map(spend::ClassSpend::new), costs: Vec::new() }
+    /// The figures of the results in `accounts`, read back one at a time in roster order: the
+    /// results every output shows, so an account whose result cannot be read back is counted
+    /// as the error it is shown as. Accounts finish in any order, and floating-point sums
+    /// depend on their order: in roster order, two audits of one class, sharded and merged or
+    /// not, add up to the same last digit.
+    pub fn of(steps: &[StepColumn], spend: Option<&spend::SpendPeriod>, accounts: &store::Accounts) -> (CohortSummary, funnel::ClassProgress, Option<spend::ClassSpend>) {
+        let mut tally = Tally { summary: CohortSummary::default(), funnel: funnel::Funnel::new(steps), spend: spend.map(spend::ClassSpend::new) };
+        for (position, account) in accounts.iter().enumerate() {
+            tally.add(position, &account);
+        }
+        (tally.summary, tally.funnel.finish(), tally.spend)
     }
 
-    /// Adds the account at roster position `position`.
-    pub fn add(&mut self, position: usize, account: &AccountResult) {
+    fn add(&mut self, position: usize, account: &AccountResult) {
         self.summary.add(account);
         self.funnel.add(position, account);
         if let Some(spend) = &mut self.spend {
             spend.add(account);
         }
-        if position >= self.costs.len() {
-            self.costs.resize(position + 1, (0.0, 0.0));
-        }
-        self.costs[position] = (account.usd_per_hour, account.spend.as_ref().and_then(|s| s.usd).unwrap_or(0.0));
-    }
-
-    /// The summary, the progress and the spend.
-    pub fn finish(self) -> (CohortSummary, funnel::ClassProgress, Option<spend::ClassSpend>) {
-        let mut summary = self.summary;
-        summary.usd_per_hour = self.costs.iter().fold(0.0, |sum, (usd, _)| sum + usd);
-        let spend = self.spend.map(|mut spend| {
-            spend.total_usd = self.costs.iter().fold(0.0, |sum, (_, spent)| sum + spent);
-            spend
-        });
-        (summary, self.funnel.finish(), spend)
     }
 }
 
@@ -207,7 +197,8 @@ pub struct CohortRun<'a> {
 /// Audits every account of the roster, at most `concurrency` at a time (fewer while AWS is
 /// slow), with a progress bar on a terminal; then once more each account that AWS was too
 /// slow or busy to answer. Each result goes to the report's store as it is decided, and the
-/// class figures are added up as they come, so memory does not grow with the class.
+/// class figures are added up from the store at the end, one account at a time, so memory
+/// does not grow with the class.
 pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortReport {
     let started = Instant::now();
     let started_at = crate::timestamp::now();
@@ -218,7 +209,6 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
     let steps: Vec<StepColumn> =
         run.plan.steps.iter().map(|s| StepColumn { id: s.id.clone(), title: s.title.clone(), possible: s.checks.iter().map(|c| c.points).sum() }).collect();
     let mut accounts = store::Accounts::spilled(roster.len());
-    let mut tally = Tally::new(&steps, run.spend.as_ref());
     // Undecided only because AWS was slow: asked again, once, when the rest is done and at the
     // concurrency AWS coped with. A spend already read is kept: Cost Explorer bills every request.
     let mut again: Vec<(usize, &RosterEntry, Option<spend::AccountSpend>)> = Vec::new();
@@ -227,7 +217,6 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
         if undecided {
             again.push((i, &roster[i], result.spend.filter(|s| s.usd.is_some())));
         } else {
-            tally.add(i, &result);
             accounts.put(i, result);
         }
     })
@@ -237,12 +226,11 @@ pub async fn audit(run: &CohortRun<'_>, roster: Vec<RosterEntry>) -> CohortRepor
         eprintln!("cohort: asking {} account(s) again that AWS was too slow or busy to answer, {} at a time", again.len(), limiter.limit());
         audit_accounts(run, base, &limiter, &again, &mut |i, mut result, _| {
             result.retried = true;
-            tally.add(i, &result);
             accounts.put(i, result);
         })
         .await;
     }
-    let (summary, progress, class_spend) = tally.finish();
+    let (summary, progress, class_spend) = Tally::of(&steps, run.spend.as_ref(), &accounts);
     CohortReport {
         schema: COHORT_SCHEMA.into(),
         lab: lab.id.clone(),

@@ -39,10 +39,11 @@ impl Shard {
         let index = if k.trim() == "auto" {
             let (name, value) = INDEX_VARIABLES
                 .iter()
-                .find_map(|name| env(name).map(|v| (*name, v)))
+                // Set but empty counts as unset: a job template may define both variables.
+                .find_map(|name| env(name).filter(|v| !v.trim().is_empty()).map(|v| (*name, v)))
                 .ok_or_else(|| format!("--shard auto/{count}: neither {} is set; outside an array job give --shard K/{count}", INDEX_VARIABLES.join(" nor ")))?;
             let zero_based: usize = value.trim().parse().map_err(|_| format!("--shard auto/{count}: {name}=`{value}` is not a whole number"))?;
-            zero_based + 1
+            zero_based.saturating_add(1)
         } else {
             k.trim().parse().map_err(|_| format!("--shard `{text}`: K must be a whole number or `auto`; {usage}"))?
         };
@@ -89,6 +90,8 @@ mod tests {
         assert_eq!(Shard::parse("auto/4", env(&[("JOB_COMPLETION_INDEX", "3")])), Ok(Shard { index: 4, count: 4 }));
         // AWS Batch's wins when both are set.
         assert_eq!(Shard::parse("auto/4", env(&[("JOB_COMPLETION_INDEX", "3"), ("AWS_BATCH_JOB_ARRAY_INDEX", "1")])), Ok(Shard { index: 2, count: 4 }));
+        // ... unless it is set but empty, as a job template defining both may leave it.
+        assert_eq!(Shard::parse("auto/4", env(&[("JOB_COMPLETION_INDEX", "3"), ("AWS_BATCH_JOB_ARRAY_INDEX", " ")])), Ok(Shard { index: 4, count: 4 }));
     }
 
     #[test]
@@ -102,6 +105,8 @@ mod tests {
             ("auto/4", &[], "neither AWS_BATCH_JOB_ARRAY_INDEX nor JOB_COMPLETION_INDEX is set"),
             ("auto/4", &[("AWS_BATCH_JOB_ARRAY_INDEX", "4")], "shard 5 of 4 does not exist"),
             ("auto/4", &[("AWS_BATCH_JOB_ARRAY_INDEX", "one")], "AWS_BATCH_JOB_ARRAY_INDEX=`one` is not a whole number"),
+            ("auto/4", &[("AWS_BATCH_JOB_ARRAY_INDEX", "18446744073709551615")], "shard 18446744073709551615 of 4 does not exist"),
+            ("auto/4", &[("AWS_BATCH_JOB_ARRAY_INDEX", "")], "neither AWS_BATCH_JOB_ARRAY_INDEX nor JOB_COMPLETION_INDEX is set"),
         ] {
             let e = Shard::parse(text, env(vars)).unwrap_err();
             assert!(e.contains(says), "{text}: {e}");

@@ -47,10 +47,11 @@ impl ClassSpend {
         ClassSpend { period: period.clone(), total_usd: 0.0, above_alert: 0, unknown: 0, requests: 0, requests_usd: 0.0 }
     }
 
-    /// Adds one account's counts. The total is [`super::Tally`]'s, summed in roster order.
+    /// Adds one account's figures (in roster order: see [`super::Tally::of`]).
     pub fn add(&mut self, account: &AccountResult) {
         match &account.spend {
             Some(spend) => {
+                self.total_usd += spend.usd.unwrap_or(0.0);
                 self.above_alert += usize::from(spend.above_alert);
                 self.unknown += usize::from(spend.usd.is_none());
                 self.requests += spend.requests;
