@@ -6,7 +6,8 @@
 //! calls (configured as the grader configures them) and for a minimal signed call (reqwest
 //! and SigV4, no SDK) of the same ECS request, the CPU and wall time per call with one and
 //! with 32 calls in flight; then what building an SDK client costs, and what a 20 ms sleep
-//! with no call costs (on a virtual machine, being woken is not free).
+//! with no call costs, in tokio and in a bare thread (on a virtual machine, being woken is
+//! not free).
 //!
 //! It runs on a current-thread runtime, as `grader cohort` does.
 
@@ -109,6 +110,9 @@ async fn run(endpoint: &str, calls: usize) {
     }
     println!("{}", serde_json::json!({"what": "sdk client construction (ECS, per region)", "in_flight": 1, "cpu_us": (cpu_seconds() - cpu) * 1e6 / built as f64, "wall_us": null}));
     measure("tokio sleep of 20 ms, no call", 100, 1, || tokio::time::sleep(Duration::from_millis(20))).await;
+    // The same wait with no runtime at all (the thread sleeps in the kernel): what being woken
+    // costs on this machine whatever the program. It blocks the runtime, which has nothing else to do.
+    measure("thread sleep of 20 ms, no runtime", 100, 1, || async { std::thread::sleep(Duration::from_millis(20)) }).await;
 }
 
 fn main() {
